@@ -1,3 +1,6 @@
-// Placeholder while the foundation is built: one callable to prove the stack.
-import { onCall } from "firebase-functions/v2/https";
-export const ping = onCall((req) => ({ uid: req.auth?.uid ?? null }));
+/**
+ * Wires triggers only: every function the project deploys, and nothing else.
+ * Client entry points are callables (triggers/https); internal work is scheduled (triggers/scheduled).
+ */
+export { createJob, getJobResult, ackJobResult, cancelJob } from "./triggers/https/jobs.js";
+export { purgeTransient } from "./triggers/scheduled/purgeTransient.js";

@@ -1,0 +1,38 @@
+/**
+ * Deploy-time settings, declared once as Firebase params (set in functions/.env.<project> or
+ * prompted at deploy; `.env.local` for the emulator). Read with `settings()` inside handlers only.
+ */
+import { defineInt } from "firebase-functions/params";
+
+function intSetting(name: string, defaultValue: number, description: string) {
+  const param = defineInt(name, { default: defaultValue, description });
+  // Outside a deploy or the emulator (plain unit/integration runs) the param has no env value and
+  // firebase-functions would read it as 0: fall back to the declared default.
+  return () => (process.env[name] ? param.value() : defaultValue);
+}
+
+const read = {
+  maxImageBytes: intSetting("MAX_IMAGE_BYTES", 15_000_000, "Largest accepted input image, in bytes."),
+  maxImagePixels: intSetting("MAX_IMAGE_PIXELS", 40_000_000, "Largest accepted input image, in pixels (decompression-bomb cap)."),
+  maxPromptChars: intSetting("MAX_PROMPT_CHARS", 2_000, "Longest accepted prompt, in characters."),
+  resultTtlMinutes: intSetting("RESULT_TTL_MINUTES", 30, "How long a generated result may be held before it is deleted."),
+  uploadTtlMinutes: intSetting("UPLOAD_TTL_MINUTES", 30, "How long an unused upload is kept before it is deleted."),
+  imageJobDeadlineMinutes: intSetting("IMAGE_JOB_DEADLINE_MINUTES", 10, "After this, an unfinished image job is expired by the purge."),
+  runtimeConfigCacheSeconds: intSetting("RUNTIME_CONFIG_CACHE_SECONDS", 30, "How long config/runtime is cached per instance."),
+};
+
+export type Settings = { [K in keyof typeof read]: number };
+
+export function settings(): Settings {
+  return Object.fromEntries(Object.entries(read).map(([key, get]) => [key, get()])) as Settings;
+}
+
+/** The longest any transient object may live: the purge uses it where metadata is missing. */
+export function maxTransientTtlMs(s: Settings = settings()): number {
+  return Math.max(s.resultTtlMinutes, s.uploadTtlMinutes, s.imageJobDeadlineMinutes) * 60_000;
+}
+
+/** Cron or App Engine syntax; read at deploy time, so it is an env var rather than a runtime param. */
+export const PURGE_SCHEDULE = process.env.PURGE_SCHEDULE || "every 10 minutes";
+
+export const isEmulator = () => process.env.FUNCTIONS_EMULATOR === "true";

@@ -1,0 +1,116 @@
+/**
+ * createJob for image features: validate, route, record the job, call the provider, return the
+ * result inline. Face data stays in memory; the only object it may come from (an upload) is deleted
+ * as soon as it is read, so every path (success, failure, cancel, crash) ends with no input stored.
+ */
+import { settings, type Settings } from "../config/params.js";
+import { getRuntimeConfig } from "../config/runtimeConfig.js";
+import { AppError } from "../errors.js";
+import { inspectImage } from "../images/validate.js";
+import * as logs from "../logging/logs.js";
+import { transientPaths } from "../privacy/paths.js";
+import { deleteTransient, readTransient } from "../privacy/transientStore.js";
+import { routeRequest } from "./route.js";
+import { runImageProvider } from "./runProvider.js";
+import { jobIdFor } from "./jobId.js";
+import { createJobOnce, finishJobIfUnchanged, updateJob } from "./repository.js";
+import { consentSchema, createJobSchema, type CreateJobRequest, type JobStatus } from "./schema.js";
+import * as state from "./state.js";
+import { zodMessage } from "./zodMessage.js";
+import type { InputImage, ResultImage } from "../providers/types.js";
+
+export interface CreateJobResponse {
+  jobId: string;
+  status: JobStatus;
+  result?: { mimeType: string; base64: string; width: number; height: number };
+  error?: { code: string; message: string };
+}
+
+export function parseCreateJobRequest(data: unknown, s: Settings): CreateJobRequest {
+  const parsed = createJobSchema(s).safeParse(data);
+  if (!parsed.success) throw new AppError("invalid-argument", zodMessage(parsed.error), "request-invalid");
+  if (!consentSchema.safeParse(parsed.data.consent).success) {
+    throw new AppError(
+      "failed-precondition",
+      "consent: the user must agree to send this photo to the AI provider ({ faceDataProcessing: true, policyVersion })",
+      "consent-missing",
+    );
+  }
+  return parsed.data;
+}
+
+export async function createJob(uid: string, data: unknown, now = Date.now()): Promise<CreateJobResponse> {
+  const s = settings();
+  const request = parseCreateJobRequest(data, s);
+  if (request.feature === "video") {
+    throw new AppError("failed-precondition", "feature: video is not available yet", "feature-unavailable");
+  }
+  const { provider, model } = await routeRequest(request.feature, request, await getRuntimeConfig());
+  const jobId = jobIdFor(uid, request.requestId);
+  // Inline images are checked before the job exists, so bad input leaves nothing behind at all.
+  const inline = "base64" in request.image ? decodeInline(request.image, s) : undefined;
+
+  const job = state.queuedJob({
+    uid,
+    requestId: request.requestId,
+    feature: request.feature,
+    provider: provider.id,
+    model,
+    now,
+    deadlineMs: s.imageJobDeadlineMinutes * 60_000,
+  });
+  const created = await createJobOnce(jobId, job);
+  if (!created.created) {
+    logs.jobDuplicateRequest(jobId, created.existing.status);
+    return { jobId, status: created.existing.status, ...(created.existing.error && { error: created.existing.error }) };
+  }
+  logs.jobCreated(jobId, request.feature, provider.id, model);
+
+  let startedAt: number | undefined;
+  try {
+    const image = inline ?? (await takeUpload(uid, jobId, (request.image as { uploadId: string }).uploadId, s));
+    startedAt = Date.now();
+    const runningSince = await updateJob(jobId, state.started(startedAt, 1));
+    const result = await runImageProvider(provider, { feature: request.feature, model, image, prompt: request.prompt, style: request.style, options: request.options }, s);
+    const finishedAt = Date.now();
+    const outcome = await finishJobIfUnchanged(jobId, state.succeededInline(finishedAt, startedAt), runningSince);
+    if (!outcome.finished) {
+      // Cancelled or expired meanwhile: that state stands and the result is not handed out.
+      logs.jobEndedElsewhere(jobId, outcome.current.status);
+      return { jobId, status: outcome.current.status };
+    }
+    logs.jobSucceeded(jobId, finishedAt - startedAt);
+    return { jobId, status: "succeeded", result: toInline(result) };
+  } catch (error) {
+    const failure = error instanceof AppError ? error : undefined;
+    const code = failure?.code ?? "internal";
+    const message = failure?.message ?? "The job failed because of an internal error.";
+    await updateJob(jobId, state.failed(Date.now(), { code: failure?.reason ?? code, message }, startedAt));
+    logs.jobFailed(jobId, code, failure?.reason ?? "unexpected");
+    throw error;
+  }
+}
+
+function decodeInline(image: { base64: string; mimeType: string }, s: Settings): InputImage {
+  const bytes = Buffer.from(image.base64, "base64");
+  return { bytes, ...inspectImage(bytes, image.mimeType, { maxBytes: s.maxImageBytes, maxPixels: s.maxImagePixels }) };
+}
+
+/**
+ * Reads the caller's own upload into memory and deletes the object at once, whether or not it is
+ * a valid image: from here on the only copy is this invocation's memory.
+ */
+async function takeUpload(uid: string, jobId: string, uploadId: string, s: Settings): Promise<InputImage> {
+  const path = transientPaths.upload(uid, uploadId);
+  const upload = await readTransient(path);
+  if (!upload || upload.metadata.uid !== uid) {
+    throw new AppError("not-found", "image.uploadId: no such upload (it may have expired)", "upload-not-found");
+  }
+  await deleteTransient(path);
+  logs.inputDeleted(jobId, 1);
+  return { bytes: upload.bytes, ...inspectImage(upload.bytes, upload.contentType ?? "", { maxBytes: s.maxImageBytes, maxPixels: s.maxImagePixels }) };
+}
+
+function toInline(image: ResultImage): NonNullable<CreateJobResponse["result"]> {
+  return { mimeType: image.mime, base64: Buffer.from(image.bytes).toString("base64"), width: image.width, height: image.height };
+}

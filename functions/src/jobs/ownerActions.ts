@@ -1,0 +1,46 @@
+/**
+ * What a job's owner can do after createJob: read the result while it is held, acknowledge it
+ * (deleting it at once), or cancel. Another user's jobId is refused before anything is touched.
+ */
+import { AppError } from "../errors.js";
+import * as logs from "../logging/logs.js";
+import { transientPaths } from "../privacy/paths.js";
+import { deleteTransientPrefixes } from "../privacy/transientStore.js";
+import { getOwnedJob, transitionJob, updateJob } from "./repository.js";
+import { isTerminal, jobRefRequestSchema, type JobStatus } from "./schema.js";
+import { zodMessage } from "./zodMessage.js";
+import * as state from "./state.js";
+
+export async function getJobResult(uid: string, jobId: string) {
+  const job = await getOwnedJob(uid, jobId);
+  if (job.status !== "succeeded") return { jobId, status: job.status, ...(job.error && { error: job.error }) };
+  // Image results are returned inline by createJob and never held; held results come with video.
+  throw new AppError("not-found", "jobId: the result is no longer held (image results are returned inline by createJob)", "result-gone");
+}
+
+export async function ackJobResult(uid: string, jobId: string) {
+  const job = await getOwnedJob(uid, jobId);
+  await deleteTransientPrefixes([transientPaths.result(uid, jobId)], jobId);
+  if (job.resultDeleted === false) await updateJob(jobId, { resultDeleted: true, updatedAt: state.nowTimestamp() });
+  return { jobId, deleted: true as const };
+}
+
+export async function cancelJob(uid: string, jobId: string): Promise<{ jobId: string; status: JobStatus }> {
+  await getOwnedJob(uid, jobId);
+  // Inputs go first, so a job is never recorded as cancelled with inputDeleted while they exist.
+  const removed = await deleteTransientPrefixes(transientPaths.jobPrefixes(uid, jobId), jobId);
+  if (removed) logs.inputDeleted(jobId, removed);
+  const now = Date.now();
+  const job = await transitionJob(jobId, (current) =>
+    isTerminal(current.status) ? undefined : state.cancelled(now, current.startedAt?.toMillis()),
+  );
+  if (!job) throw new AppError("not-found", "jobId: no such job", "job-not-found");
+  if (job.status === "cancelled") logs.jobCancelled(jobId);
+  return { jobId, status: job.status };
+}
+
+export function parseJobRef(data: unknown): string {
+  const parsed = jobRefRequestSchema.safeParse(data);
+  if (!parsed.success) throw new AppError("invalid-argument", zodMessage(parsed.error), "request-invalid");
+  return parsed.data.jobId;
+}

@@ -1,0 +1,99 @@
+/**
+ * The callable contract (ARCHITECTURE §3) as zod schemas, and the job status document (§4).
+ * Every outside input goes through one of these before anything else happens.
+ */
+import { z } from "zod";
+import { FEATURES } from "../providers/types.js";
+
+// Control characters (except tab and newline) have no place in a prompt and can smuggle
+// terminal escapes or log-injection payloads.
+const CONTROL_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u2028\u2029]/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+const id = (what: string) =>
+  z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, `${what} must be a short lowercase id`);
+
+export const jobIdSchema = z.string().regex(/^[a-f0-9]{40}$/, "jobId must be a job id returned by createJob");
+
+export const consentSchema = z.strictObject({
+  faceDataProcessing: z.literal(true),
+  policyVersion: z.string().min(1).max(40),
+});
+
+export function createJobSchema(limits: { maxImageBytes: number; maxPromptChars: number }) {
+  const maxBase64Chars = Math.ceil(limits.maxImageBytes / 3) * 4;
+  return z.strictObject({
+    requestId: z.uuid("requestId must be a UUID"),
+    feature: z.enum(FEATURES, "feature must be one of " + FEATURES.join(", ")),
+    provider: id("provider").optional(),
+    model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/, "model must be a model id").optional(),
+    prompt: z
+      .string()
+      .trim()
+      .min(1, "prompt must not be empty")
+      .max(limits.maxPromptChars, `prompt must be at most ${limits.maxPromptChars} characters`)
+      .refine((p) => !CONTROL_CHARS.test(p), "prompt must not contain control characters")
+      .optional(),
+    style: id("style").optional(),
+    image: z.union(
+      [
+        z.strictObject({
+          base64: z
+            .string()
+            .min(1, "image is empty")
+            .max(maxBase64Chars, `image is larger than ${Math.floor(limits.maxImageBytes / 1e6)} MB`)
+            .refine((s) => s.length % 4 === 0 && BASE64.test(s), "image.base64 is not valid base64"),
+          mimeType: z.string().max(100),
+        }),
+        z.strictObject({ uploadId: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, "uploadId is not an upload id") }),
+      ],
+      "image must be { base64, mimeType } or { uploadId }",
+    ),
+    options: z
+      .record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,39}$/), z.union([z.string().max(200), z.number(), z.boolean()]))
+      .refine((o) => Object.keys(o).length <= 20, "options may hold at most 20 entries")
+      .optional(),
+    // Checked on its own (consentSchema) so that missing consent is failed-precondition, not a typo.
+    consent: z.unknown(),
+  });
+}
+
+export type CreateJobRequest = z.infer<ReturnType<typeof createJobSchema>>;
+
+export const jobRefRequestSchema = z.strictObject({ jobId: jobIdSchema });
+
+export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled", "expired"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export const TERMINAL_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "cancelled", "expired"];
+export const isTerminal = (status: JobStatus) => TERMINAL_STATUSES.includes(status);
+
+const timestamp = z.custom<FirebaseFirestore.Timestamp>(
+  (v) => typeof v === "object" && v !== null && typeof (v as { toMillis?: unknown }).toMillis === "function",
+  "a Firestore Timestamp",
+);
+
+/** The job document holds status fields only (§4); strict, so a stray field is caught in tests. */
+export const jobDocSchema = z.strictObject({
+  uid: z.string(),
+  requestId: z.string(),
+  feature: z.enum(FEATURES),
+  provider: z.string(),
+  model: z.string(),
+  status: z.enum(JOB_STATUSES),
+  progress: z.number().min(0).max(100).optional(),
+  error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  startedAt: timestamp.optional(),
+  finishedAt: timestamp.optional(),
+  deadlineAt: timestamp,
+  resultExpiresAt: timestamp.optional(),
+  resultDeleted: z.boolean().optional(),
+  inputDeleted: z.boolean(),
+  providerTaskId: z.string().optional(),
+  attempts: z.number().int().min(0),
+  durationMs: z.number().min(0).optional(),
+});
+
+export type JobDoc = z.infer<typeof jobDocSchema>;
+export const JOB_DOC_FIELDS = Object.keys(jobDocSchema.shape) as (keyof JobDoc)[];

@@ -1,0 +1,41 @@
+/**
+ * Every log line the backend writes, one named function each, so what is logged can be reviewed in
+ * one place. Lines carry a jobId and stable codes only: never image bytes, base64, prompts, signed
+ * or provider URLs, tokens or provider response bodies (ARCHITECTURE §5.8).
+ */
+import * as logger from "firebase-functions/logger";
+
+export const jobCreated = (jobId: string, feature: string, provider: string, model: string) =>
+  logger.info("job created", { jobId, feature, provider, model });
+
+export const jobDuplicateRequest = (jobId: string, status: string) =>
+  logger.info("duplicate request answered from the existing job", { jobId, status });
+
+export const jobSucceeded = (jobId: string, durationMs: number) =>
+  logger.info("job succeeded", { jobId, durationMs });
+
+export const jobFailed = (jobId: string, code: string, reason: string) =>
+  logger.warn("job failed", { jobId, code, reason });
+
+export const jobEndedElsewhere = (jobId: string, status: string) =>
+  logger.info("job reached a terminal state in another invocation first", { jobId, status });
+
+export const jobCancelled = (jobId: string) => logger.info("job cancelled", { jobId });
+
+export const inputDeleted = (jobId: string, objects: number) =>
+  logger.info("job input deleted", { jobId, objects });
+
+export const requestRejected = (fn: string, code: string, reason: string) =>
+  logger.info("request rejected", { fn, code, reason });
+
+export const transientDeleteFailed = (jobId: string | undefined, errorCode: string) =>
+  logger.error("could not delete a transient object; the purge will retry", { jobId, errorCode });
+
+export const purgeCompleted = (counts: Record<string, number>, durationMs: number) =>
+  logger.info("purge completed", { ...counts, durationMs });
+
+export const runtimeConfigInvalid = (fields: string) =>
+  logger.error("config/runtime is invalid; using the safe default (local provider only)", { fields });
+
+export const internalError = (correlationId: string, fn: string, errorName: string, errorCode: string) =>
+  logger.error("internal error", { correlationId, fn, errorName, errorCode });

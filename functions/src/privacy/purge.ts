@@ -1,0 +1,105 @@
+/**
+ * The backstop (ARCHITECTURE §5.7): deletes every transient object past its deadline, and expires
+ * every job stuck past its deadline, deleting its objects. Idempotent; pages through any number of
+ * objects with bounded concurrency, deleting one page while the next is being listed.
+ */
+import "../admin.js";
+import { getFirestore, Timestamp } from "firebase-admin/firestore";
+import type { File } from "@google-cloud/storage";
+import { maxTransientTtlMs } from "../config/params.js";
+import { transitionJob } from "../jobs/repository.js";
+import { isTerminal, jobDocSchema } from "../jobs/schema.js";
+import * as state from "../jobs/state.js";
+import * as logs from "../logging/logs.js";
+import { mapWithConcurrency } from "../util/concurrency.js";
+import { firestorePaths, TRANSIENT_ROOT, transientPaths } from "./paths.js";
+import { deleteTransient, deleteTransientPrefixes, transientBucket } from "./transientStore.js";
+
+export interface PurgeOptions {
+  now?: number;
+  pageSize?: number;
+  concurrency?: number;
+}
+
+export interface PurgeCounts {
+  objectsScanned: number;
+  objectsDeleted: number;
+  jobsExpired: number;
+}
+
+export async function purgeTransient(options: PurgeOptions = {}): Promise<PurgeCounts> {
+  const started = Date.now();
+  const now = options.now ?? started;
+  const counts: PurgeCounts = { objectsScanned: 0, objectsDeleted: 0, jobsExpired: 0 };
+  // Jobs first: expiring a job deletes its objects, which the object sweep then need not list.
+  counts.jobsExpired = await expireStaleJobs(now, options);
+  await deleteExpiredObjects(now, options, counts);
+  logs.purgeCompleted({ ...counts }, Date.now() - started);
+  return counts;
+}
+
+/** When an object must be gone: its own deadline, or its age past the longest TTL if it has none. */
+export function objectDeadline(file: Pick<File, "metadata">, maxTtlMs: number): number {
+  const deleteAt = Number(file.metadata.metadata?.deleteAt);
+  if (Number.isFinite(deleteAt) && deleteAt > 0) return deleteAt;
+  const created = Date.parse(String(file.metadata.timeCreated ?? ""));
+  return Number.isFinite(created) ? created + maxTtlMs : 0; // unknown age: treat as expired
+}
+
+async function deleteExpiredObjects(now: number, options: PurgeOptions, counts: PurgeCounts): Promise<void> {
+  const maxTtl = maxTransientTtlMs();
+  const concurrency = options.concurrency ?? 64;
+  let pageToken: string | undefined;
+  let pending: Promise<void> = Promise.resolve();
+  do {
+    const [files, next] = await transientBucket().getFiles({
+      prefix: TRANSIENT_ROOT,
+      maxResults: options.pageSize ?? 1000,
+      autoPaginate: false,
+      ...(pageToken && { pageToken }),
+    });
+    pageToken = (next as { pageToken?: string } | undefined)?.pageToken;
+    counts.objectsScanned += files.length;
+    const expired = files.filter((f) => objectDeadline(f, maxTtl) <= now);
+    await pending; // at most one page of deletions in flight while the next page is listed
+    pending = mapWithConcurrency(expired, concurrency, async (f) => {
+      if (await deleteTransient(f.name)) counts.objectsDeleted++;
+    }).then(() => undefined);
+  } while (pageToken);
+  await pending;
+}
+
+async function expireStaleJobs(now: number, options: PurgeOptions): Promise<number> {
+  const db = getFirestore();
+  let expired = 0;
+  const pageSize = options.pageSize ?? 500;
+  for (const status of ["queued", "running"] as const) {
+    let cursor: FirebaseFirestore.QueryDocumentSnapshot | undefined;
+    do {
+      let query = db
+        .collection(firestorePaths.jobs)
+        .where("status", "==", status)
+        .where("deadlineAt", "<=", Timestamp.fromMillis(now))
+        .orderBy("deadlineAt")
+        .limit(pageSize);
+      if (cursor) query = query.startAfter(cursor);
+      const snap = await query.get();
+      const results = await mapWithConcurrency(snap.docs, options.concurrency ?? 32, (doc) => expireJob(doc.id, doc.data(), now));
+      expired += results.filter(Boolean).length;
+      cursor = snap.size === pageSize ? snap.docs[snap.size - 1] : undefined;
+    } while (cursor);
+  }
+  return expired;
+}
+
+/** Deletes a stale job's objects, then records it expired unless it ended meanwhile. */
+async function expireJob(jobId: string, data: unknown, now: number): Promise<boolean> {
+  const job = jobDocSchema.parse(data);
+  await deleteTransientPrefixes(transientPaths.jobPrefixes(job.uid, jobId), jobId);
+  let changed = false;
+  await transitionJob(jobId, (current) => {
+    changed = !isTerminal(current.status) && current.deadlineAt.toMillis() <= now;
+    return changed ? state.expired(now, current.startedAt?.toMillis()) : undefined;
+  });
+  return changed;
+}

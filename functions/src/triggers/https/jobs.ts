@@ -1,0 +1,23 @@
+/** Job entry points (ARCHITECTURE §3): thin wrappers over the jobs service. */
+import { userCallable } from "./callable.js";
+
+const parseJobId = async (data: unknown) => (await import("../../jobs/ownerActions.js")).parseJobRef(data);
+
+export const createJob = userCallable(
+  "createJob",
+  // Sharp decodes photos of up to MAX_IMAGE_PIXELS in memory; async providers are polled in-call.
+  { memory: "1GiB", timeoutSeconds: 540 },
+  async (uid, data) => (await import("../../jobs/createJob.js")).createJob(uid, data),
+);
+
+export const getJobResult = userCallable("getJobResult", {}, async (uid, data) =>
+  (await import("../../jobs/ownerActions.js")).getJobResult(uid, await parseJobId(data)),
+);
+
+export const ackJobResult = userCallable("ackJobResult", {}, async (uid, data) =>
+  (await import("../../jobs/ownerActions.js")).ackJobResult(uid, await parseJobId(data)),
+);
+
+export const cancelJob = userCallable("cancelJob", {}, async (uid, data) =>
+  (await import("../../jobs/ownerActions.js")).cancelJob(uid, await parseJobId(data)),
+);
