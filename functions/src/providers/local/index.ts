@@ -1,0 +1,110 @@
+/**
+ * `local`: the embedded offline provider (the default where no provider key is configured).
+ * It really transforms the photo with sharp, synchronously and deterministically, and the face
+ * never leaves the process. Registry imports this module lazily, so sharp loads only when needed.
+ */
+import { AppError } from "../../errors.js";
+import {
+  ProviderFailure,
+  type ImageProvider,
+  type ImageRequest,
+  type ProviderError,
+  type ResultImage,
+} from "../types.js";
+import { cutout } from "./cutout.js";
+import { editSteps, enhanceSteps, styleSteps } from "./effects.js";
+import { decode, DEFAULT_MAX_PIXELS, encodeJpeg, runSteps } from "./raster.js";
+
+export { LOCAL_EDIT_KEYWORDS, LOCAL_STYLE_PRESETS } from "./effects.js";
+
+export const LOCAL_PROVIDER_ID = "local";
+const EFFECTS_MODEL = "local-effects-1";
+const CUTOUT_MODEL = "local-cutout-1";
+
+export interface LocalProviderOptions {
+  /** Decoder pixel cap (sharp `limitInputPixels`); also caps enhance's upscale. */
+  maxPixels?: number;
+}
+
+export function createLocalProvider(options: LocalProviderOptions = {}): ImageProvider {
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  return {
+    id: LOCAL_PROVIDER_ID,
+    models: {
+      defaults: { edit: EFFECTS_MODEL, style: EFFECTS_MODEL, cutout: CUTOUT_MODEL, enhance: EFFECTS_MODEL },
+      allowed: [EFFECTS_MODEL, CUTOUT_MODEL],
+    },
+    async submit(req, signal) {
+      const image = await transform(req, maxPixels, signal);
+      return { state: "succeeded", images: [image] };
+    },
+    async poll() {
+      throw new AppError("internal", "the local provider is synchronous and has nothing to poll", "local-poll-unsupported");
+    },
+    async fetchResult(outcome) {
+      return outcome.images.map(asResultImage);
+    },
+    classify,
+  };
+}
+
+export const localProvider: ImageProvider = createLocalProvider();
+
+async function transform(req: ImageRequest, maxPixels: number, signal?: AbortSignal): Promise<ResultImage> {
+  if (!SERVED.has(req.feature)) {
+    throw new AppError("invalid-argument", "feature: not served by the local provider", "feature-unsupported");
+  }
+  const expectedModel = req.feature === "cutout" ? CUTOUT_MODEL : EFFECTS_MODEL;
+  if (req.model !== expectedModel) {
+    throw new AppError(
+      "invalid-argument",
+      `model: the local provider serves ${req.feature} with ${expectedModel}`,
+      "model-unsupported",
+    );
+  }
+  // Resolve style and prompt before decoding: a bad request costs no decode.
+  const requested = req.feature === "style" ? styleSteps(req.style) : req.feature === "edit" ? editSteps(req.prompt) : [];
+  signal?.throwIfAborted();
+  const pixels = await decode(req.image.bytes, req.image.mime, maxPixels);
+  signal?.throwIfAborted();
+  if (req.feature === "cutout") return cutout(pixels, signal);
+  const steps = req.feature === "enhance" ? enhanceSteps(pixels.width, pixels.height, maxPixels) : requested;
+  return encodeJpeg(await runSteps(pixels, steps, signal));
+}
+
+const SERVED = new Set<string>(["edit", "style", "cutout", "enhance"]);
+
+const RESULT_MIMES = new Set(["image/jpeg", "image/png", "image/webp"]);
+
+function asResultImage(image: unknown): ResultImage {
+  const candidate = image as Partial<ResultImage> | null;
+  const valid =
+    candidate !== null &&
+    typeof candidate === "object" &&
+    candidate.bytes instanceof Uint8Array &&
+    candidate.bytes.length > 0 &&
+    RESULT_MIMES.has(candidate.mime ?? "") &&
+    Number.isInteger(candidate.width) &&
+    Number.isInteger(candidate.height);
+  if (!valid) throw new AppError("internal", "the local provider produced no image", "local-result-invalid");
+  return candidate as ResultImage;
+}
+
+/** Bad input and unsupported requests are permanent: retrying the same photo gives the same answer. */
+function classify(error: unknown): ProviderError {
+  if (error instanceof ProviderFailure) return error.error;
+  if (error instanceof AppError) {
+    const kind: ProviderError["kind"] =
+      error.code === "resource-exhausted"
+        ? "quota"
+        : error.code === "unavailable" || error.code === "deadline-exceeded"
+          ? "retryable"
+          : "permanent";
+    return { kind, message: error.message, providerCode: error.reason };
+  }
+  if (error instanceof Error && error.name === "AbortError") {
+    return { kind: "permanent", message: "local processing was cancelled", providerCode: "aborted" };
+  }
+  // Anything else is a bug or a libvips failure: keep its text out (it may describe the input).
+  return { kind: "permanent", message: "local image processing failed", providerCode: "local-processing-failed" };
+}
