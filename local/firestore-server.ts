@@ -92,7 +92,14 @@ function compareValues(a: Value, b: Value): number {
       return sign(Number(a.timestamp_value.seconds) - Number(b.timestamp_value.seconds)) ||
         sign(a.timestamp_value.nanos - b.timestamp_value.nanos);
     case "string_value": return Buffer.compare(Buffer.from(a.string_value), Buffer.from(b.string_value));
-    case "reference_value": return a.reference_value < b.reference_value ? -1 : a.reference_value > b.reference_value ? 1 : 0;
+    case "reference_value": { // segment by segment: "users" < "users\0" < "users/x"
+      const x = a.reference_value.split("/"), y = b.reference_value.split("/");
+      for (let i = 0; i < Math.min(x.length, y.length); i++) {
+        const c = Buffer.compare(Buffer.from(x[i]), Buffer.from(y[i]));
+        if (c) return c;
+      }
+      return sign(x.length - y.length);
+    }
     case "bytes_value": return Buffer.compare(Buffer.from(a.bytes_value), Buffer.from(b.bytes_value));
     case "geo_point_value":
       return sign(a.geo_point_value.latitude - b.geo_point_value.latitude) ||
@@ -337,7 +344,9 @@ function collectionsOf(node: unknown): Coll[] {
 
 function runQuery(state: FirestoreState, parent: string, q: StructuredQuery): Doc[] {
   const from = q.from[0];
-  if (q.from.length !== 1 || !from?.collection_id) {
+  // An empty collection id with all_descendants ("kindless", used by recursiveDelete) means
+  // every document below `parent`.
+  if (q.from.length !== 1 || (!from.collection_id && !from.all_descendants)) {
     throw Object.assign(new Error("query must select exactly one collection"), { code: Status.INVALID_ARGUMENT });
   }
   let docs: Doc[];
@@ -350,7 +359,7 @@ function runQuery(state: FirestoreState, parent: string, q: StructuredQuery): Do
     const walk = (colls: Coll[]) => {
       for (const c of colls) {
         for (const d of c.getAllDocuments()) {
-          if (c.name === from.collection_id && d.metadata.hasExist) docs.push(d);
+          if ((!from.collection_id || c.name === from.collection_id) && d.metadata.hasExist) docs.push(d);
           walk(collectionsOf(d));
         }
       }

@@ -28,7 +28,7 @@ export interface CreateJobResponse {
 
 export function parseCreateJobRequest(data: unknown, s: Settings): CreateJobRequest {
   const parsed = createJobSchema(s).safeParse(data);
-  if (!parsed.success) throw new AppError("invalid-argument", zodMessage(parsed.error), "request-invalid");
+  if (!parsed.success) throw new AppError("invalid-argument", zodMessage(parsed.error, data), "request-invalid");
   if (!consentSchema.safeParse(parsed.data.consent).success) {
     throw new AppError(
       "failed-precondition",

@@ -41,6 +41,6 @@ export async function cancelJob(uid: string, jobId: string): Promise<{ jobId: st
 
 export function parseJobRef(data: unknown): string {
   const parsed = jobRefRequestSchema.safeParse(data);
-  if (!parsed.success) throw new AppError("invalid-argument", zodMessage(parsed.error), "request-invalid");
+  if (!parsed.success) throw new AppError("invalid-argument", zodMessage(parsed.error, data), "request-invalid");
   return parsed.data.jobId;
 }

@@ -10,10 +10,10 @@ import { FEATURES } from "../providers/types.js";
 const CONTROL_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u2028\u2029]/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-const id = (what: string) =>
-  z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, `${what} must be a short lowercase id`);
+const id = () =>
+  z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "must be a short lowercase id");
 
-export const jobIdSchema = z.string().regex(/^[a-f0-9]{40}$/, "jobId must be a job id returned by createJob");
+export const jobIdSchema = z.string().regex(/^[a-f0-9]{40}$/, "must be a job id returned by createJob");
 
 export const consentSchema = z.strictObject({
   faceDataProcessing: z.literal(true),
@@ -23,35 +23,35 @@ export const consentSchema = z.strictObject({
 export function createJobSchema(limits: { maxImageBytes: number; maxPromptChars: number }) {
   const maxBase64Chars = Math.ceil(limits.maxImageBytes / 3) * 4;
   return z.strictObject({
-    requestId: z.uuid("requestId must be a UUID"),
-    feature: z.enum(FEATURES, "feature must be one of " + FEATURES.join(", ")),
-    provider: id("provider").optional(),
-    model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/, "model must be a model id").optional(),
+    requestId: z.uuid("must be a UUID"),
+    feature: z.enum(FEATURES, "must be one of " + FEATURES.join(", ")),
+    provider: id().optional(),
+    model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/, "must be a model id").optional(),
     prompt: z
       .string()
       .trim()
-      .min(1, "prompt must not be empty")
-      .max(limits.maxPromptChars, `prompt must be at most ${limits.maxPromptChars} characters`)
-      .refine((p) => !CONTROL_CHARS.test(p), "prompt must not contain control characters")
+      .min(1, "must not be empty")
+      .max(limits.maxPromptChars, `must be at most ${limits.maxPromptChars} characters`)
+      .refine((p) => !CONTROL_CHARS.test(p), "must not contain control characters")
       .optional(),
-    style: id("style").optional(),
+    style: id().optional(),
     image: z.union(
       [
         z.strictObject({
           base64: z
             .string()
-            .min(1, "image is empty")
-            .max(maxBase64Chars, `image is larger than ${Math.floor(limits.maxImageBytes / 1e6)} MB`)
-            .refine((s) => s.length % 4 === 0 && BASE64.test(s), "image.base64 is not valid base64"),
+            .min(1, "is empty")
+            .max(maxBase64Chars, `is larger than ${Math.floor(limits.maxImageBytes / 1e6)} MB`)
+            .refine((s) => s.length % 4 === 0 && BASE64.test(s), "is not valid base64"),
           mimeType: z.string().max(100),
         }),
-        z.strictObject({ uploadId: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, "uploadId is not an upload id") }),
+        z.strictObject({ uploadId: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, "is not an upload id") }),
       ],
-      "image must be { base64, mimeType } or { uploadId }",
+      "must be { base64, mimeType } or { uploadId }",
     ),
     options: z
       .record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]{0,39}$/), z.union([z.string().max(200), z.number(), z.boolean()]))
-      .refine((o) => Object.keys(o).length <= 20, "options may hold at most 20 entries")
+      .refine((o) => Object.keys(o).length <= 20, "may hold at most 20 entries")
       .optional(),
     // Checked on its own (consentSchema) so that missing consent is failed-precondition, not a typo.
     consent: z.unknown(),

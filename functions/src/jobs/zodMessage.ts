@@ -4,7 +4,7 @@ import type { z } from "zod";
  * Turns a zod error into a message that names the field and what is wrong with it, without ever
  * quoting the submitted value (it may be a face photo's base64 or a prompt).
  */
-export function zodMessage(error: z.ZodError): string {
+export function zodMessage(error: z.ZodError, input: unknown): string {
   const issue = error.issues[0];
   if (!issue) return "request is invalid";
   const field = issue.path.length ? issue.path.map(String).join(".") : "request";
@@ -13,8 +13,13 @@ export function zodMessage(error: z.ZodError): string {
     return `${field}: unexpected field${keys.length > 1 ? "s" : ""} ${keys.join(", ")}`;
   }
   if (issue.code === "invalid_type") {
-    return issue.input === undefined ? `${field}: required` : `${field}: expected ${issue.expected}`;
+    return valueAt(input, issue.path) === undefined ? `${field}: required` : `${field}: expected ${issue.expected}`;
   }
-  // Our schemas' custom messages already start with the field name; zod's built-in ones do not.
-  return issue.message.startsWith(field.split(".")[0]!) ? issue.message : `${field}: ${issue.message}`;
+  return `${field}: ${issue.message}`;
+}
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) value = value !== null && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+  return value;
 }
