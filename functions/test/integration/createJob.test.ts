@@ -1,0 +1,114 @@
+/**
+ * createJob end to end in-process, against the offline Firestore and Storage servers: each image
+ * feature with the local provider, idempotency under duplicates, and the privacy invariants after
+ * every job.
+ */
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { describe, test } from "node:test";
+import sharp from "sharp";
+import { useBackends } from "../support/backends.js";
+import { callAs } from "../support/callables.js";
+import { assertJobKeepsStatusOnly, assertLogsClean, assertNothingLeftFor, secretsOf } from "../support/privacy.js";
+import { createJobRequest, faceImage } from "../support/requests.js";
+import { getFirestore } from "firebase-admin/firestore";
+import { getStorage } from "firebase-admin/storage";
+
+useBackends();
+const fns = () => import("../../src/index.js");
+type Created = { jobId: string; status: string; result?: { mimeType: string; base64: string; width: number; height: number } };
+
+describe("createJob with the local provider", () => {
+  for (const [feature, extra] of [
+    ["style", { style: "sepia" }],
+    ["enhance", {}],
+    ["edit", { prompt: "make it black and white and sharper" }],
+    ["cutout", {}],
+  ] as const) {
+    test(`${feature}: returns a transformed image inline; the job keeps status only; nothing is left`, async () => {
+      const uid = `user-${feature}`;
+      const request = await createJobRequest({ feature, style: undefined, ...extra });
+      const { createJob } = await fns();
+      const res = await callAs<Created>(createJob, uid, request);
+
+      assert.equal(res.status, "succeeded");
+      assert.ok(res.result, "result is returned inline");
+      const out = Buffer.from(res.result.base64, "base64");
+      const meta = await sharp(out).metadata();
+      assert.equal(`image/${meta.format}`, res.result.mimeType);
+      assert.equal(meta.width, res.result.width);
+      assert.notEqual(res.result.base64, request.image.base64, "the photo was transformed");
+      if (feature === "cutout") assert.equal(meta.hasAlpha, true, "a cutout has transparency");
+
+      const secrets = secretsOf({ base64: request.image.base64, prompt: (request as { prompt?: string }).prompt });
+      const job = await assertJobKeepsStatusOnly(res.jobId, secrets);
+      assert.equal(job.status, "succeeded");
+      assert.equal(job.uid, uid);
+      assert.equal(job.provider, "local");
+      assert.equal(job.inputDeleted, true);
+      assert.equal(job.resultDeleted, true);
+      assert.equal(job.attempts, 1);
+      assert.ok(job.startedAt && job.finishedAt && job.durationMs !== undefined);
+      await assertNothingLeftFor(uid);
+      assertLogsClean(secrets);
+    });
+  }
+
+  test("accepts PNG and WebP input as well as JPEG", async () => {
+    const { createJob } = await fns();
+    for (const format of ["png", "webp"] as const) {
+      const res = await callAs<Created>(createJob, "u-formats", await createJobRequest({ image: await faceImage(format) }));
+      assert.equal(res.status, "succeeded", format);
+    }
+  });
+
+  test("the same caller and requestId give the same job and one provider call", async () => {
+    const { createJob } = await fns();
+    const request = await createJobRequest();
+    const first = await callAs<Created>(createJob, "u-idem", request);
+    const again = await callAs<Created>(createJob, "u-idem", request);
+    assert.equal(again.jobId, first.jobId);
+    assert.equal(again.status, "succeeded");
+    assert.equal(again.result, undefined, "an image result is delivered once, never kept for replays");
+    const other = await callAs<Created>(createJob, "u-other", request);
+    assert.notEqual(other.jobId, first.jobId, "another user's identical requestId is another job");
+  });
+
+  test("ten concurrent duplicates create one job and call the provider once", async () => {
+    const { createJob } = await fns();
+    const { localProvider } = await import("../../src/providers/local/index.js");
+    const submit = localProvider.submit;
+    let calls = 0;
+    localProvider.submit = async (...args) => {
+      calls++;
+      return submit.apply(localProvider, args);
+    };
+    try {
+      const request = await createJobRequest();
+      const answers = await Promise.all(Array.from({ length: 10 }, () => callAs<Created>(createJob, "u-race", request)));
+      assert.equal(new Set(answers.map((a) => a.jobId)).size, 1);
+      assert.equal(answers.filter((a) => a.result).length, 1, "exactly one caller gets the result");
+      assert.equal(calls, 1, "one provider call");
+      const jobs = await getFirestore().collection("jobs").where("uid", "==", "u-race").get();
+      assert.equal(jobs.size, 1);
+    } finally {
+      localProvider.submit = submit;
+    }
+  });
+
+  test("an upload is read, used and deleted, and only its owner can use it", async () => {
+    const { createJob } = await fns();
+    const image = await faceImage("png");
+    const uploadId = randomUUID().replaceAll("-", "");
+    const path = `transient/uploads/u-up/${uploadId}`;
+    await getStorage().bucket().file(path).save(Buffer.from(image.base64, "base64"), {
+      contentType: "image/png",
+      metadata: { metadata: { uid: "u-up", kind: "uploads", deleteAt: String(Date.now() + 60_000) } },
+    });
+    const stranger = await callAs<Created>(createJob, "u-stranger", await createJobRequest({ image: { uploadId } })).catch((e) => e);
+    assert.equal(stranger.code, "not-found", "another user's upload is invisible");
+    const res = await callAs<Created>(createJob, "u-up", await createJobRequest({ image: { uploadId } }));
+    assert.equal(res.status, "succeeded");
+    await assertNothingLeftFor("u-up");
+  });
+});

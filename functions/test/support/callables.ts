@@ -1,0 +1,27 @@
+/**
+ * Calls a v2 callable's own handler (`.run`), the way the Functions runtime does after it has
+ * verified the ID token: firebase-functions-test 3.5 can drop `auth` when wrapping v2 callables.
+ */
+import type { CallableFunction, CallableRequest } from "firebase-functions/v2/https";
+import { HttpsError } from "firebase-functions/v2/https";
+
+export async function callAs<T = unknown>(fn: CallableFunction<any, any>, uid: string | undefined, data: unknown): Promise<T> {
+  const request = {
+    data,
+    auth: uid ? { uid, token: { uid, sub: uid, firebase: { sign_in_provider: "anonymous" } } } : undefined,
+    rawRequest: { headers: {} },
+    acceptsStreaming: false,
+  } as unknown as CallableRequest<unknown>;
+  return (await fn.run(request)) as T;
+}
+
+/** Runs a call expected to fail and returns the HttpsError, failing the test if it succeeded. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<HttpsError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof HttpsError) return error;
+    throw new Error(`expected an HttpsError, got ${(error as Error)?.name}: ${(error as Error)?.message}`);
+  }
+  throw new Error("expected the call to be rejected, but it succeeded");
+}
