@@ -12,9 +12,8 @@ export function zodMessage(error: z.ZodError, input: unknown): string {
     const keys = issue.keys.map((k) => k.replace(/[^\w.-]/g, "?").slice(0, 40)).slice(0, 5);
     return `${field}: unexpected field${keys.length > 1 ? "s" : ""} ${keys.join(", ")}`;
   }
-  if (issue.code === "invalid_type") {
-    return valueAt(input, issue.path) === undefined ? `${field}: required` : `${field}: expected ${issue.expected}`;
-  }
+  if (valueAt(input, issue.path) === undefined) return `${field}: required`;
+  if (issue.code === "invalid_type") return `${field}: expected ${issue.expected}`;
   return `${field}: ${issue.message}`;
 }
 
