@@ -76,7 +76,7 @@ export function inspectImage(bytes: Uint8Array, declaredMime: string, limits: Im
     throw fail("image-too-many-pixels", `image has too many pixels (the limit is ${megapixels(limits.maxPixels)})`);
   }
 
-  if (isTruncated(bytes, sniffed)) throw fail("image-truncated", "image is truncated (the upload is incomplete)");
+  if (isTruncated(bytes, sniffed)) throw fail("image-truncated", "image is truncated or corrupt (the upload may be incomplete)");
 
   return { mime: sniffed, width: dims.width, height: dims.height };
 }

@@ -46,7 +46,8 @@ export async function cutout(image: Raster, signal?: AbortSignal): Promise<Resul
   const alpha = await toRaster(
     fromRaster({ data: Buffer.from(mask.buffer, mask.byteOffset, mask.length), width: small.width, height: small.height, channels: 1 })
       .resize(image.width, image.height, { fit: "fill", kernel: "cubic" })
-      .blur(0.6), // feathers the edge by about a pixel
+      .blur(0.6) // feathers the edge by about a pixel
+      .toColourspace("b-w"), // else sharp hands back 3 channels (its default output is sRGB)
   );
   const rgb = image.channels === 3 ? image : await toRaster(fromRaster(image).removeAlpha().toColourspace("srgb"));
   const { width, height } = rgb;

@@ -1,0 +1,275 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import sharp from "sharp";
+import { AppError } from "../../errors.js";
+import {
+  exifGpsEntryCount,
+  makeBombJpeg,
+  makeFaceImage,
+  makeHeicHeader,
+  truncate,
+  withExifGps,
+} from "../../../test/fixtures/images.js";
+import { ProviderFailure, type ImageRequest, type InputImage, type ResultImage } from "../types.js";
+import { matchEditKeywords } from "./effects.js";
+import { createLocalProvider, LOCAL_EDIT_KEYWORDS, LOCAL_STYLE_PRESETS, localProvider } from "./index.js";
+
+const SIZE = 256;
+
+async function input(bytes: Uint8Array, mime: InputImage["mime"] = "image/jpeg"): Promise<InputImage> {
+  const { width = 0, height = 0 } = await sharp(bytes).metadata().catch(() => ({ width: 0, height: 0 }));
+  return { bytes, mime, width, height };
+}
+
+let cachedFace: InputImage | undefined;
+async function face(): Promise<InputImage> {
+  cachedFace ??= await input(await makeFaceImage({ width: SIZE, height: SIZE }));
+  return cachedFace;
+}
+
+async function run(req: Partial<ImageRequest> & Pick<ImageRequest, "feature">): Promise<ResultImage> {
+  const model = req.feature === "cutout" ? "local-cutout-1" : "local-effects-1";
+  const outcome = await localProvider.submit({ model, image: await face(), ...req });
+  assert.ok("state" in outcome && outcome.state === "succeeded");
+  const [image] = await localProvider.fetchResult(outcome);
+  assert.ok(image);
+  return image;
+}
+
+async function rejectsWith(promise: Promise<unknown>, code: string, reason: string): Promise<AppError> {
+  const error = await promise.then(
+    () => assert.fail(`expected ${reason}`),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof AppError, String(error));
+  assert.equal(error.code, code);
+  assert.equal(error.reason, reason);
+  return error;
+}
+
+/** Mean absolute per-byte difference of two images' RGB pixels at the same size. */
+async function meanDifference(a: Uint8Array, b: Uint8Array): Promise<number> {
+  const pixels = (bytes: Uint8Array) => sharp(bytes).removeAlpha().toColourspace("srgb").raw().toBuffer();
+  const [pa, pb] = await Promise.all([pixels(a), pixels(b)]);
+  assert.equal(pa.length, pb.length);
+  let sum = 0;
+  for (let i = 0; i < pa.length; i++) sum += Math.abs(pa[i]! - pb[i]!);
+  return sum / pa.length;
+}
+
+async function channelMeans(bytes: Uint8Array): Promise<number[]> {
+  const stats = await sharp(bytes).stats();
+  return stats.channels.map((c) => c.mean);
+}
+
+test("provider identity and models", () => {
+  assert.equal(localProvider.id, "local");
+  assert.deepEqual(localProvider.models.defaults, {
+    edit: "local-effects-1",
+    style: "local-effects-1",
+    cutout: "local-cutout-1",
+    enhance: "local-effects-1",
+  });
+  assert.deepEqual([...localProvider.models.allowed], ["local-effects-1", "local-cutout-1"]);
+  assert.deepEqual([...LOCAL_STYLE_PRESETS], ["noir", "sepia", "vivid", "warm", "cool", "sketch", "pop-art", "vintage"]);
+  assert.ok(LOCAL_EDIT_KEYWORDS.includes("black and white"));
+});
+
+test("every style preset yields a JPEG of the input size that differs from the input", async () => {
+  const original = (await face()).bytes;
+  for (const style of LOCAL_STYLE_PRESETS) {
+    const out = await run({ feature: "style", style });
+    assert.equal(out.mime, "image/jpeg", style);
+    const meta = await sharp(out.bytes).metadata();
+    assert.equal(meta.format, "jpeg", style);
+    assert.deepEqual([out.width, out.height, meta.width, meta.height], [SIZE, SIZE, SIZE, SIZE], style);
+    assert.ok((await meanDifference(original, out.bytes)) > 3, `${style} changes the photo`);
+  }
+});
+
+test("style presets look like their names", async () => {
+  const [r, g, b] = await channelMeans((await run({ feature: "style", style: "noir" })).bytes);
+  assert.ok(Math.abs(r! - g!) < 1 && Math.abs(g! - b!) < 1, "noir is grey");
+  const warm = await channelMeans((await run({ feature: "style", style: "warm" })).bytes);
+  const cool = await channelMeans((await run({ feature: "style", style: "cool" })).bytes);
+  assert.ok(warm[0]! - warm[2]! > cool[0]! - cool[2]!, "warm is redder than cool");
+  const sketch = await channelMeans((await run({ feature: "style", style: "sketch" })).bytes);
+  assert.ok(sketch[0]! > 200, "sketch is mostly paper-white");
+});
+
+test("same input, same output bytes (deterministic)", async () => {
+  for (const req of [
+    { feature: "style", style: "vintage" },
+    { feature: "edit", prompt: "warmer and sharper" },
+    { feature: "enhance" },
+    { feature: "cutout" },
+  ] as const) {
+    const a = await run(req);
+    const b = await run(req);
+    assert.ok(Buffer.from(a.bytes).equals(Buffer.from(b.bytes)), req.feature);
+  }
+});
+
+test("unknown or missing style is refused, echoing only a safe name", async () => {
+  const named = await rejectsWith(run({ feature: "style", style: "watercolour" }), "invalid-argument", "style-unknown");
+  assert.match(named.message, /^style: unknown preset "watercolour"; available: noir, /);
+  const unsafe = await rejectsWith(run({ feature: "style", style: "<img src=x>" }), "invalid-argument", "style-unknown");
+  assert.ok(!unsafe.message.includes("<img"));
+  await rejectsWith(run({ feature: "style" }), "invalid-argument", "style-unknown");
+});
+
+test("edit maps prompt keywords onto effects, in prompt order", async () => {
+  assert.deepEqual(matchEditKeywords("Please make it black & white, then sharpen it and make it BRIGHTER"), [
+    "black and white",
+    "sharper",
+    "brighter",
+  ]);
+  assert.deepEqual(matchEditKeywords("retro look, a bit cooler"), ["vintage", "cooler"]);
+  const original = await channelMeans((await face()).bytes);
+  const brighter = await channelMeans((await run({ feature: "edit", prompt: "brighten it up" })).bytes);
+  const darker = await channelMeans((await run({ feature: "edit", prompt: "darker please" })).bytes);
+  assert.ok(brighter[1]! > original[1]! + 5 && darker[1]! < original[1]! - 5);
+  const [r, g, b] = await channelMeans((await run({ feature: "edit", prompt: "monochrome" })).bytes);
+  assert.ok(Math.abs(r! - g!) < 1 && Math.abs(g! - b!) < 1);
+  // Greyscale followed by a colour effect still works (channels stay RGB).
+  const sepia = await run({ feature: "edit", prompt: "black and white then sepia" });
+  assert.equal(sepia.mime, "image/jpeg");
+});
+
+test("a prompt with no known keyword is refused with the vocabulary, not the prompt", async () => {
+  const prompt = "give me a pirate hat and a parrot";
+  const error = await rejectsWith(run({ feature: "edit", prompt }), "invalid-argument", "prompt-not-understood");
+  assert.match(error.message, /^prompt: the local provider understands: brighter, darker, /);
+  assert.ok(!error.message.includes("pirate"));
+  await rejectsWith(run({ feature: "edit" }), "invalid-argument", "prompt-not-understood");
+});
+
+test("enhance upscales small photos 2x and keeps large ones at size", async () => {
+  const out = await run({ feature: "enhance" });
+  assert.equal(out.mime, "image/jpeg");
+  assert.deepEqual([out.width, out.height], [SIZE * 2, SIZE * 2]);
+  const capped = createLocalProvider({ maxPixels: SIZE * SIZE * 2 });
+  const outcome = await capped.submit({ feature: "enhance", model: "local-effects-1", image: await face() });
+  assert.ok("state" in outcome && outcome.state === "succeeded");
+  const [same] = await capped.fetchResult(outcome);
+  assert.deepEqual([same!.width, same!.height], [SIZE, SIZE], "no upscale past the pixel cap");
+  const big = await input(await makeFaceImage({ width: 1100, height: 600 }));
+  const bigOut = await localProvider.submit({ feature: "enhance", model: "local-effects-1", image: big });
+  assert.ok("state" in bigOut && bigOut.state === "succeeded");
+  const [bigImage] = await localProvider.fetchResult(bigOut);
+  assert.deepEqual([bigImage!.width, bigImage!.height], [1100, 600]);
+});
+
+test("cutout on a plain background: PNG with transparent corners and an opaque face", async () => {
+  const out = await run({ feature: "cutout" });
+  assert.equal(out.mime, "image/png");
+  const { data, info } = await sharp(out.bytes).raw().toBuffer({ resolveWithObject: true });
+  assert.equal(info.channels, 4);
+  assert.deepEqual([info.width, info.height, out.width, out.height], [SIZE, SIZE, SIZE, SIZE]);
+  const alpha = (x: number, y: number) => data[(y * info.width + x) * 4 + 3];
+  for (const [x, y] of [
+    [0, 0],
+    [SIZE - 1, 0],
+    [0, SIZE - 1],
+    [SIZE - 1, SIZE - 1],
+    [10, SIZE / 2],
+  ]) {
+    assert.equal(alpha(x!, y!), 0, `transparent at ${x},${y}`);
+  }
+  for (const [x, y] of [
+    [SIZE / 2, SIZE / 2],
+    [SIZE / 2 - 30, SIZE / 2 - 10], // the white of an eye: background-like colour, inside the face
+  ]) {
+    assert.equal(alpha(x!, y!), 255, `opaque at ${x},${y}`);
+  }
+});
+
+test("cutout refuses busy backgrounds and empty frames", async () => {
+  const noisy = await input(await makeFaceImage({ width: SIZE, height: SIZE, background: "gradient-noise" }));
+  const error = await rejectsWith(
+    localProvider.submit({ feature: "cutout", model: "local-cutout-1", image: noisy }),
+    "failed-precondition",
+    "local-cutout-unsupported",
+  );
+  assert.match(error.message, /plain background; choose another provider/);
+  const blank = await input(
+    await sharp({ create: { width: 64, height: 64, channels: 3, background: "#dfe8f0" } }).jpeg().toBuffer(),
+  );
+  await rejectsWith(
+    localProvider.submit({ feature: "cutout", model: "local-cutout-1", image: blank }),
+    "failed-precondition",
+    "local-cutout-unsupported",
+  );
+});
+
+test("EXIF (and its GPS position) never reaches the output", async () => {
+  const tagged = await withExifGps((await face()).bytes);
+  assert.ok(exifGpsEntryCount((await sharp(tagged).metadata()).exif) > 0, "fixture carries GPS");
+  for (const req of [
+    { feature: "style", style: "sepia" },
+    { feature: "edit", prompt: "vivid" },
+    { feature: "enhance" },
+    { feature: "cutout" },
+  ] as const) {
+    const out = await run({ ...req, image: await input(tagged) });
+    const meta = await sharp(out.bytes).metadata();
+    assert.equal(meta.exif, undefined, req.feature);
+    assert.equal(meta.xmp, undefined, req.feature);
+    assert.ok(!Buffer.from(out.bytes).includes("FixtureCam"), req.feature);
+  }
+});
+
+test("EXIF orientation is applied before the effect", async () => {
+  const landscape = await makeFaceImage({ width: 300, height: 200 });
+  const rotated = await sharp(landscape).withMetadata({ orientation: 6 }).jpeg().toBuffer();
+  const out = await run({ feature: "style", style: "cool", image: await input(rotated) });
+  assert.deepEqual([out.width, out.height], [200, 300]);
+});
+
+test("decode refuses truncated JPEGs, pixel bombs and HEIC", async () => {
+  const jpeg = (await face()).bytes;
+  const cut = { bytes: truncate(jpeg, Math.floor(jpeg.length * 0.6)), mime: "image/jpeg", width: SIZE, height: SIZE } as const;
+  await rejectsWith(run({ feature: "style", style: "noir", image: cut }), "invalid-argument", "image-undecodable");
+  const bomb = { bytes: await makeBombJpeg(), mime: "image/jpeg", width: 65_000, height: 65_000 } as const;
+  await rejectsWith(run({ feature: "style", style: "noir", image: bomb }), "invalid-argument", "image-too-many-pixels");
+  const heic = { bytes: makeHeicHeader(64, 64), mime: "image/heic", width: 64, height: 64 } as const;
+  await rejectsWith(run({ feature: "style", style: "noir", image: heic }), "failed-precondition", "local-heic-unsupported");
+});
+
+test("PNG and WebP inputs (with transparency) work", async () => {
+  for (const format of ["png", "webp"] as const) {
+    const bytes = await makeFaceImage({ width: 128, height: 96, format, background: "transparent" });
+    const out = await run({ feature: "style", style: "vivid", image: await input(bytes, `image/${format}`) });
+    assert.deepEqual([out.mime, out.width, out.height], ["image/jpeg", 128, 96]);
+  }
+});
+
+test("wrong model, aborted signal", async () => {
+  await rejectsWith(run({ feature: "cutout", model: "local-effects-1" }), "invalid-argument", "model-unsupported");
+  const aborted = AbortSignal.abort();
+  const image = await face();
+  await assert.rejects(localProvider.submit({ feature: "enhance", model: "local-effects-1", image }, aborted));
+});
+
+test("classify, poll and fetchResult", async () => {
+  const bad = new AppError("invalid-argument", "style: unknown preset", "style-unknown");
+  assert.deepEqual(localProvider.classify(bad), {
+    kind: "permanent",
+    message: "style: unknown preset",
+    providerCode: "style-unknown",
+  });
+  assert.equal(localProvider.classify(new AppError("resource-exhausted", "x")).kind, "quota");
+  assert.equal(localProvider.classify(new AppError("unavailable", "x")).kind, "retryable");
+  const leaky = localProvider.classify(new Error("VipsJpeg: something about /tmp/secret.jpg"));
+  assert.equal(leaky.kind, "permanent");
+  assert.ok(!leaky.message.includes("secret"));
+  const failure = new ProviderFailure({ kind: "retryable", message: "x" });
+  assert.equal(localProvider.classify(failure), failure.error);
+
+  const job = { provider: "local", id: "x", submittedAt: 0 };
+  await assert.rejects(localProvider.poll(job), AppError);
+  await assert.rejects(
+    localProvider.fetchResult({ state: "succeeded", images: [{ url: "https://example.test/x", mime: "image/png" }] }),
+    (e: unknown) => e instanceof AppError && e.reason === "local-result-invalid",
+  );
+});
