@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 
-const FUNCTIONS_DIR = path.resolve(import.meta.dirname, "../functions");
+const FUNCTIONS_DIR = path.resolve(__dirname, "../functions");
 
 const MODULES = {
   baseline: `require("firebase-functions/v2/https").onCall(() => 1)`,

@@ -497,7 +497,8 @@ function serverStream<Req, Res>(fn: (req: Req, write: (r: Res) => void) => void)
 }
 
 function createService(state: FirestoreState, tx: Transactions) {
-  type Req<K extends keyof UnimplementedFirestoreService> = Parameters<UnimplementedFirestoreService[K]>[0]["request"];
+  type Req<K extends keyof UnimplementedFirestoreService> =
+    Parameters<UnimplementedFirestoreService[K]>[0] extends { request: infer R } ? R : never;
   const readTimeNow = () => {
     const ms = Date.now();
     return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 };

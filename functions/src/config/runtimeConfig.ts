@@ -5,28 +5,11 @@
  */
 import "../admin.js";
 import { getFirestore } from "firebase-admin/firestore";
-import { z } from "zod";
 import { FEATURES, type Feature } from "../providers/types.js";
+import { DEFAULT_RUNTIME_CONFIG, runtimeConfigSchema, type RuntimeConfig } from "./runtimeConfigSchema.js";
 import { settings } from "./params.js";
 
-const providerChoice = z.object({ provider: z.string(), model: z.string().optional() });
-
-export const runtimeConfigSchema = z.object({
-  /** Global kill switch: when true no job starts. */
-  killSwitch: z.boolean().default(false),
-  /** Providers that may receive face data; anything not listed is refused. */
-  enabledProviders: z.array(z.string()).default(["local"]),
-  /** Default provider (and optionally model) per feature. */
-  defaults: z.partialRecord(z.enum(FEATURES), providerChoice).default({}),
-});
-
-export type RuntimeConfig = z.infer<typeof runtimeConfigSchema>;
-
-/** What runs when no admin has written config/runtime yet: only the embedded offline provider. */
-export const DEFAULT_RUNTIME_CONFIG: RuntimeConfig = runtimeConfigSchema.parse({
-  enabledProviders: ["local"],
-  defaults: Object.fromEntries(FEATURES.map((f) => [f, { provider: "local" }])),
-});
+export { DEFAULT_RUNTIME_CONFIG, runtimeConfigSchema, type RuntimeConfig };
 
 export const RUNTIME_CONFIG_PATH = "config/runtime";
 

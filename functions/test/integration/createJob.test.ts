@@ -21,13 +21,13 @@ type Created = { jobId: string; status: string; result?: { mimeType: string; bas
 describe("createJob with the local provider", () => {
   for (const [feature, extra] of [
     ["style", { style: "sepia" }],
-    ["enhance", {}],
-    ["edit", { prompt: "make it black and white and sharper" }],
-    ["cutout", {}],
+    ["enhance", { style: undefined }],
+    ["edit", { style: undefined, prompt: "make it black and white and sharper" }],
+    ["cutout", { style: undefined }],
   ] as const) {
     test(`${feature}: returns a transformed image inline; the job keeps status only; nothing is left`, async () => {
       const uid = `user-${feature}`;
-      const request = await createJobRequest({ feature, style: undefined, ...extra });
+      const request = await createJobRequest({ feature, ...extra });
       const { createJob } = await fns();
       const res = await callAs<Created>(createJob, uid, request);
 

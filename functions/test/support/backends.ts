@@ -25,6 +25,8 @@ export async function startBackends(): Promise<Backends> {
     FIRESTORE_EMULATOR_HOST: firestore.hostPort,
     FIREBASE_STORAGE_EMULATOR_HOST: storage.hostPort,
     STORAGE_EMULATOR_HOST: `http://${storage.hostPort}`,
+    // Offline: never probe the GCE metadata server for credentials or a project id.
+    METADATA_SERVER_DETECTION: "none",
   });
   return { firestore, storage };
 }
