@@ -1,6 +1,7 @@
 /**
  * `npm start`: the whole local stack, seeded, until Ctrl-C / SIGTERM (then nothing is left running).
- * Env: LOCAL_EMULATORS=offline|official|auto (default auto), LOCAL_QUIET=1 hides the CLI output.
+ * Env: LOCAL_EMULATORS=offline|official|auto (default auto), LOCAL_QUIET=1 hides the CLI output,
+ * LOCAL_FREE_PORTS=1 picks free ports instead of firebase.json's.
  */
 import { readFileSync } from "node:fs";
 import { requireFromFunctions, startLocalStack, type LocalStack } from "./stack";
@@ -96,6 +97,8 @@ async function main() {
 
   stack = await startLocalStack({
     projectId,
+    // Tests start their own `npm start` beside a developer's: any free ports, printed below.
+    ...(process.env.LOCAL_FREE_PORTS === "1" && { ports: { firestore: 0, storage: 0, auth: 0, functions: 0, tasks: 0, hub: 0, logging: 0 } }),
     onCliOutput: quiet ? undefined : (line) => console.log(`[firebase] ${line}`),
   });
   if (stopping) return shutdown(stopping);

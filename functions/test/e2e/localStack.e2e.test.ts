@@ -1,0 +1,143 @@
+/**
+ * End to end, as a newcomer and the mobile app see it: `npm start`'s script brings up the local
+ * stack; a Firebase JS client signed in anonymously calls the callables through the Functions
+ * emulator (Node 22) and gets a transformed face back; the job document keeps status only, nothing
+ * is left under transient/, no log holds the photo or the prompt; SIGTERM leaves no process behind.
+ */
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { deleteApp, getApps, initializeApp } from "firebase-admin/app";
+import { getFirestore } from "firebase-admin/firestore";
+import { getStorage } from "firebase-admin/storage";
+import { emulatorClient, type EmulatorClient } from "../../../local/client.js";
+import { jobDocSchema, JOB_DOC_FIELDS } from "../../src/jobs/schema.js";
+import { CONSENT, faceImage } from "../support/requests.js";
+import { secretsOf } from "../support/privacy.js";
+
+const ROOT = path.resolve(__dirname, "../../..");
+const TSX_CLI = path.join(ROOT, "node_modules/tsx/dist/cli.mjs");
+type Created = { jobId: string; status: string; result?: { mimeType: string; base64: string; width: number; height: number } };
+
+describe("npm start: the local stack end to end", { timeout: 240_000 }, () => {
+  let start: ChildProcess;
+  let output = "";
+  let env: Record<string, string> = {};
+  let client: EmulatorClient;
+
+  before(async () => {
+    // Its own process group, so the test can prove the whole group is gone after SIGTERM.
+    start = spawn(process.execPath, [TSX_CLI, "local/start.ts"], {
+      cwd: ROOT,
+      detached: true,
+      env: { ...process.env, LOCAL_FREE_PORTS: "1", npm_lifecycle_event: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    start.stdout!.on("data", (d) => (output += d));
+    start.stderr!.on("data", (d) => (output += d));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (output.includes("Press Ctrl-C to stop.")) return clearInterval(timer), resolve();
+        if (start.exitCode !== null) return clearInterval(timer), reject(new Error(`npm start exited:\n${output.slice(-3000)}`));
+      }, 200);
+    });
+    env = Object.fromEntries([...output.matchAll(/export (\w+)='([^']*)'/g)].map((m) => [m[1]!, m[2]!]));
+    Object.assign(process.env, env);
+    initializeApp({ projectId: env.GCLOUD_PROJECT, storageBucket: `${env.GCLOUD_PROJECT}.appspot.com` });
+    const port = (hostPort: string) => Number(hostPort.split(":").pop());
+    client = await emulatorClient({ authPort: port(env.FIREBASE_AUTH_EMULATOR_HOST!), functionsPort: port(env.FUNCTIONS_EMULATOR_ORIGIN!) });
+  });
+
+  after(async () => {
+    await client?.close();
+    await Promise.all(getApps().map((a) => deleteApp(a)));
+    if (start?.exitCode === null) process.kill(-start.pid!, "SIGKILL");
+  });
+
+  test("it says what runs where, runs functions on Node 22, and seeds config/runtime with the local provider", async () => {
+    for (const service of ["Firestore", "Storage", "Auth", "Functions", "Cloud Tasks"]) assert.match(output, new RegExp(`│ ${service}\\s`));
+    assert.match(output, /offline replacement/);
+    assert.match(output, /Using node@22 from host/, "the Functions emulator runs the functions on Node 22");
+    const config = (await getFirestore().doc("config/runtime").get()).data();
+    assert.deepEqual(config?.enabledProviders, ["local"]);
+    assert.equal(config?.defaults?.style?.provider, "local");
+  });
+
+  test("an anonymous client sends a face to createJob and gets a transformed image back", async () => {
+    const image = await faceImage("jpeg", 384);
+    const prompt = "make it warmer and brighter";
+    const res = await client.call<Created>("createJob", { requestId: randomUUID(), feature: "edit", prompt, image, consent: CONSENT });
+    assert.equal(res.status, "succeeded");
+    assert.equal(res.result?.mimeType, "image/jpeg");
+    assert.notEqual(res.result?.base64, image.base64);
+
+    const snap = await getFirestore().doc(`jobs/${res.jobId}`).get();
+    const job = jobDocSchema.parse(snap.data());
+    assert.equal(job.status, "succeeded");
+    assert.equal(job.uid, client.uid);
+    assert.equal(job.inputDeleted, true);
+    for (const key of Object.keys(snap.data()!)) assert.ok((JOB_DOC_FIELDS as string[]).includes(key));
+    const [objects] = await getStorage().bucket().getFiles({ prefix: "transient/" });
+    assert.deepEqual(objects.map((o) => o.name), [], "nothing remains under transient/");
+    const secrets = secretsOf({ base64: image.base64, prompt });
+    for (const s of secrets) assert.ok(!output.includes(s) && !JSON.stringify(snap.data()).includes(s), "the photo or prompt leaked into logs or the job");
+  });
+
+  test("errors arrive as the documented codes over the wire", async () => {
+    const anonymous = await emulatorClient({
+      signIn: false,
+      authPort: Number(env.FIREBASE_AUTH_EMULATOR_HOST!.split(":").pop()),
+      functionsPort: Number(env.FUNCTIONS_EMULATOR_ORIGIN!.split(":").pop()),
+    });
+    const codeOf = (p: Promise<unknown>) => p.then(() => "ok", (e: { code: string; message: string }) => `${e.code}: ${e.message}`);
+    try {
+      const request = { requestId: randomUUID(), feature: "style", style: "noir", image: await faceImage("png", 128), consent: CONSENT };
+      assert.match(await codeOf(anonymous.call("createJob", request)), /^functions\/unauthenticated/);
+      assert.match(await codeOf(client.call("createJob", { ...request, feature: "paint" })), /^functions\/invalid-argument: feature/);
+      assert.match(await codeOf(client.call("createJob", { ...request, consent: undefined })), /^functions\/failed-precondition: consent/);
+      const bomb = { base64: (await import("../fixtures/images.js")).makeBombPng().toString("base64"), mimeType: "image/png" };
+      assert.match(await codeOf(client.call("createJob", { ...request, image: bomb })), /^functions\/invalid-argument: image.*pixels/);
+
+      const mine = await client.call<Created>("createJob", request);
+      const retried = await client.call<Created>("createJob", request);
+      assert.equal(retried.jobId, mine.jobId, "a retried request returns the same job");
+      const intruder = await emulatorClient({
+        authPort: Number(env.FIREBASE_AUTH_EMULATOR_HOST!.split(":").pop()),
+        functionsPort: Number(env.FUNCTIONS_EMULATOR_ORIGIN!.split(":").pop()),
+      });
+      try {
+        for (const fn of ["getJobResult", "ackJobResult", "cancelJob"]) {
+          assert.match(await codeOf(intruder.call(fn, { jobId: mine.jobId })), /^functions\/permission-denied/);
+        }
+      } finally {
+        await intruder.close();
+      }
+      assert.match(await codeOf(client.call("getJobResult", { jobId: mine.jobId })), /^functions\/not-found/);
+      assert.deepEqual(await client.call("cancelJob", { jobId: mine.jobId }), { jobId: mine.jobId, status: "succeeded" });
+    } finally {
+      await anonymous.close();
+    }
+  });
+
+  test("SIGTERM stops the whole stack with no process left behind", async () => {
+    const exited = new Promise<number | null>((resolve) => start.once("exit", resolve));
+    process.kill(start.pid!, "SIGTERM");
+    assert.equal(await exited, 0);
+    const groupAlive = () => {
+      try {
+        process.kill(-start.pid!, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 50 && groupAlive(); i++) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(groupAlive(), false, "a process of the stack's group is still alive");
+    // The firebase CLI runs in a process group of its own: its ports must be closed too.
+    for (const url of [env.FUNCTIONS_EMULATOR_ORIGIN!, `http://${env.FIREBASE_AUTH_EMULATOR_HOST}`, `http://${env.FIRESTORE_EMULATOR_HOST}`]) {
+      await assert.rejects(fetch(url, { signal: AbortSignal.timeout(2000) }), `${url} still answers`);
+    }
+  });
+});
