@@ -37,6 +37,14 @@ describe("createJob refuses bad input with a clear HttpsError", () => {
     await expectRejected(await createJobRequest(), "unauthenticated", /Sign in/, null);
   });
 
+  test("no App Check token in production: permission-denied, before anything else", async () => {
+    const { createJob } = await fns();
+    const error = await rejectionOf(callAs(createJob, UID, await createJobRequest(), { appCheck: false }));
+    assert.equal(error.code, "permission-denied");
+    assert.match(error.message, /App Check/);
+    await assertNoOpenJobs(UID);
+  });
+
   test("missing, extra and wrong-typed fields name the field", async () => {
     const base = await createJobRequest();
     await expectRejected({ ...base, requestId: undefined }, "invalid-argument", /^requestId: required/);

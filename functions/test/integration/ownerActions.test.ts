@@ -36,6 +36,7 @@ describe("owner actions", () => {
       assert.equal(error.code, "permission-denied");
       assert.match(error.message, /^jobId/);
       assert.equal((await rejectionOf(callAs(fn, undefined, { jobId }))).code, "unauthenticated");
+      assert.equal((await rejectionOf(callAs(fn, "owner", { jobId }, { appCheck: false }))).code, "permission-denied", "App Check is required");
       assert.equal((await rejectionOf(callAs(fn, "owner", { jobId: "nope" }))).code, "invalid-argument");
       assert.equal((await rejectionOf(callAs(fn, "owner", { jobId: "a".repeat(40) }))).code, "not-found");
       assert.equal((await rejectionOf(callAs(fn, "owner", { jobId, extra: 1 }))).code, "invalid-argument");

@@ -5,10 +5,17 @@
 import type { CallableFunction, CallableRequest } from "firebase-functions/v2/https";
 import { HttpsError } from "firebase-functions/v2/https";
 
-export async function callAs<T = unknown>(fn: CallableFunction<any, any>, uid: string | undefined, data: unknown): Promise<T> {
+export async function callAs<T = unknown>(
+  fn: CallableFunction<any, any>,
+  uid: string | undefined,
+  data: unknown,
+  { appCheck = true }: { appCheck?: boolean } = {},
+): Promise<T> {
   const request = {
     data,
     auth: uid ? { uid, token: { uid, sub: uid, firebase: { sign_in_provider: "anonymous" } } } : undefined,
+    // What firebase-functions sets after verifying a valid X-Firebase-AppCheck token.
+    app: appCheck ? { appId: "1:000000000000:ios:photofixer", token: { app_id: "1:000000000000:ios:photofixer" } } : undefined,
     rawRequest: { headers: {} },
     acceptsStreaming: false,
   } as unknown as CallableRequest<unknown>;

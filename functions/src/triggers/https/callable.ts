@@ -1,6 +1,8 @@
 /**
  * The one way a client entry point is declared: Firebase Auth required, App Check enforced outside
- * the emulator, and every error mapped to a documented HttpsError code. Handlers live in service
+ * the emulator, and every error mapped to a documented HttpsError code. App Check is checked here
+ * rather than with `enforceAppCheck`, which answers `unauthenticated`: the contract says a failed
+ * App Check is `permission-denied`, distinct from a missing sign-in. Handlers live in service
  * modules that are imported on first call, so loading the index stays as cheap as one bare onCall.
  */
 import { randomUUID } from "node:crypto";
@@ -11,9 +13,11 @@ import { AppError } from "../../errors.js";
 export type UserHandler<T> = (uid: string, data: unknown) => Promise<T>;
 
 export function userCallable<T>(name: string, options: CallableOptions, handler: UserHandler<T>) {
-  return onCall({ enforceAppCheck: !isEmulator(), ...options }, async (request) => {
+  return onCall(options, async (request) => {
     const uid = request.auth?.uid;
     if (!uid) throw new HttpsError("unauthenticated", "Sign in to use Photo Fixer.");
+    // `request.app` is set only for a valid App Check token (invalid and missing ones leave it unset).
+    if (!request.app && !isEmulator()) throw new HttpsError("permission-denied", "This app could not be verified (App Check).");
     try {
       return await handler(uid, request.data);
     } catch (error) {
