@@ -36,3 +36,6 @@ export function maxTransientTtlMs(s: Settings = settings()): number {
 export const PURGE_SCHEDULE = process.env.PURGE_SCHEDULE || "every 10 minutes";
 
 export const isEmulator = () => process.env.FUNCTIONS_EMULATOR === "true";
+
+/** Results may be larger than inputs (upscales, PNG); the cap still bounds memory and responses. */
+export const maxResultBytes = (s: Settings = settings()) => s.maxImageBytes * 2;

@@ -2,19 +2,35 @@
  * Drives one provider call for an image job: submit, poll async providers until the deadline,
  * fetch and verify the result, and turn provider errors into the stable codes clients rely on.
  */
-import type { Settings } from "../config/params.js";
+import { maxResultBytes, type Settings } from "../config/params.js";
 import { AppError, type ErrorCode } from "../errors.js";
 import { inspectImage } from "../images/validate.js";
-import { ProviderFailure, type ImageProvider, type ImageRequest, type JobRef, type Outcome, type ProviderError, type ResultImage } from "../providers/types.js";
+import { ProviderFailure, type ImageProvider, type PollingPolicy, type ImageRequest, type JobRef, type Outcome, type ProviderError, type ResultImage } from "../providers/types.js";
 
-const POLL_START_MS = 1_000;
-const POLL_MAX_MS = 8_000;
+const DEFAULT_POLLING: Omit<PollingPolicy, "deadlineMs"> = { startMs: 1_000, maxMs: 8_000, factor: 1.5 };
+
+/**
+ * The provider's polling policy, within the job's deadline. `PROVIDER_POLL_INTERVAL_MS` and
+ * `<PROVIDER>_POLL_DEADLINE_MS` override it (tests against fakes poll in milliseconds).
+ */
+export function pollingPolicy(provider: ImageProvider, jobDeadlineMs: number, env = process.env): PollingPolicy {
+  const policy = { ...DEFAULT_POLLING, deadlineMs: jobDeadlineMs, ...provider.polling };
+  const interval = Number(env.PROVIDER_POLL_INTERVAL_MS);
+  if (interval > 0) Object.assign(policy, { startMs: interval, maxMs: interval });
+  const deadline = Number(env[`${provider.id.toUpperCase()}_POLL_DEADLINE_MS`]);
+  if (deadline > 0) policy.deadlineMs = deadline;
+  policy.deadlineMs = Math.min(policy.deadlineMs, jobDeadlineMs);
+  return policy;
+}
 
 export async function runImageProvider(provider: ImageProvider, request: ImageRequest, s: Settings): Promise<ResultImage> {
-  const deadline = AbortSignal.timeout(s.imageJobDeadlineMinutes * 60_000);
+  const policy = pollingPolicy(provider, s.imageJobDeadlineMinutes * 60_000);
+  const deadline = AbortSignal.timeout(policy.deadlineMs);
+  let ref: JobRef | undefined;
   try {
     const submitted = await provider.submit(request, deadline);
-    const outcome = isJobRef(submitted) ? await pollUntilDone(provider, submitted, deadline) : submitted;
+    if (isJobRef(submitted)) ref = submitted;
+    const outcome = isJobRef(submitted) ? await pollUntilDone(provider, submitted, policy, deadline) : submitted;
     if (outcome.state === "running") throw new Error("a sync provider returned a running outcome");
     if (outcome.state === "failed") throw new ProviderFailure(outcome.error);
     const [image] = await provider.fetchResult(outcome, deadline);
@@ -22,14 +38,18 @@ export async function runImageProvider(provider: ImageProvider, request: ImageRe
     return verifyResult(image, s);
   } catch (error) {
     if (error instanceof AppError) throw error;
-    if (deadline.aborted) throw new AppError("deadline-exceeded", "The provider did not finish in time.", "provider-deadline");
+    if (deadline.aborted) {
+      // Stop paid work we no longer wait for, where the provider allows it (best effort).
+      if (ref && provider.cancel) await provider.cancel(ref).catch(() => undefined);
+      throw new AppError("deadline-exceeded", "The provider did not finish in time.", "provider-deadline");
+    }
     throw toAppError(error instanceof ProviderFailure ? error.error : provider.classify(error));
   }
 }
 
 /** Async providers (BFL, Wan, Kling): poll with exponential backoff until done or the deadline. */
-async function pollUntilDone(provider: ImageProvider, ref: JobRef, deadline: AbortSignal): Promise<Outcome> {
-  for (let wait = POLL_START_MS; ; wait = Math.min(wait * 2, POLL_MAX_MS)) {
+async function pollUntilDone(provider: ImageProvider, ref: JobRef, policy: PollingPolicy, deadline: AbortSignal): Promise<Outcome> {
+  for (let wait = policy.startMs; ; wait = Math.min(wait * policy.factor, policy.maxMs)) {
     await sleep(wait, deadline);
     const outcome = await provider.poll(ref, deadline);
     if (outcome.state !== "running") return outcome;
@@ -38,11 +58,20 @@ async function pollUntilDone(provider: ImageProvider, ref: JobRef, deadline: Abo
 
 const isJobRef = (o: JobRef | Outcome): o is JobRef => !("state" in o);
 
-/** A result is face data from outside: check it is the image it claims to be before returning it. */
+/**
+ * A result is face data from outside: check it is an image of an accepted type within the caps
+ * before returning it. A bad result is the provider's fault, not the user's.
+ */
 function verifyResult(image: ResultImage, s: Settings): ResultImage {
-  const checked = inspectImage(image.bytes, image.mime, { maxBytes: s.maxImageBytes * 4, maxPixels: s.maxImagePixels });
-  return { ...image, width: checked.width, height: checked.height };
+  try {
+    const checked = inspectImage(image.bytes, image.mime, { maxBytes: maxResultBytes(s), maxPixels: s.maxImagePixels });
+    if (checked.mime === "image/heic" || checked.mime === "image/heif") throw new Error("results must be JPEG, PNG or WebP");
+    return { ...image, mime: checked.mime, width: checked.width, height: checked.height };
+  } catch {
+    throw new ProviderFailure({ kind: "retryable", message: "The provider returned an invalid image.", providerCode: "bad-result" });
+  }
 }
+
 
 const CODE_BY_KIND: Record<ProviderError["kind"], { code: ErrorCode; reason: string }> = {
   retryable: { code: "unavailable", reason: "provider-unavailable" },

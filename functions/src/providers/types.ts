@@ -63,9 +63,20 @@ export interface ProviderModels {
   allowed: readonly string[];
 }
 
+/** How an async provider is polled inside the job (shared/providers/README.md: 1 s → 5–10 s). */
+export interface PollingPolicy {
+  startMs: number;
+  maxMs: number;
+  factor: number;
+  /** Give up after this long; the job ends failed with deadline-exceeded. */
+  deadlineMs: number;
+}
+
 export interface ImageProvider {
   readonly id: string;
   readonly models: ProviderModels;
+  /** Async providers only; defaults in jobs/runProvider.ts. */
+  readonly polling?: Partial<PollingPolicy>;
   submit(req: ImageRequest, signal?: AbortSignal): Promise<JobRef | Outcome>;
   poll(job: JobRef, signal?: AbortSignal): Promise<Outcome>;
   /** Downloads (if needed) and verifies result bytes at once: provider URLs expire. */

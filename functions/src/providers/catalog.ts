@@ -1,0 +1,45 @@
+/**
+ * Every provider face data may go to (the privacy policy's list) with the credentials it needs.
+ * Tiny on purpose: the triggers import it to bind secrets, so it must not load any adapter code.
+ * A provider whose credentials are absent is unavailable and never chosen as a default.
+ */
+import { defineSecret } from "firebase-functions/params";
+
+type Secret = ReturnType<typeof defineSecret>;
+
+export interface ProviderEntry {
+  id: string;
+  /** Shown to users in messages and to admins in the README. */
+  name: string;
+  secrets: Secret[];
+  /** Credentials present (or, for Vertex AI, a Google Cloud project to bill). */
+  isConfigured(): boolean;
+}
+
+const secret = (name: string, description: string) => defineSecret(name, { description });
+const hasValues = (secrets: Secret[]) => () => secrets.every((s) => Boolean(process.env[s.name]));
+
+function entry(id: string, name: string, secrets: Secret[], isConfigured = hasValues(secrets)): ProviderEntry {
+  return { id, name, secrets, isConfigured };
+}
+
+export const PROVIDERS = {
+  local: entry("local", "Photo Fixer (on our servers)", [], () => true),
+  openai: entry("openai", "OpenAI GPT Image", [secret("OPENAI_API_KEY", "OpenAI API key")]),
+  // Vertex AI authenticates with the function's service account (ADC): no key, only a project.
+  gemini: entry("gemini", "Google Gemini (Vertex AI)", [], () => Boolean(process.env.GEMINI_BASE_URL || (process.env.GCLOUD_PROJECT && process.env.FUNCTIONS_EMULATOR !== "true" && process.env.K_SERVICE))),
+  bfl: entry("bfl", "Black Forest Labs FLUX", [secret("BFL_API_KEY", "Black Forest Labs API key")]),
+  seedream: entry("seedream", "ByteDance Seedream", [secret("ARK_API_KEY", "Volcengine Ark / BytePlus ModelArk API key")]),
+  wan: entry("wan", "Alibaba Wan", [secret("DASHSCOPE_API_KEY", "Alibaba Cloud Model Studio (DashScope) API key")]),
+  minimax: entry("minimax", "MiniMax", [secret("MINIMAX_API_KEY", "MiniMax API key")]),
+  kling: entry("kling", "Kling AI", [secret("KLING_ACCESS_KEY", "Kling access key"), secret("KLING_SECRET_KEY", "Kling secret key")]),
+  cutoutpro: entry("cutoutpro", "Cutout.Pro", [secret("CUTOUT_PRO_API_KEY", "Cutout.Pro API key")]),
+  picwish: entry("picwish", "PicWish", [secret("PICWISH_API_KEY", "PicWish API key")]),
+} satisfies Record<string, ProviderEntry>;
+
+export type ProviderId = keyof typeof PROVIDERS;
+export const PROVIDER_IDS = Object.keys(PROVIDERS) as ProviderId[];
+export const isProviderId = (id: string): id is ProviderId => Object.hasOwn(PROVIDERS, id);
+
+/** Bound to the functions that call providers, and only to those. */
+export const PROVIDER_SECRETS: Secret[] = Object.values(PROVIDERS).flatMap((p) => p.secrets);
