@@ -5,55 +5,37 @@
  * is left under transient/, no log holds the photo or the prompt; SIGTERM leaves no process behind.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { deleteApp, getApps, initializeApp } from "firebase-admin/app";
 import { getFirestore } from "firebase-admin/firestore";
 import { getStorage } from "firebase-admin/storage";
 import { emulatorClient, type EmulatorClient } from "../../../local/client.js";
 import { jobDocSchema, JOB_DOC_FIELDS } from "../../src/jobs/schema.js";
-import { CONSENT, faceImage } from "../support/requests.js";
+import { startNpmStart, type RunningStart } from "../support/npmStart.js";
 import { secretsOf } from "../support/privacy.js";
+import { CONSENT, faceImage } from "../support/requests.js";
 
-const ROOT = path.resolve(__dirname, "../../..");
-const TSX_CLI = path.join(ROOT, "node_modules/tsx/dist/cli.mjs");
 type Created = { jobId: string; status: string; result?: { mimeType: string; base64: string; width: number; height: number } };
 
 describe("npm start: the local stack end to end", { timeout: 240_000 }, () => {
-  let start: ChildProcess;
+  let start: RunningStart;
   let output = "";
   let env: Record<string, string> = {};
   let client: EmulatorClient;
 
   before(async () => {
-    // Its own process group, so the test can prove the whole group is gone after SIGTERM.
-    start = spawn(process.execPath, [TSX_CLI, "local/start.ts"], {
-      cwd: ROOT,
-      detached: true,
-      env: { ...process.env, LOCAL_FREE_PORTS: "1", npm_lifecycle_event: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    start.stdout!.on("data", (d) => (output += d));
-    start.stderr!.on("data", (d) => (output += d));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        if (output.includes("Press Ctrl-C to stop.")) return clearInterval(timer), resolve();
-        if (start.exitCode !== null) return clearInterval(timer), reject(new Error(`npm start exited:\n${output.slice(-3000)}`));
-      }, 200);
-    });
-    env = Object.fromEntries([...output.matchAll(/export (\w+)='([^']*)'/g)].map((m) => [m[1]!, m[2]!]));
-    Object.assign(process.env, env);
+    start = await startNpmStart();
+    env = start.env;
+    output = start.output();
     initializeApp({ projectId: env.GCLOUD_PROJECT, storageBucket: `${env.GCLOUD_PROJECT}.appspot.com` });
-    const port = (hostPort: string) => Number(hostPort.split(":").pop());
-    client = await emulatorClient({ authPort: port(env.FIREBASE_AUTH_EMULATOR_HOST!), functionsPort: port(env.FUNCTIONS_EMULATOR_ORIGIN!) });
+    client = await emulatorClient(start.clientOptions);
   });
 
   after(async () => {
     await client?.close();
     await Promise.all(getApps().map((a) => deleteApp(a)));
-    if (start?.exitCode === null) process.kill(-start.pid!, "SIGKILL");
+    await start?.stop();
   });
 
   test("it says what runs where, runs functions on Node 22, and seeds config/runtime with the local provider", async () => {
@@ -82,15 +64,11 @@ describe("npm start: the local stack end to end", { timeout: 240_000 }, () => {
     const [objects] = await getStorage().bucket().getFiles({ prefix: "transient/" });
     assert.deepEqual(objects.map((o) => o.name), [], "nothing remains under transient/");
     const secrets = secretsOf({ base64: image.base64, prompt });
-    for (const s of secrets) assert.ok(!output.includes(s) && !JSON.stringify(snap.data()).includes(s), "the photo or prompt leaked into logs or the job");
+    for (const s of secrets) assert.ok(!start.output().includes(s) && !JSON.stringify(snap.data()).includes(s), "the photo or prompt leaked into logs or the job");
   });
 
   test("errors arrive as the documented codes over the wire", async () => {
-    const anonymous = await emulatorClient({
-      signIn: false,
-      authPort: Number(env.FIREBASE_AUTH_EMULATOR_HOST!.split(":").pop()),
-      functionsPort: Number(env.FUNCTIONS_EMULATOR_ORIGIN!.split(":").pop()),
-    });
+    const anonymous = await emulatorClient({ ...start.clientOptions, signIn: false });
     const codeOf = (p: Promise<unknown>) => p.then(() => "ok", (e: { code: string; message: string }) => `${e.code}: ${e.message}`);
     try {
       const request = { requestId: randomUUID(), feature: "style", style: "noir", image: await faceImage("png", 128), consent: CONSENT };
@@ -103,10 +81,7 @@ describe("npm start: the local stack end to end", { timeout: 240_000 }, () => {
       const mine = await client.call<Created>("createJob", request);
       const retried = await client.call<Created>("createJob", request);
       assert.equal(retried.jobId, mine.jobId, "a retried request returns the same job");
-      const intruder = await emulatorClient({
-        authPort: Number(env.FIREBASE_AUTH_EMULATOR_HOST!.split(":").pop()),
-        functionsPort: Number(env.FUNCTIONS_EMULATOR_ORIGIN!.split(":").pop()),
-      });
+      const intruder = await emulatorClient(start.clientOptions);
       try {
         for (const fn of ["getJobResult", "ackJobResult", "cancelJob"]) {
           assert.match(await codeOf(intruder.call(fn, { jobId: mine.jobId })), /^functions\/permission-denied/);
@@ -122,12 +97,11 @@ describe("npm start: the local stack end to end", { timeout: 240_000 }, () => {
   });
 
   test("SIGTERM stops the whole stack with no process left behind", async () => {
-    const exited = new Promise<number | null>((resolve) => start.once("exit", resolve));
-    process.kill(start.pid!, "SIGTERM");
-    assert.equal(await exited, 0);
+    process.kill(start.pid, "SIGTERM");
+    assert.equal(await start.exited, 0);
     const groupAlive = () => {
       try {
-        process.kill(-start.pid!, 0);
+        process.kill(-start.pid, 0);
         return true;
       } catch {
         return false;

@@ -1,4 +1,5 @@
 /** Job entry points (ARCHITECTURE §3): thin wrappers over the jobs service. */
+import { PROVIDER_SECRETS } from "../../providers/catalog.js";
 import { userCallable } from "./callable.js";
 
 const parseJobId = async (data: unknown) => (await import("../../jobs/ownerActions.js")).parseJobRef(data);
@@ -6,7 +7,8 @@ const parseJobId = async (data: unknown) => (await import("../../jobs/ownerActio
 export const createJob = userCallable(
   "createJob",
   // Sharp decodes photos of up to MAX_IMAGE_PIXELS in memory; async providers are polled in-call.
-  { memory: "1GiB", timeoutSeconds: 540 },
+  // Provider keys are bound here and nowhere else: only createJob talks to providers.
+  { memory: "1GiB", timeoutSeconds: 540, secrets: PROVIDER_SECRETS },
   async (uid, data) => (await import("../../jobs/createJob.js")).createJob(uid, data),
 );
 

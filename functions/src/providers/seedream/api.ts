@@ -1,0 +1,123 @@
+/**
+ * ByteDance Seedream / SeedEdit on Volcengine Ark and BytePlus ModelArk
+ * (shared/providers/bytedance-seedream.md): hosts, model catalogues, response shapes and the one
+ * mapping of Ark error codes onto our error kinds. No network here.
+ */
+import { z } from "zod";
+import { sniffImageType } from "../../images/sniff.js";
+import { ProviderHttpError } from "../http.js";
+import type { Outcome, ProviderError, ResultImage } from "../types.js";
+
+export const NAME = "ByteDance Seedream";
+
+/** Volcengine Ark, Beijing: `BASE_URL` of the official SDK. */
+export const VOLCENGINE_BASE_URL = "https://ark.cn-beijing.volces.com/api/v3";
+/** BytePlus ModelArk (international); chosen with SEEDREAM_BASE_URL. Keys are per platform. */
+export const BYTEPLUS_BASE_URL = "https://ark.ap-southeast.bytepluses.com/api/v3";
+
+/** Volcengine ids; the first is the default (the newest Seedream in our provider doc). */
+const VOLCENGINE_MODELS = [
+  "doubao-seedream-5-0-260128",
+  "doubao-seedream-5-0-lite-260128",
+  "doubao-seedream-5-0-pro-260628",
+  "doubao-seedream-4-5-251128",
+  "doubao-seedream-4-0-250828",
+  "doubao-seededit-3-0-i2i-250628",
+] as const;
+
+export interface Catalog {
+  platform: "volcengine" | "byteplus";
+  models: readonly string[];
+  defaultModel: string;
+}
+
+/** BytePlus spells the same models without the `doubao-` prefix (e.g. `seedream-5-0-260128`). */
+export function catalogFor(baseUrl: string): Catalog {
+  const byteplus = new URL(baseUrl).hostname.endsWith(".bytepluses.com");
+  const models = byteplus ? VOLCENGINE_MODELS.map((m) => m.replace(/^doubao-/, "")) : [...VOLCENGINE_MODELS];
+  return { platform: byteplus ? "byteplus" : "volcengine", models, defaultModel: models[0]! };
+}
+
+/** SeedEdit 3.0 keeps the input's size with `adaptive`; Seedream 4.x/5.x all take the `2K` preset. */
+export const sizeFor = (model: string) => (model.includes("seededit") ? "adaptive" : "2K");
+
+/** Per the (mirrored) parameter table: JPEG or PNG, each at most 10 MB. */
+export const INPUT_MIMES: readonly string[] = ["image/jpeg", "image/png"];
+export const MAX_INPUT_BYTES = 10_000_000;
+
+const errorBody = z.object({ code: z.string().optional() }).passthrough();
+
+export const generationsResponseSchema = z
+  .object({
+    data: z.array(
+      z
+        .object({
+          b64_json: z.string().min(1).nullish(),
+          url: z.string().url().nullish(),
+          // One image of a group can fail while the call answers 200.
+          error: errorBody.nullish(),
+        })
+        .passthrough(),
+    ),
+    error: errorBody.nullish(),
+  })
+  .passthrough();
+
+export type GenerationsResponse = z.infer<typeof generationsResponseSchema>;
+
+/** The outcome of a synchronous generations call that answered 2xx. */
+export function outcomeOf(response: GenerationsResponse): Outcome {
+  const fault = response.error?.code ?? response.data.find((d) => d.error?.code)?.error?.code;
+  const b64 = response.data.map((d) => d.b64_json).filter((v): v is string => Boolean(v));
+  if (b64.length) return { state: "succeeded", images: b64.map((v) => resultImage(Buffer.from(v, "base64"))) };
+  const urls = response.data.map((d) => d.url).filter((v): v is string => Boolean(v));
+  if (urls.length) return { state: "succeeded", images: urls.map((url) => ({ url, mime: "image/jpeg" })) };
+  if (fault) return { state: "failed", error: errorForCode(fault) ?? { kind: "permanent", message: `${NAME} could not process this photo.`, providerCode: fault } };
+  return { state: "failed", error: { kind: "permanent", message: `${NAME} reported success without an image.`, providerCode: "no-result" } };
+}
+
+/** Output is JPEG by default (PNG on request for some models): label the bytes by what they are. */
+export function resultImage(bytes: Uint8Array): ResultImage {
+  const sniffed = sniffImageType(bytes);
+  const mime = sniffed === "image/png" || sniffed === "image/webp" ? sniffed : "image/jpeg"; // anything else fails verification
+  return { bytes, mime, width: 0, height: 0 };
+}
+
+/**
+ * Ark's codes that say more than the HTTP status (volcengine.com/docs/82379/1299023): moderation
+ * (`InputTextSensitiveContentDetected`, `InputImageSensitiveContentDetected[.PrivacyInformation]`,
+ * `OutputImageSensitiveContentDetected`, `SensitiveContentDetected[.SevereViolation|.Violence]`)
+ * and an unpaid account. Anything else is classified by its HTTP status.
+ */
+export function errorForCode(code: string): ProviderError | undefined {
+  if (code.includes("SensitiveContentDetected")) {
+    const message = code.startsWith("Output")
+      ? `${NAME} declined to return the generated image under its content policy.`
+      : `${NAME} declined this photo or instruction under its content policy.`;
+    return { kind: "policy_rejected", message, providerCode: code };
+  }
+  if (code === "AccountOverdueError" || code === "ServiceOverdue") {
+    return { kind: "quota", message: `${NAME} has no credit or quota left.`, providerCode: code };
+  }
+  return undefined;
+}
+
+/** A non-2xx answer whose body named an Ark error code; only the code is kept, never the text. */
+export class ArkHttpError extends ProviderHttpError {
+  constructor(status: number, retryAfterMs: number | undefined, requestId: string | undefined, readonly code: string) {
+    super(status, retryAfterMs, requestId);
+    this.name = "ArkHttpError";
+  }
+}
+
+const errorEnvelope = z.object({ error: errorBody });
+
+/** Reads `error.code` from an error body (OpenAI-like envelope); the message is discarded unread. */
+export function errorCodeOf(text: string): string | undefined {
+  try {
+    const code = errorEnvelope.safeParse(JSON.parse(text)).data?.error.code;
+    return code && /^[A-Za-z0-9_.-]{1,100}$/.test(code) ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
