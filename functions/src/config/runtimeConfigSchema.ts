@@ -14,6 +14,8 @@ export const runtimeConfigSchema = z.object({
   enabledProviders: z.array(z.string()).default(["local"]),
   /** Default provider (and optionally model) per feature. */
   defaults: z.partialRecord(z.enum(FEATURES), providerChoice).default({}),
+  /** Per provider, the models clients may pick (a subset of what the adapter supports); absent = all. */
+  allowedModels: z.record(z.string(), z.array(z.string())).default({}),
 });
 
 export type RuntimeConfig = z.infer<typeof runtimeConfigSchema>;

@@ -33,8 +33,9 @@ export async function routeRequest(
   }
   const configured = config.defaults[feature]?.provider === providerId ? config.defaults[feature]?.model : undefined;
   const model = requested.model ?? configured ?? providerDefault;
-  if (!provider.models.allowed.includes(model)) {
-    throw new AppError("invalid-argument", `model: unknown model for ${providerId}; available: ${provider.models.allowed.join(", ")}`, "model-unknown");
+  const admitted = provider.models.allowed.filter((m) => config.allowedModels[providerId]?.includes(m) ?? true);
+  if (!admitted.includes(model)) {
+    throw new AppError("invalid-argument", `model: not available for ${providerId}; available: ${admitted.join(", ")}`, "model-unknown");
   }
   return { provider, model };
 }

@@ -115,15 +115,18 @@ describe("createJob refuses bad input with a clear HttpsError", () => {
   test("unknown feature, provider or model", async () => {
     await expectRejected(await createJobRequest({ feature: "paint" }), "invalid-argument", /^feature: must be one of/);
     await expectRejected(await createJobRequest({ provider: "acme" }), "invalid-argument", /^provider: unknown provider/);
-    await expectRejected(await createJobRequest({ model: "gpt-9000" }), "invalid-argument", /^model: unknown model/);
+    await expectRejected(await createJobRequest({ model: "gpt-9000" }), "invalid-argument", /^model: not available for local/);
     await expectRejected(await createJobRequest({ style: "no-such-preset" }), "invalid-argument", /^style/);
   });
 
-  test("a disabled provider, and the global kill switch", async () => {
+  test("a disabled provider, a model the admins did not allow, and the global kill switch", async () => {
     const { clearRuntimeConfigCache } = await import("../../src/config/runtimeConfig.js");
     await getFirestore().doc("config/runtime").set({ enabledProviders: [], defaults: {} });
     clearRuntimeConfigCache();
     await expectRejected(await createJobRequest(), "failed-precondition", /^provider: local is disabled/);
+    await getFirestore().doc("config/runtime").set({ enabledProviders: ["local"], allowedModels: { local: ["local-effects-1"] } });
+    clearRuntimeConfigCache();
+    await expectRejected(await createJobRequest({ feature: "cutout" }), "invalid-argument", /^model: not available for local; available: local-effects-1$/);
     await getFirestore().doc("config/runtime").set({ killSwitch: true, enabledProviders: ["local"] });
     clearRuntimeConfigCache();
     await expectRejected(await createJobRequest(), "unavailable", /paused/);
