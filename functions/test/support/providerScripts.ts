@@ -39,4 +39,51 @@ export const PROVIDER_SCRIPTS: Record<string, ProviderScript> = {
       api.on("POST", "/v1/flux-2-pro", { status: 500, json: { detail: "internal" } });
     },
   },
+  seedream: {
+    credentials: { ARK_API_KEY: key("ark") },
+    baseUrlEnv: "SEEDREAM_BASE_URL",
+    request: { feature: "style", style: "watercolor" },
+    happyPath({ api, resultJpeg }) {
+      api.on("POST", "/images/generations", { json: { model: "doubao-seedream-5-0-260128", created: 1, data: [{ b64_json: resultJpeg.toString("base64"), size: "300x300" }] } });
+    },
+    serverError({ api }) {
+      api.on("POST", "/images/generations", { status: 500, json: { error: { code: "InternalServiceError", message: "internal" } } });
+    },
+  },
+  minimax: {
+    credentials: { MINIMAX_API_KEY: key("minimax") },
+    baseUrlEnv: "MINIMAX_BASE_URL",
+    request: { feature: "style", style: "watercolor" },
+    happyPath({ api, cdn, resultJpeg }) {
+      api.on("POST", "/v1/image_generation", { json: { id: "1", data: { image_urls: [`${cdn.url}/m.jpg`] }, base_resp: { status_code: 0, status_msg: "success" } } });
+      cdn.on("GET", "/m.jpg", { body: resultJpeg });
+    },
+    serverError({ api }) {
+      // MiniMax reports failures inside HTTP 200: 1024 is its transient internal error.
+      api.on("POST", "/v1/image_generation", { json: { base_resp: { status_code: 1024, status_msg: "internal error" } } });
+    },
+  },
+  cutoutpro: {
+    credentials: { CUTOUT_PRO_API_KEY: key("cutout") },
+    baseUrlEnv: "CUTOUTPRO_BASE_URL",
+    request: { feature: "cutout" },
+    happyPath({ api, resultPng }) {
+      api.on("POST", "/api/v1/matting2", { json: { code: 0, data: { imageBase64: resultPng.toString("base64") }, msg: null, time: 1 } });
+    },
+    serverError({ api }) {
+      api.on("POST", "/api/v1/matting2", { status: 502, body: "Bad Gateway" });
+    },
+  },
+  picwish: {
+    credentials: { PICWISH_API_KEY: key("picwish") },
+    baseUrlEnv: "PICWISH_BASE_URL",
+    request: { feature: "cutout" },
+    happyPath({ api, cdn, resultPng }) {
+      api.on("POST", "/api/tasks/visual/segmentation", { json: { status: 200, message: "success", data: { task_id: "t-1", state: 1, progress: 100, image: `${cdn.url}/out.png` } } });
+      cdn.on("GET", "/out.png", { body: resultPng, headers: { "content-type": "image/png" } });
+    },
+    serverError({ api }) {
+      api.on("POST", "/api/tasks/visual/segmentation", { status: 503, json: { status: 503, message: "busy" } });
+    },
+  },
 };

@@ -79,10 +79,11 @@ export function createMinimaxProvider(options: MinimaxOptions): ImageProvider {
     },
 
     classify(error): ProviderError {
-      const known = error instanceof MinimaxHttpError ? errorForCode(error.code) : undefined;
-      if (known) return { ...known, httpStatus: (error as MinimaxHttpError).status, requestId: (error as MinimaxHttpError).requestId };
-      const transport = classifyTransport(error, NAME);
-      return error instanceof MinimaxHttpError ? { ...transport, providerCode: String(error.code) } : transport;
+      if (!(error instanceof MinimaxHttpError)) return classifyTransport(error, NAME);
+      // The body's code says more than the HTTP status; the status still carries Retry-After.
+      const transport = { ...classifyTransport(error, NAME), providerCode: String(error.code) };
+      const known = errorForCode(error.code);
+      return known ? { ...transport, ...known } : transport;
     },
   };
 }

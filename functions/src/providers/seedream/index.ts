@@ -71,10 +71,11 @@ export function createSeedreamProvider(options: SeedreamOptions): ImageProvider 
     },
 
     classify(error): ProviderError {
-      const known = error instanceof ArkHttpError ? errorForCode(error.code) : undefined;
-      if (known) return { ...known, httpStatus: (error as ArkHttpError).status, requestId: (error as ArkHttpError).requestId };
-      const transport = classifyTransport(error, NAME);
-      return error instanceof ArkHttpError ? { ...transport, providerCode: error.code } : transport;
+      if (!(error instanceof ArkHttpError)) return classifyTransport(error, NAME);
+      // The body's code says more than the HTTP status; the status still carries Retry-After.
+      const transport = { ...classifyTransport(error, NAME), providerCode: String(error.code) };
+      const known = errorForCode(error.code);
+      return known ? { ...transport, ...known } : transport;
     },
   };
 }
