@@ -71,7 +71,7 @@ export async function createJob(uid: string, data: unknown, now = Date.now()): P
     const image = inline ?? (await takeUpload(uid, jobId, (request.image as { uploadId: string }).uploadId, s));
     startedAt = Date.now();
     const runningSince = await updateJob(jobId, state.started(startedAt, 1));
-    const result = await runImageProvider(provider, { feature: request.feature, model, image, prompt: request.prompt, style: request.style, options: request.options }, s);
+    const result = await runImageProvider(provider, { feature: request.feature, model, image, prompt: request.prompt, style: request.style, options: request.options, jobId }, s);
     const finishedAt = Date.now();
     const outcome = await finishJobIfUnchanged(jobId, state.succeededInline(finishedAt, startedAt), runningSince);
     if (!outcome.finished) {

@@ -22,6 +22,8 @@ export interface ImageRequest {
   prompt?: string;
   style?: string;
   options?: Record<string, unknown>;
+  /** The job's id: stable per job, for provider idempotency keys (Kling external_task_id). */
+  jobId?: string;
 }
 
 export interface ResultImage {

@@ -46,7 +46,7 @@ describe("createJob with each provider through the Functions emulator", { timeou
 
   for (const [id, script] of Object.entries(PROVIDER_SCRIPTS)) {
     test(`${id}: the app gets the provider's image back; the job keeps status only; nothing is left`, async () => {
-      const image = await faceImage("jpeg", 256);
+      const image = await faceImage("jpeg", 512); // Wan and Kling refuse sides under 384 and 300 px
       const res = await client.call<{ jobId: string; status: string; result?: { base64: string } }>("createJob", {
         requestId: randomUUID(),
         provider: id,

@@ -13,7 +13,7 @@ import { callAs, rejectionOf } from "../support/callables.js";
 import { assertNoCredentialSent, FakeServer } from "../support/fakeServer.js";
 import { assertJobKeepsStatusOnly, assertLogsClean, assertNothingLeftFor, secretsOf } from "../support/privacy.js";
 import { PROVIDER_SCRIPTS } from "../support/providerScripts.js";
-import { createJobRequest } from "../support/requests.js";
+import { createJobRequest, faceImage } from "../support/requests.js";
 
 useBackends();
 const fns = () => import("../../src/index.js");
@@ -55,7 +55,7 @@ describe("createJob through each provider's fake", () => {
       await enableOnly(id);
       script.happyPath(ctx);
       const uid = `user-${id}`;
-      const request = await createJobRequest({ provider: id, style: undefined, ...script.request });
+      const request = await createJobRequest({ provider: id, style: undefined, image: await faceImage("jpeg", 512), ...script.request });
       const res = await callAs<{ jobId: string; status: string; result?: { base64: string; mimeType: string } }>((await fns()).createJob, uid, request);
       assert.equal(res.status, "succeeded");
       const served = [ctx.resultJpeg, ctx.resultPng].map((b) => b.toString("base64"));
@@ -73,7 +73,7 @@ describe("createJob through each provider's fake", () => {
       await enableOnly(id);
       script.serverError(ctx);
       const uid = `fail-${id}`;
-      const request = await createJobRequest({ provider: id, style: undefined, ...script.request });
+      const request = await createJobRequest({ provider: id, style: undefined, image: await faceImage("jpeg", 512), ...script.request });
       const error = await rejectionOf(callAs((await fns()).createJob, uid, request));
       assert.equal(error.code, "unavailable");
       const snap = await getFirestore().collection("jobs").where("uid", "==", uid).get();

@@ -86,4 +86,30 @@ export const PROVIDER_SCRIPTS: Record<string, ProviderScript> = {
       api.on("POST", "/api/tasks/visual/segmentation", { status: 503, json: { status: 503, message: "busy" } });
     },
   },
+  wan: {
+    credentials: { DASHSCOPE_API_KEY: key("dashscope") },
+    baseUrlEnv: "WAN_BASE_URL",
+    request: { feature: "style", style: "watercolor" },
+    happyPath({ api, cdn, resultPng }) {
+      api.on("POST", "/api/v1/services/aigc/image2image/image-synthesis", { json: { request_id: "r", output: { task_id: "t1", task_status: "PENDING" } } });
+      api.on("GET", "/api/v1/tasks/t1", { json: { output: { task_id: "t1", task_status: "RUNNING" } } }, { json: { output: { task_id: "t1", task_status: "SUCCEEDED", results: [{ url: `${cdn.url}/w.png` }] } } });
+      cdn.on("GET", "/w.png", { body: resultPng });
+    },
+    serverError({ api }) {
+      api.on("POST", "/api/v1/services/aigc/image2image/image-synthesis", { status: 500, json: { request_id: "r", code: "InternalError", message: "internal" } });
+    },
+  },
+  kling: {
+    credentials: { KLING_ACCESS_KEY: key("kling-ak"), KLING_SECRET_KEY: key("kling-sk") },
+    baseUrlEnv: "KLING_BASE_URL",
+    request: { feature: "style", style: "watercolor" },
+    happyPath({ api, cdn, resultPng }) {
+      api.on("POST", "/v1/images/generations", { json: { code: 0, message: "SUCCEED", request_id: "r", data: { task_id: "t1", task_status: "submitted" } } });
+      api.on("GET", "/v1/images/generations/t1", { json: { code: 0, data: { task_id: "t1", task_status: "processing" } } }, { json: { code: 0, data: { task_id: "t1", task_status: "succeed", task_result: { images: [{ index: 0, url: `${cdn.url}/k.png` }] } } } });
+      cdn.on("GET", "/k.png", { body: resultPng });
+    },
+    serverError({ api }) {
+      api.on("POST", "/v1/images/generations", { status: 500, json: { code: 5000, message: "internal", request_id: "r" } });
+    },
+  },
 };

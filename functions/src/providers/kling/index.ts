@@ -1,7 +1,139 @@
-// Placeholder until this adapter is written (issue 3): the provider answers failed-precondition.
+/**
+ * Kling AI image generation guided by the user's photo (`image_reference`: subject or face): a new
+ * image of the same person, which fits style presets, not pixel-faithful edits. Async: submit
+ * returns a task id we poll; the result is a CDN URL (kept 30 days) fetched at once without the
+ * token. Auth is a short-lived JWT signed with the secret key, made fresh for every call.
+ */
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { maxResultBytes } from "../../config/params.js";
 import { AppError } from "../../errors.js";
-import type { ImageProvider } from "../types.js";
+import { providerBaseUrl } from "../baseUrl.js";
+import { downloadResult } from "../download.js";
+import { classifyTransport, parseRetryAfterMs, providerJson, type HttpRequest } from "../http.js";
+import { instructionFor } from "../prompts.js";
+import { ProviderFailure, type ImageProvider, type ImageRequest, type JobRef, type Outcome } from "../types.js";
+import { errorBodySchema, errorForCode, INPUT_LIMITS, isTokenRejected, KlingApiError, NAME, nearestAspectRatio, outcomeOf, submitResponseSchema, taskResponseSchema } from "./api.js";
+import { signKlingToken } from "./jwt.js";
 
-export function createKlingProvider(_options: Record<string, unknown>): ImageProvider {
-  throw new AppError("failed-precondition", "provider: kling is not available yet", "provider-unavailable");
+/** Only kling-v1-5 documents face/subject reference; v2.x does plain image-to-image. */
+export const KLING_MODELS = ["kling-v1-5"] as const;
+
+export interface KlingOptions {
+  accessKey: string;
+  secretKey: string;
+  baseUrl?: string;
+  fetch?: typeof fetch;
+}
+
+/** `options.imageReference`: "subject" (default: face, hair, clothes, body) or "face" (the face only). */
+const referenceOption = z.enum(["subject", "face"]).default("subject");
+
+export function createKlingProvider(options: KlingOptions): ImageProvider {
+  const baseUrl = options.baseUrl ?? providerBaseUrl("kling", "https://api-singapore.klingai.com");
+  const apiFetch = withErrorCodes(options.fetch ?? ((input, init) => fetch(input, init)));
+  // A fresh token per call: never one that expires while a job polls.
+  const headers = () => ({ authorization: `Bearer ${signKlingToken(options.accessKey, options.secretKey)}`, accept: "application/json" });
+
+  /** Calls Kling and unwraps its envelope: a non-zero `code` is an error even with HTTP 200. */
+  type Envelope = { code: number; request_id?: string; data?: unknown };
+  async function call<S extends z.ZodType<Envelope>>(req: Omit<HttpRequest, "headers" | "fetch">, schema: S, extraHeaders = {}): Promise<NonNullable<z.infer<S>["data"]>> {
+    const body = await providerJson({ ...req, headers: { ...headers(), ...extraHeaders }, fetch: apiFetch }, schema);
+    if (body.code !== 0) throw new KlingApiError(200, undefined, body.request_id, body.code);
+    if (!body.data) throw new ProviderFailure({ kind: "retryable", message: `${NAME} sent a response we could not read.`, providerCode: "malformed-response" });
+    return body.data as NonNullable<z.infer<S>["data"]>;
+  }
+
+  return {
+    id: "kling",
+    models: {
+      // Style only: a restyle re-renders the whole picture anyway, and subject reference keeps the
+      // person. Edit, enhance and cutout promise the user's own photo back, which generation does not.
+      defaults: { style: KLING_MODELS[0] },
+      allowed: KLING_MODELS,
+    },
+    // Image tasks take seconds to a minute; Kling's partners poll every 3–5 s.
+    polling: { startMs: 2_000, factor: 1.5, maxMs: 5_000, deadlineMs: 5 * 60_000 },
+
+    async submit(req, signal): Promise<JobRef> {
+      assertAcceptedImage(req.image);
+      const reference = referenceOption.safeParse(req.options?.imageReference);
+      if (!reference.success) throw new AppError("invalid-argument", "options.imageReference: must be subject or face", "option-invalid");
+      const prompt = instructionFor(req);
+      if (prompt.length > INPUT_LIMITS.maxPromptChars) {
+        throw new AppError("invalid-argument", `prompt: too long for ${NAME}; shorten it by ${prompt.length - INPUT_LIMITS.maxPromptChars} characters`, "prompt-too-long");
+      }
+      const body = {
+        model_name: req.model,
+        prompt, // no negative_prompt: Kling ignores it when `image` is set
+        image: Buffer.from(req.image.bytes).toString("base64"), // raw base64: Kling rejects a data: prefix
+        image_reference: reference.data,
+        // Likeness is our promise; only `subject` takes it (Kling's default is not documented).
+        ...(reference.data === "subject" && { human_fidelity: 0.9 }),
+        n: 1,
+        aspect_ratio: nearestAspectRatio(req.image.width, req.image.height),
+        // Kling's idempotency handle (unique per account). ImageRequest carries no job id to derive
+        // it from, and a content hash would refuse a second job on the same photo: one per submit.
+        external_task_id: req.jobId ?? randomUUID(),
+      };
+      // Not idempotent: a retry could start (and bill) a second task.
+      const task = await call(
+        { url: `${baseUrl}/v1/images/generations`, method: "POST", body: JSON.stringify(body), signal, timeoutMs: 60_000 },
+        submitResponseSchema,
+        { "content-type": "application/json" },
+      );
+      return { provider: "kling", id: task.task_id, submittedAt: Date.now() };
+    },
+
+    async poll(job, signal): Promise<Outcome> {
+      const get = () => call({ url: `${baseUrl}/v1/images/generations/${encodeURIComponent(job.id)}`, signal, timeoutMs: 30_000, idempotent: true }, taskResponseSchema);
+      try {
+        return outcomeOf(await get());
+      } catch (error) {
+        // 1003/1004: the token was not (yet) valid at Kling's clock. A poll is idempotent: re-sign once.
+        if (!(error instanceof KlingApiError && isTokenRejected(error.code))) throw error;
+        return outcomeOf(await get());
+      }
+    },
+
+    async fetchResult(outcome, signal) {
+      return Promise.all(
+        outcome.images.map(async (image) => {
+          if ("bytes" in image) return image;
+          // The CDN is not Kling's API: it gets no token.
+          const bytes = await downloadResult(image.url, NAME, { maxBytes: maxResultBytes(), signal, fetch: options.fetch });
+          return { bytes, mime: "image/png" as const, width: 0, height: 0 };
+        }),
+      );
+    },
+
+    classify(error) {
+      const byCode = error instanceof KlingApiError ? errorForCode(error.code, { httpStatus: error.status, retryAfterMs: error.retryAfterMs, requestId: error.requestId }) : undefined;
+      return byCode ?? classifyTransport(error, NAME);
+    },
+  };
+}
+
+/** Refuses, before any upload, a photo Kling documents it cannot take (WebP/HEIC, < 300 px, > 10 MB, extreme aspect). */
+function assertAcceptedImage(image: ImageRequest["image"]): void {
+  const { mimes, maxBytes, minSide, maxAspect } = INPUT_LIMITS;
+  const refuse = (message: string) => new AppError("invalid-argument", `image: ${message}`, "image-unsupported-by-provider");
+  if (!mimes.includes(image.mime)) throw refuse(`${NAME} accepts JPEG or PNG photos only`);
+  if (image.bytes.byteLength > maxBytes) throw refuse(`${NAME} accepts photos up to 10 MB`);
+  if (Math.min(image.width, image.height) < minSide) throw refuse(`${NAME} needs at least ${minSide} pixels per side`);
+  if (Math.max(image.width, image.height) / Math.min(image.width, image.height) > maxAspect) throw refuse(`${NAME} accepts aspect ratios up to ${maxAspect}:1`);
+}
+
+/**
+ * Reads the service `code` of a Kling error body (never its message, which may quote the prompt)
+ * so classify() can tell billing from rate limits, which share HTTP 429.
+ */
+function withErrorCodes(doFetch: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const res = await doFetch(input, init);
+    if (res.ok) return res;
+    const parsed = errorBodySchema.safeParse(await res.json().catch(() => undefined));
+    const body = parsed.success ? parsed.data : {};
+    throw new KlingApiError(res.status, parseRetryAfterMs(res.headers), body.request_id ?? res.headers.get("x-request-id") ?? undefined, body.code);
+  };
 }
