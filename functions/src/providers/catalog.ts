@@ -26,8 +26,12 @@ function entry(id: string, name: string, secrets: Secret[], isConfigured = hasVa
 export const PROVIDERS = {
   local: entry("local", "Photo Fixer (on our servers)", [], () => true),
   openai: entry("openai", "OpenAI GPT Image", [secret("OPENAI_API_KEY", "OpenAI API key")]),
-  // Vertex AI authenticates with the function's service account (ADC): no key, only a project.
-  gemini: entry("gemini", "Google Gemini (Vertex AI)", [], () => Boolean(process.env.GEMINI_BASE_URL || (process.env.GCLOUD_PROJECT && process.env.FUNCTIONS_EMULATOR !== "true" && process.env.K_SERVICE))),
+  // Vertex AI authenticates with the function's service account (ADC): no key, only a project; in
+  // the emulator only with GEMINI_BASE_URL, so a developer's own Google credentials are never used.
+  gemini: entry("gemini", "Google Gemini (Vertex AI)", [], () => {
+    const project = process.env.GOOGLE_CLOUD_PROJECT || process.env.GCLOUD_PROJECT;
+    return Boolean(project && (process.env.GEMINI_BASE_URL || (process.env.K_SERVICE && process.env.FUNCTIONS_EMULATOR !== "true")));
+  }),
   bfl: entry("bfl", "Black Forest Labs FLUX", [secret("BFL_API_KEY", "Black Forest Labs API key")]),
   seedream: entry("seedream", "ByteDance Seedream", [secret("ARK_API_KEY", "Volcengine Ark / BytePlus ModelArk API key")]),
   wan: entry("wan", "Alibaba Wan", [secret("DASHSCOPE_API_KEY", "Alibaba Cloud Model Studio (DashScope) API key")]),

@@ -112,4 +112,29 @@ export const PROVIDER_SCRIPTS: Record<string, ProviderScript> = {
       api.on("POST", "/v1/images/generations", { status: 500, json: { code: 5000, message: "internal", request_id: "r" } });
     },
   },
+  openai: {
+    credentials: { OPENAI_API_KEY: key("openai") },
+    baseUrlEnv: "OPENAI_BASE_URL",
+    request: { feature: "style", style: "watercolor" },
+    happyPath({ api, resultJpeg }) {
+      api.on("POST", "/images/edits", { json: { created: 1767225600, output_format: "jpeg", data: [{ b64_json: resultJpeg.toString("base64") }] } });
+    },
+    serverError({ api }) {
+      api.on("POST", "/images/edits", { status: 500, json: { error: { message: "internal", type: "server_error", code: null } } });
+    },
+  },
+  gemini: {
+    // Vertex AI authenticates with the service account: no key, only a project (the test's own).
+    credentials: {},
+    baseUrlEnv: "GEMINI_BASE_URL",
+    request: { feature: "style", style: "watercolor" },
+    happyPath({ api, resultPng }) {
+      api.on("POST", GEMINI_GENERATE, { json: { candidates: [{ content: { role: "model", parts: [{ inlineData: { mimeType: "image/png", data: resultPng.toString("base64") } }] }, finishReason: "STOP" }] } });
+    },
+    serverError({ api }) {
+      api.on("POST", GEMINI_GENERATE, { status: 503, json: { error: { code: 503, message: "unavailable", status: "UNAVAILABLE" } } });
+    },
+  },
 };
+
+const GEMINI_GENERATE = /\/publishers\/google\/models\/gemini-3-pro-image:generateContent$/;

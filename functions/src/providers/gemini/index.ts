@@ -1,7 +1,124 @@
-// Placeholder until this adapter is written (issue 3): the provider answers failed-precondition.
+/**
+ * Gemini image models on Vertex AI through `@google/genai` in Vertex mode: conversational edits of
+ * the user's photo. Synchronous: one `generateContent` call carries the photo as inline base64 and
+ * answers the image inline. Auth is Application Default Credentials (the function's service
+ * account; no key is stored). The SDK is imported on first use only, never at cold start.
+ *
+ * Test overrides (all optional): `project`, `location`, `baseUrl` (else `GEMINI_BASE_URL`), `fetch`,
+ * `timeoutMs`, and `authClient` — any object with google-auth-library's
+ * `getRequestHeaders(url)`, handed to the SDK as `googleAuthOptions.authClient` (the SDK's
+ * supported way to bring your own credentials) so tests send a generated token and never touch ADC.
+ */
+import { maxResultBytes } from "../../config/params.js";
 import { AppError } from "../../errors.js";
-import type { ImageProvider } from "../types.js";
+import { providerBaseUrl } from "../baseUrl.js";
+import { classifyTransport, isLoopback } from "../http.js";
+import { instructionFor } from "../prompts.js";
+import { ProviderFailure, type ImageProvider, type ImageRequest, type Outcome, type ProviderError, type ResultImage } from "../types.js";
+import { DEFAULT_MODEL, GEMINI_MODELS, MAX_INLINE_BYTES, NAME, aspectRatioFor, errorForApiError, isGoogleApiHost, outcomeOf, responseSchema, vertexBaseUrl } from "./api.js";
 
-export function createGeminiProvider(_options: Record<string, unknown>): ImageProvider {
-  throw new AppError("failed-precondition", "provider: gemini is not available yet", "provider-unavailable");
+const importSdk = () => import("@google/genai");
+type Sdk = Awaited<ReturnType<typeof importSdk>>;
+type Client = InstanceType<Sdk["GoogleGenAI"]>;
+type SdkAuthClient = NonNullable<NonNullable<NonNullable<ConstructorParameters<Sdk["GoogleGenAI"]>[0]>["googleAuthOptions"]>["authClient"]>;
+
+/** The part of google-auth-library's AuthClient the SDK calls. */
+export interface GeminiAuthClient {
+  getRequestHeaders(url?: string | URL): Promise<Headers>;
+}
+
+export interface GeminiOptions {
+  /** Default: GOOGLE_CLOUD_PROJECT, then GCLOUD_PROJECT (set by Cloud Functions). */
+  project?: string;
+  /** Default: GOOGLE_CLOUD_LOCATION, then "global" (the GA image models are served there). */
+  location?: string;
+  baseUrl?: string;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+  authClient?: GeminiAuthClient;
+}
+
+// Kept once loaded, so classify() can recognise the SDK's ApiError.
+let sdk: Sdk | undefined;
+const loadSdk = async (): Promise<Sdk> => (sdk ??= await importSdk());
+
+/** Loopback fakes (tests, the local stack) get no credential at all. */
+const anonymous: GeminiAuthClient = { getRequestHeaders: async () => new Headers() };
+
+export function createGeminiProvider(options: GeminiOptions = {}): ImageProvider {
+  const project = options.project ?? (process.env.GOOGLE_CLOUD_PROJECT || process.env.GCLOUD_PROJECT);
+  const location = options.location ?? (process.env.GOOGLE_CLOUD_LOCATION || "global");
+  const baseUrl = options.baseUrl ?? providerBaseUrl("gemini", vertexBaseUrl(location));
+  if (!project) throw new AppError("failed-precondition", "provider: gemini is not configured (no Google Cloud project)", "provider-unavailable");
+  const host = new URL(baseUrl);
+  // The ADC token is only ever sent to Google's API hosts; a loopback fake gets none.
+  const authClient = options.authClient ?? (isLoopback(host.hostname) ? anonymous : undefined);
+  if (!authClient && !isGoogleApiHost(host.host)) {
+    throw new AppError("failed-precondition", "provider: GEMINI_BASE_URL must be a googleapis.com host", "provider-unavailable");
+  }
+  const timeout = options.timeoutMs ?? 240_000;
+  let client: Client | undefined;
+  const getClient = async () =>
+    (client ??= new (await loadSdk()).GoogleGenAI({
+      vertexai: true,
+      project,
+      location,
+      ...(authClient && { googleAuthOptions: { authClient: authClient as unknown as SdkAuthClient } }),
+      // No retryOptions: the SDK then sends each call once (a generation may have been billed).
+      httpOptions: { baseUrl, timeout, ...(options.fetch && { fetch: options.fetch }) },
+    }));
+
+  return {
+    id: "gemini",
+    models: {
+      // No cutout: Gemini cannot return transparency, and a white backdrop is not a cutout.
+      defaults: { edit: DEFAULT_MODEL, style: DEFAULT_MODEL, enhance: DEFAULT_MODEL },
+      allowed: GEMINI_MODELS,
+    },
+
+    async submit(req, signal): Promise<Outcome> {
+      assertAcceptable(req);
+      const prompt = instructionFor(req);
+      const aspectRatio = aspectRatioFor(req.image.width, req.image.height);
+      const response = await (await getClient()).models.generateContent({
+        model: req.model,
+        contents: [{ role: "user", parts: [{ inlineData: { mimeType: req.image.mime, data: Buffer.from(req.image.bytes).toString("base64") } }, { text: prompt }] }],
+        config: {
+          responseModalities: ["IMAGE"],
+          candidateCount: 1,
+          ...(aspectRatio && { imageConfig: { aspectRatio } }),
+          abortSignal: signal,
+          automaticContinuation: false, // one request per submit, nothing resent behind our back
+        },
+      });
+      const parsed = responseSchema.safeParse(response);
+      if (!parsed.success) throw new ProviderFailure({ kind: "retryable", message: "The provider sent a response we could not read.", providerCode: "malformed-response" });
+      return outcomeOf(parsed.data, maxResultBytes());
+    },
+
+    async poll(): Promise<Outcome> {
+      throw new ProviderFailure({ kind: "permanent", message: `${NAME} answers synchronously; there is no task to poll.`, providerCode: "sync-provider" });
+    },
+
+    async fetchResult(outcome): Promise<ResultImage[]> {
+      // Always inline bytes; their size was checked when the answer was read.
+      return outcome.images.filter((image): image is ResultImage => "bytes" in image);
+    },
+
+    classify(error): ProviderError {
+      if (error instanceof ProviderFailure) return error.error;
+      if (sdk && error instanceof sdk.ApiError) return errorForApiError(error.status, error.message);
+      const name = (error as { name?: string })?.name;
+      // The SDK aborts its own per-call timeout without a reason (the job's deadline is handled before classify).
+      if (name === "AbortError") return { kind: "retryable", message: `${NAME} did not answer in time.`, providerCode: "timeout" };
+      if (error instanceof SyntaxError) return { kind: "retryable", message: "The provider sent a response we could not read.", providerCode: "malformed-response" };
+      return classifyTransport(error, NAME);
+    },
+  };
+}
+
+function assertAcceptable(req: ImageRequest): void {
+  if (req.image.bytes.byteLength > MAX_INLINE_BYTES) {
+    throw new AppError("invalid-argument", "image: larger than Google Gemini accepts inline (7 MB); send a smaller photo or choose another provider", "provider-image-too-large");
+  }
 }

@@ -26,7 +26,8 @@ import {
   outputFor,
 } from "./api.js";
 
-type Sdk = typeof import("openai");
+const importSdk = () => import("openai");
+type Sdk = Awaited<ReturnType<typeof importSdk>>;
 type Client = InstanceType<Sdk["OpenAI"]>;
 
 export interface OpenAIOptions {
@@ -40,7 +41,7 @@ export interface OpenAIOptions {
 
 // Kept once loaded, so classify() can recognise the SDK's error classes.
 let sdk: Sdk | undefined;
-const loadSdk = async (): Promise<Sdk> => (sdk ??= await import("openai"));
+const loadSdk = async (): Promise<Sdk> => (sdk ??= await importSdk());
 
 export function createOpenAIProvider(options: OpenAIOptions): ImageProvider {
   const baseURL = options.baseUrl ?? providerBaseUrl("openai", OPENAI_BASE_URL);
@@ -71,7 +72,6 @@ export function createOpenAIProvider(options: OpenAIOptions): ImageProvider {
             prompt,
             n: 1,
             quality: "high",
-            size: "auto",
             output_format: output.output_format,
             ...(output.background && { background: output.background }),
             ...(acceptsInputFidelity(req.model) && { input_fidelity: "high" as const }),
