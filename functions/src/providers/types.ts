@@ -95,3 +95,68 @@ export class ProviderFailure extends Error {
     this.name = "ProviderFailure";
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Video (image-to-video): long-running, so split into start and status, polled through Cloud Tasks
+// (shared/providers/VIDEO.md). Everything an adapter needs to poll, cancel or delete comes from
+// the operation handle, which holds no credentials and is rebuilt from the job document alone.
+
+export interface VideoRequest {
+  model: string;
+  image: InputImage;
+  prompt?: string;
+  /** The job's id: stable per job, for provider idempotency keys. */
+  jobId: string;
+  options?: Record<string, unknown>;
+  /**
+   * `gs://bucket/transient/results/{uid}/{jobId}/` — for providers that can write their output
+   * straight into our transient area (Veo `storageUri`), so the video never passes through memory.
+   */
+  outputGcsPrefix?: string;
+}
+
+/** JSON-serialisable handle to the provider's task: its id (`providerTaskId`) and our model id. */
+export interface VideoOperation {
+  id: string;
+  model: string;
+}
+
+export type VideoState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+
+export type VideoStatus =
+  | { state: "queued" | "running"; progress?: number; raw: string }
+  | { state: "succeeded"; result: VideoResultRef; raw: string }
+  | { state: "failed" | "cancelled"; error: ProviderError; raw: string };
+
+/**
+ * Where the finished video is: a URL to stream from at once (with headers only when the URL is on
+ * the provider's own API host), bytes the provider returned inline, or an object the provider wrote
+ * under `outputGcsPrefix` in our bucket.
+ */
+export type VideoResultRef = { url: string; headers?: Record<string, string> } | { bytes: Uint8Array } | { gcsUri: string };
+
+export interface VideoPollingPolicy {
+  /** Delay before the first status call (VIDEO.md: ~15 s). */
+  firstDelayMs: number;
+  /** Delays between status calls, the last one repeating (10 → 15 → 20 → 30 s). */
+  intervalsMs: number[];
+  /** Give up after this long from start: the job ends expired and the task is cancelled where possible. */
+  deadlineMs: number;
+}
+
+export interface VideoProvider {
+  readonly id: string;
+  readonly models: { default: string; allowed: readonly string[] };
+  readonly polling?: Partial<VideoPollingPolicy>;
+  /** Starts generation. Never retried blindly: a retry could start (and bill) a second task. */
+  start(req: VideoRequest, signal?: AbortSignal): Promise<VideoOperation>;
+  /** One status call; maps the provider's enum onto VideoState and keeps the raw value. */
+  status(op: VideoOperation, signal?: AbortSignal): Promise<VideoStatus>;
+  /** Opens a `url` or `bytes` result as a stream (never fully buffered); the job checks type and size. */
+  openResult(result: VideoResultRef, signal?: AbortSignal): Promise<{ body: ReadableStream<Uint8Array>; contentType?: string; contentLength?: number }>;
+  /** Stops a running task, where the provider documents it. */
+  cancel?(op: VideoOperation): Promise<void>;
+  /** Deletes the provider's copy of the task and its output after we have ours, where documented. */
+  deleteTask?(op: VideoOperation): Promise<void>;
+  classify(error: unknown): ProviderError;
+}
