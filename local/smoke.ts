@@ -47,11 +47,12 @@ export async function runProviderSmoke(id: string): Promise<void> {
   const missing = needed.filter((name) => !process.env[name]);
   if (missing.length) return void console.log(`smoke: skipped ${id}: set ${missing.join(", ")} to call the real API`);
   if (id === "gemini") process.env.GCLOUD_PROJECT ??= process.env.GOOGLE_CLOUD_PROJECT;
-  const [{ loadProvider }, { runImageProvider }, { settings }] = await Promise.all([
+  const [{ loadProvider, servesImages }, { runImageProvider }, { settings }] = await Promise.all([
     import("../functions/src/providers/registry.js"),
     import("../functions/src/jobs/runProvider.js"),
     import("../functions/src/config/params.js"),
   ]);
+  if (!servesImages(id)) return void console.log(`smoke: ${id} serves video only; the real-API smoke covers image providers`);
   const provider = await loadProvider(id);
   const feature = (["style", "enhance", "cutout", "edit"] as const).find((f) => provider.models.defaults[f])!;
   const face = await makeFaceImage({ width: 512, height: 512, format: "jpeg" });

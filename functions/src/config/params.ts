@@ -18,6 +18,9 @@ const read = {
   resultTtlMinutes: intSetting("RESULT_TTL_MINUTES", 30, "How long a generated result may be held before it is deleted."),
   uploadTtlMinutes: intSetting("UPLOAD_TTL_MINUTES", 30, "How long an unused upload is kept before it is deleted."),
   imageJobDeadlineMinutes: intSetting("IMAGE_JOB_DEADLINE_MINUTES", 10, "After this, an unfinished image job is expired by the purge."),
+  videoJobDeadlineMinutes: intSetting("VIDEO_JOB_DEADLINE_MINUTES", 20, "After this, an unfinished video job is expired and cancelled at the provider."),
+  maxVideoBytes: intSetting("MAX_VIDEO_BYTES", 200_000_000, "Largest generated video accepted from a provider, in bytes."),
+  resultUrlMinutes: intSetting("RESULT_URL_MINUTES", 10, "How long a result download URL handed to the client stays valid."),
   runtimeConfigCacheSeconds: intSetting("RUNTIME_CONFIG_CACHE_SECONDS", 30, "How long config/runtime is cached per instance."),
 };
 
@@ -29,7 +32,7 @@ export function settings(): Settings {
 
 /** The longest any transient object may live: the purge uses it where metadata is missing. */
 export function maxTransientTtlMs(s: Settings = settings()): number {
-  return Math.max(s.resultTtlMinutes, s.uploadTtlMinutes, s.imageJobDeadlineMinutes) * 60_000;
+  return Math.max(s.resultTtlMinutes, s.uploadTtlMinutes, s.imageJobDeadlineMinutes, s.videoJobDeadlineMinutes) * 60_000;
 }
 
 /** Cron or App Engine syntax; read at deploy time, so it is an env var rather than a runtime param. */

@@ -10,7 +10,8 @@ import { inspectImage } from "../images/validate.js";
 import * as logs from "../logging/logs.js";
 import { transientPaths } from "../privacy/paths.js";
 import { deleteTransient, readTransient } from "../privacy/transientStore.js";
-import { routeRequest } from "./route.js";
+import { routeImageRequest, routeVideoRequest } from "./route.js";
+import { startVideoJob, videoDeadlineMs } from "./videoJob.js";
 import { runImageProvider } from "./runProvider.js";
 import { jobIdFor } from "./jobId.js";
 import { createJobOnce, finishJobIfUnchanged, updateJob } from "./repository.js";
@@ -42,10 +43,11 @@ export function parseCreateJobRequest(data: unknown, s: Settings): CreateJobRequ
 export async function createJob(uid: string, data: unknown, now = Date.now()): Promise<CreateJobResponse> {
   const s = settings();
   const request = parseCreateJobRequest(data, s);
-  if (request.feature === "video") {
-    throw new AppError("failed-precondition", "feature: video is not available yet", "feature-unavailable");
-  }
-  const { provider, model } = await routeRequest(request.feature, request, await getRuntimeConfig());
+  const config = await getRuntimeConfig();
+  const route =
+    request.feature === "video"
+      ? { kind: "video" as const, ...(await routeVideoRequest(request, config)) }
+      : { kind: "image" as const, feature: request.feature, ...(await routeImageRequest(request.feature, request, config)) };
   const jobId = jobIdFor(uid, request.requestId);
   // Inline images are checked before the job exists, so bad input leaves nothing behind at all.
   const inline = "base64" in request.image ? decodeInline(request.image, s) : undefined;
@@ -54,24 +56,29 @@ export async function createJob(uid: string, data: unknown, now = Date.now()): P
     uid,
     requestId: request.requestId,
     feature: request.feature,
-    provider: provider.id,
-    model,
+    provider: route.provider.id,
+    model: route.model,
     now,
-    deadlineMs: s.imageJobDeadlineMinutes * 60_000,
+    deadlineMs: route.kind === "video" ? videoDeadlineMs(route.provider, s) : s.imageJobDeadlineMinutes * 60_000,
   });
   const created = await createJobOnce(jobId, job);
   if (!created.created) {
     logs.jobDuplicateRequest(jobId, created.existing.status);
     return { jobId, status: created.existing.status, ...(created.existing.error && { error: created.existing.error }) };
   }
-  logs.jobCreated(jobId, request.feature, provider.id, model);
+  logs.jobCreated(jobId, request.feature, route.provider.id, route.model);
 
   let startedAt: number | undefined;
   try {
     const image = inline ?? (await takeUpload(uid, jobId, (request.image as { uploadId: string }).uploadId, s));
     startedAt = Date.now();
+    if (route.kind === "video") {
+      const { provider, model } = route;
+      return { jobId, status: await startVideoJob(uid, jobId, provider, { model, image, prompt: request.prompt, options: request.options, jobId }, startedAt) };
+    }
     const runningSince = await updateJob(jobId, state.started(startedAt, 1));
-    const result = await runImageProvider(provider, { feature: request.feature, model, image, prompt: request.prompt, style: request.style, options: request.options, jobId }, s);
+    const { provider, model, feature } = route;
+    const result = await runImageProvider(provider, { feature, model, image, prompt: request.prompt, style: request.style, options: request.options, jobId }, s);
     const finishedAt = Date.now();
     const outcome = await finishJobIfUnchanged(jobId, state.succeededInline(finishedAt, startedAt), runningSince);
     if (!outcome.finished) {

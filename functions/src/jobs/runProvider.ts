@@ -43,7 +43,7 @@ export async function runImageProvider(provider: ImageProvider, request: ImageRe
       if (ref && provider.cancel) await provider.cancel(ref).catch(() => undefined);
       throw new AppError("deadline-exceeded", "The provider did not finish in time.", "provider-deadline");
     }
-    throw toAppError(error instanceof ProviderFailure ? error.error : provider.classify(error));
+    throw toAppError(providerErrorOf(provider, error));
   }
 }
 
@@ -72,6 +72,10 @@ function verifyResult(image: ResultImage, s: Settings): ResultImage {
   }
 }
 
+
+/** Any error from an adapter call, reduced once to a ProviderError by that adapter's classify(). */
+export const providerErrorOf = (provider: { classify(e: unknown): ProviderError }, error: unknown): ProviderError =>
+  error instanceof ProviderFailure ? error.error : provider.classify(error);
 
 const CODE_BY_KIND: Record<ProviderError["kind"], { code: ErrorCode; reason: string }> = {
   retryable: { code: "unavailable", reason: "provider-unavailable" },

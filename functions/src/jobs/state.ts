@@ -58,6 +58,30 @@ function ended(status: JobStatus, now: number, startedAtMs?: number): Partial<Jo
   return fields;
 }
 
+/** A video job once the provider has the task: the photo was only ever in memory, so it is gone. */
+export const videoStarted = (now: number, providerTaskId: string) =>
+  ({
+    status: "running",
+    startedAt: Timestamp.fromMillis(now),
+    updatedAt: Timestamp.fromMillis(now),
+    providerTaskId,
+    inputDeleted: true,
+    attempts: 0,
+  }) satisfies Partial<JobDoc>;
+
+/** A poll that found the task still running: which attempt it was, and progress if known. */
+export const polled = (now: number, attempt: number, progress?: number) =>
+  ({ updatedAt: Timestamp.fromMillis(now), attempts: attempt, ...(progress !== undefined && { progress }) }) satisfies Partial<JobDoc>;
+
+/** A video held in transient Storage until the client acknowledges it or it expires. */
+export const succeededHeld = (now: number, startedAtMs: number | undefined, resultExpiresAt: number) =>
+  ({
+    ...ended("succeeded", now, startedAtMs),
+    progress: 100,
+    resultDeleted: false,
+    resultExpiresAt: Timestamp.fromMillis(resultExpiresAt),
+  }) satisfies Partial<JobDoc>;
+
 /** Image results are returned inline and never held, so there is nothing left to delete. */
 export const succeededInline = (now: number, startedAtMs: number) =>
   ({ ...ended("succeeded", now, startedAtMs), progress: 100, resultDeleted: true }) satisfies Partial<JobDoc>;

@@ -3,6 +3,8 @@
  * writes carries `{ uid, jobId, kind, deleteAt }` so the scheduled purge can remove it on its own.
  */
 import "../admin.js";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { getStorage } from "firebase-admin/storage";
 import * as logs from "../logging/logs.js";
 import { errorSummary } from "../logging/redact.js";
@@ -64,4 +66,72 @@ export async function deleteTransientPrefixes(prefixes: string[], jobId?: string
 export function isNotFound(error: unknown): boolean {
   const e = error as { code?: unknown; response?: { statusCode?: number } };
   return e?.code === 404 || e?.response?.statusCode === 404;
+}
+
+/**
+ * Streams a result into a transient object without buffering it: `check` sees the first bytes
+ * (type sniffing) and the byte count is capped. A failed or refused stream leaves no object.
+ */
+export async function saveTransientStream(
+  path: string,
+  body: ReadableStream<Uint8Array>,
+  contentType: string,
+  meta: TransientMetadata,
+  limits: { maxBytes: number; checkHead: (head: Uint8Array) => void },
+): Promise<number> {
+  const file = transientBucket().file(path);
+  const out = file.createWriteStream({ resumable: false, contentType, metadata: { cacheControl: "private, no-store", metadata: meta } });
+  let total = 0;
+  let head: Uint8Array | undefined;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      total += chunk.byteLength;
+      if (total > limits.maxBytes) return done(new TransientLimitError("too-large"));
+      if (!head) {
+        head = chunk;
+        try {
+          limits.checkHead(chunk);
+        } catch (error) {
+          return done(error as Error);
+        }
+      }
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(Readable.fromWeb(body as import("node:stream/web").ReadableStream<Uint8Array>), counter, out);
+    return total;
+  } catch (error) {
+    await deleteTransient(path).catch(() => undefined);
+    throw error;
+  }
+}
+
+export class TransientLimitError extends Error {
+  constructor(readonly reason: "too-large") {
+    super(reason);
+    this.name = "TransientLimitError";
+  }
+}
+
+/** Renames an object within the bucket (a provider wrote it under our prefix) and sets its metadata. */
+export async function adoptTransient(from: string, to: string, contentType: string, meta: TransientMetadata): Promise<void> {
+  await transientBucket().file(from).move(to);
+  await transientBucket().file(to).setMetadata({ contentType, cacheControl: "private, no-store", metadata: { ...meta } });
+}
+
+/**
+ * A short-lived URL the owner's app downloads a held result from. Production signs a V4 URL with
+ * the function's service account; the offline Storage emulator has no signer, so there the URL is
+ * the emulator's own download path (the emulator checks no signature anyway).
+ */
+export async function signedReadUrl(path: string, minutes: number): Promise<{ url: string; expiresAt: number }> {
+  const expiresAt = Date.now() + minutes * 60_000;
+  const emulator = process.env.FIREBASE_STORAGE_EMULATOR_HOST;
+  if (emulator) {
+    const bucket = transientBucket().name;
+    return { url: `http://${emulator}/download/storage/v1/b/${bucket}/o/${encodeURIComponent(path)}?alt=media`, expiresAt };
+  }
+  const [url] = await transientBucket().file(path).getSignedUrl({ version: "v4", action: "read", expires: expiresAt });
+  return { url, expiresAt };
 }

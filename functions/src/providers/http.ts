@@ -2,7 +2,8 @@
  * The one HTTP helper every fetch-based adapter uses: a timeout on every call (AbortSignal),
  * bounded retries with backoff for idempotent calls only (a submit that may have been accepted is
  * never blindly retried), `retry-after-ms` / `Retry-After` honoured, JSON bodies parsed with zod,
- * and HTTP failures turned into ProviderErrors without ever copying a response body.
+ * and HTTP failures turned into ProviderErrors without ever copying a response body (an adapter
+ * may ask for the provider's error code from it: only that code is kept).
  */
 import type { z } from "zod";
 import { ProviderFailure, type ProviderError, type ProviderErrorKind } from "./types.js";
@@ -21,16 +22,25 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Injected in tests; defaults to the global fetch. */
   fetch?: typeof fetch;
+  /**
+   * For providers whose error code says more than the HTTP status (moderation, billing): picks the
+   * code out of a non-2xx body (parsed JSON, or undefined). Only the code is kept, on
+   * ProviderHttpError.code; the body text is never kept, logged or put in a message.
+   */
+  errorCode?: (body: unknown) => string | number | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 const MAX_HONOURED_WAIT_MS = 60_000; // longer waits than this are not worth holding a job for
+const MAX_ERROR_BODY_BYTES = 64 * 1024; // an error envelope is small; a huge body is not worth reading
 
 export class ProviderHttpError extends Error {
   constructor(
     readonly status: number,
     readonly retryAfterMs: number | undefined,
     readonly requestId: string | undefined,
+    /** The provider's own error code, when the request asked for it (HttpRequest.errorCode). */
+    readonly code?: string,
   ) {
     super(`provider answered HTTP ${status}`);
     this.name = "ProviderHttpError";
@@ -69,8 +79,7 @@ export async function providerFetch(req: HttpRequest): Promise<Response> {
     try {
       const res = await doFetch(req.url, { method: req.method ?? "GET", headers: req.headers, body: req.body, signal, redirect: "error" });
       if (res.ok) return res;
-      await res.body?.cancel(); // the body may quote our request: never read, never kept
-      failure = new ProviderHttpError(res.status, parseRetryAfterMs(res.headers), res.headers.get("x-request-id") ?? undefined);
+      failure = await httpError(res, req.errorCode);
     } catch (error) {
       if (req.signal?.aborted) throw req.signal.reason;
       failure = error;
@@ -97,6 +106,39 @@ export async function providerJson<S extends z.ZodType>(req: HttpRequest, schema
   return parsed.data;
 }
 
+/**
+ * The error for a non-2xx answer. The body may quote our request: it is cancelled unread, unless
+ * the adapter wants its error code, when a bounded prefix is parsed and only the code (and a
+ * `request_id`, DashScope's and Kling's) is kept.
+ */
+async function httpError(res: Response, errorCode: HttpRequest["errorCode"]): Promise<ProviderHttpError> {
+  const body = errorCode ? await readJsonPrefix(res) : (await res.body?.cancel(), undefined);
+  const code = errorCode?.(body);
+  const bodyRequestId = (body as { request_id?: unknown } | undefined)?.request_id;
+  const requestId = (typeof bodyRequestId === "string" ? bodyRequestId : undefined) ?? res.headers.get("x-request-id") ?? res.headers.get("trace-id") ?? undefined; // trace-id: MiniMax
+  return new ProviderHttpError(res.status, parseRetryAfterMs(res.headers), requestId, code === undefined ? undefined : String(code));
+}
+
+/** The first MAX_ERROR_BODY_BYTES of a body as JSON; undefined when unreadable or not JSON. */
+async function readJsonPrefix(res: Response): Promise<unknown> {
+  const reader = res.body?.getReader();
+  if (!reader) return undefined;
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      chunks.push(chunk.value);
+      total += chunk.value.byteLength;
+      if (total >= MAX_ERROR_BODY_BYTES) break;
+    }
+    return JSON.parse(Buffer.concat(chunks, total).subarray(0, MAX_ERROR_BODY_BYTES).toString("utf8"));
+  } catch {
+    return undefined;
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
 const malformed = () => new ProviderFailure({ kind: "retryable", message: "The provider sent a response we could not read.", providerCode: "malformed-response" });
 
 function isNetworkError(error: unknown): boolean {
@@ -106,7 +148,8 @@ function isNetworkError(error: unknown): boolean {
 
 /**
  * The shared part of every adapter's classify(): HTTP status and network faults. Adapters call it
- * after handling their own body-level codes; messages are ours, never the provider's.
+ * after handling their own body-level codes (or through classifyWithCode); messages are ours,
+ * never the provider's.
  */
 export function classifyTransport(error: unknown, providerName: string): ProviderError {
   if (error instanceof ProviderFailure) return error.error;
@@ -126,6 +169,16 @@ export function classifyTransport(error: unknown, providerName: string): Provide
   if (name === "TimeoutError") return { kind: "retryable", message: `${providerName} did not answer in time.`, providerCode: "timeout" };
   if (isNetworkError(error)) return { kind: "retryable", message: `${providerName} could not be reached.`, providerCode: "network" };
   return { kind: "permanent", message: `${providerName} failed unexpectedly.`, providerCode: "unexpected" };
+}
+
+/**
+ * classify() for adapters that ask for error codes (HttpRequest.errorCode): a known code's kind and
+ * message win over the status's; status, Retry-After and request id are kept either way.
+ */
+export function classifyWithCode(error: unknown, providerName: string, errorForCode: (code: string) => ProviderError | undefined): ProviderError {
+  const transport = classifyTransport(error, providerName);
+  if (!(error instanceof ProviderHttpError && error.code !== undefined)) return transport;
+  return { ...transport, providerCode: error.code, ...errorForCode(error.code) };
 }
 
 /** A URL the adapter will send our credential to must be on the provider's own host(s). */

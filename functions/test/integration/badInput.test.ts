@@ -138,10 +138,6 @@ describe("createJob refuses bad input with a clear HttpsError", () => {
     await expectRejected(await createJobRequest({ consent: { policyVersion: "x" } }), "failed-precondition", /^consent/);
   });
 
-  test("video is refused clearly until the video pipeline exists", async () => {
-    await expectRejected(await createJobRequest({ feature: "video" }), "failed-precondition", /^feature: video/);
-  });
-
   test("cutout of a busy background with the local provider is an honest failed-precondition", async () => {
     const busy = await makeFaceImage({ width: 128, height: 128, background: "gradient-noise" });
     await expectRejected(await createJobRequest({ feature: "cutout", image: { base64: b64(busy), mimeType: "image/jpeg" } }), "failed-precondition", /plain background/);

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { getFirestore } from "firebase-admin/firestore";
-import { PROVIDER_IDS } from "../../src/providers/catalog.js";
+import { IMAGE_PROVIDER_IDS } from "../../src/providers/registry.js";
 import { makeFaceImage } from "../fixtures/images.js";
 import { useBackends } from "../support/backends.js";
 import { callAs, rejectionOf } from "../support/callables.js";
@@ -46,8 +46,8 @@ async function enableOnly(id: string) {
 }
 
 describe("createJob through each provider's fake", () => {
-  test("every provider in the catalog has a scripted fake here", () => {
-    assert.deepEqual(Object.keys(PROVIDER_SCRIPTS).sort(), PROVIDER_IDS.filter((id) => id !== "local").sort());
+  test("every image provider has a scripted fake here", () => {
+    assert.deepEqual(Object.keys(PROVIDER_SCRIPTS).sort(), IMAGE_PROVIDER_IDS.filter((id) => id !== "local").sort());
   });
 
   for (const [id, script] of Object.entries(PROVIDER_SCRIPTS)) {

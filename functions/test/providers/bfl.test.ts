@@ -8,9 +8,9 @@ import { describe, test } from "node:test";
 import { createBflProvider } from "../../src/providers/bfl/index.js";
 import { runImageProvider } from "../../src/jobs/runProvider.js";
 import { settings } from "../../src/config/params.js";
-import { AppError } from "../../src/errors.js";
 import { assertNoCredentialSent } from "../support/fakeServer.js";
 import { useProviderFakes } from "../support/providerFakes.js";
+import { failure, withPollDeadline } from "../support/providerTest.js";
 import type { ImageRequest } from "../../src/providers/types.js";
 
 const KEY = `bfl-test-${process.pid}-${Date.now()}`; // generated, never a real key
@@ -18,11 +18,6 @@ const fakes = useProviderFakes("BFL_BASE_URL");
 const provider = () => createBflProvider({ apiKey: KEY });
 const request = (over: Partial<ImageRequest> = {}): ImageRequest => ({ feature: "style", model: "flux-2-pro", style: "noir", image: fakes().face, ...over });
 const run = (over: Partial<ImageRequest> = {}) => runImageProvider(provider(), request(over), settings());
-const failure = async (p: Promise<unknown>) => {
-  const error = await p.then(() => undefined, (e) => e);
-  assert.ok(error instanceof AppError, `expected an AppError, got ${error}`);
-  return error;
-};
 
 /** Scripts a task: submit answers a polling URL on the API fake; polls answer `statuses` in turn. */
 function scriptTask(statuses: object[], submit: object = {}) {
@@ -139,23 +134,13 @@ describe("bfl adapter", () => {
 
   test("a task that never finishes ends with deadline-exceeded at the provider's deadline", async () => {
     scriptTask([{ status: "Pending" }]);
-    process.env.BFL_POLL_DEADLINE_MS = "150";
-    try {
-      const error = await failure(run());
-      assert.equal(error.code, "deadline-exceeded");
-    } finally {
-      delete process.env.BFL_POLL_DEADLINE_MS;
-    }
+    const error = await withPollDeadline("bfl", 150, () => failure(run()));
+    assert.equal(error.code, "deadline-exceeded");
   });
 
   test("a provider that hangs is cut off by the timeout", async () => {
     fakes().api.on("POST", "/v1/flux-2-pro", { hang: true });
-    process.env.BFL_POLL_DEADLINE_MS = "300";
-    try {
-      const error = await failure(run());
-      assert.equal(error.code, "deadline-exceeded");
-    } finally {
-      delete process.env.BFL_POLL_DEADLINE_MS;
-    }
+    const error = await withPollDeadline("bfl", 300, () => failure(run()));
+    assert.equal(error.code, "deadline-exceeded");
   });
 });

@@ -8,9 +8,9 @@ import { describe, test } from "node:test";
 import { createCutoutProProvider } from "../../src/providers/cutoutpro/index.js";
 import { runImageProvider } from "../../src/jobs/runProvider.js";
 import { settings } from "../../src/config/params.js";
-import { AppError } from "../../src/errors.js";
 import { assertNoCredentialSent } from "../support/fakeServer.js";
 import { useProviderFakes } from "../support/providerFakes.js";
+import { failure, withPollDeadline } from "../support/providerTest.js";
 import type { FakeResponse } from "../support/fakeServer.js";
 import type { ImageRequest } from "../../src/providers/types.js";
 
@@ -19,11 +19,6 @@ const fakes = useProviderFakes("CUTOUTPRO_BASE_URL");
 const provider = () => createCutoutProProvider({ apiKey: KEY });
 const request = (over: Partial<ImageRequest> = {}): ImageRequest => ({ feature: "cutout", model: "cutout-general", image: fakes().face, ...over });
 const run = (over: Partial<ImageRequest> = {}) => runImageProvider(provider(), request(over), settings());
-const failure = async (p: Promise<unknown>) => {
-  const error = await p.then(() => undefined, (e) => e);
-  assert.ok(error instanceof AppError, `expected an AppError, got ${error}`);
-  return error;
-};
 
 const PATH = "/api/v1/matting2";
 const ok = (bytes: Uint8Array) => ({ json: { code: 0, data: { imageBase64: Buffer.from(bytes).toString("base64") }, msg: null, time: 1 } });
@@ -139,12 +134,7 @@ describe("cutoutpro adapter", () => {
 
   test("a provider that hangs is cut off at the job's deadline", async () => {
     answer({ hang: true });
-    process.env.CUTOUTPRO_POLL_DEADLINE_MS = "300";
-    try {
-      assert.equal((await failure(run())).code, "deadline-exceeded");
-    } finally {
-      delete process.env.CUTOUTPRO_POLL_DEADLINE_MS;
-    }
+    assert.equal((await withPollDeadline("cutoutpro", 300, () => failure(run()))).code, "deadline-exceeded");
   });
 
   test("a dropped connection is a retryable network fault, and the upload is not repeated", async () => {

@@ -9,9 +9,9 @@ import { createKlingProvider } from "../../src/providers/kling/index.js";
 import { nearestAspectRatio } from "../../src/providers/kling/api.js";
 import { runImageProvider } from "../../src/jobs/runProvider.js";
 import { settings } from "../../src/config/params.js";
-import { AppError } from "../../src/errors.js";
 import { assertNoCredentialSent, type FakeResponse, type Handler, type RecordedCall } from "../support/fakeServer.js";
 import { useProviderFakes } from "../support/providerFakes.js";
+import { failure, withPollDeadline } from "../support/providerTest.js";
 import { makeFaceImage } from "../fixtures/images.js";
 import type { ImageRequest, InputImage } from "../../src/providers/types.js";
 
@@ -28,11 +28,6 @@ before(async () => {
 const provider = () => createKlingProvider({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
 const request = (over: Partial<ImageRequest> = {}): ImageRequest => ({ feature: "style", model: "kling-v1-5", style: "watercolor", image: face, ...over });
 const run = (over: Partial<ImageRequest> = {}) => runImageProvider(provider(), request(over), settings());
-const failure = async (p: Promise<unknown>) => {
-  const error = await p.then(() => undefined, (e) => e);
-  assert.ok(error instanceof AppError, `expected an AppError, got ${error}`);
-  return error;
-};
 const envelope = (data: object | null, code = 0) => ({ code, message: code ? "error text quoting the prompt" : "SUCCEED", request_id: "req-1", data });
 const task = (task_status: string, extra: object = {}) => envelope({ task_id: "task-1", task_status, task_status_msg: "", created_at: 1, updated_at: 2, ...extra });
 const succeeded = () => task("succeed", { task_result: { images: [{ index: 0, url: `${fakes().cdn.url}/raw_image_0.png` }] } });
@@ -57,15 +52,6 @@ function claimsOf(call: RecordedCall): { iss: string; exp: number; nbf: number }
   assert.equal(signature, expected, "HS256 signature with the secret key");
   assert.deepEqual(JSON.parse(Buffer.from(header!, "base64url").toString()), { alg: "HS256", typ: "JWT" });
   return JSON.parse(Buffer.from(payload!, "base64url").toString());
-}
-
-async function withPollDeadline<T>(ms: number, fn: () => Promise<T>): Promise<T> {
-  process.env.KLING_POLL_DEADLINE_MS = String(ms);
-  try {
-    return await fn();
-  } finally {
-    delete process.env.KLING_POLL_DEADLINE_MS;
-  }
 }
 
 describe("kling adapter", () => {
@@ -245,14 +231,14 @@ describe("kling adapter", () => {
 
   test("a task that never finishes ends with deadline-exceeded at the provider's deadline", async () => {
     scriptTask([task("processing")]);
-    const error = await withPollDeadline(150, () => failure(run()));
+    const error = await withPollDeadline("kling", 150, () => failure(run()));
     assert.equal(error.code, "deadline-exceeded");
     assert.equal(provider().cancel, undefined, "Kling documents no cancel");
   });
 
   test("a provider that hangs is cut off by the deadline", async () => {
     fakes().api.on("POST", SUBMIT, { hang: true });
-    const error = await withPollDeadline(300, () => failure(run()));
+    const error = await withPollDeadline("kling", 300, () => failure(run()));
     assert.equal(error.code, "deadline-exceeded");
   });
 

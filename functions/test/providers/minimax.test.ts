@@ -10,9 +10,9 @@ import { createMinimaxProvider } from "../../src/providers/minimax/index.js";
 import { aspectRatioFor } from "../../src/providers/minimax/api.js";
 import { runImageProvider } from "../../src/jobs/runProvider.js";
 import { settings } from "../../src/config/params.js";
-import { AppError } from "../../src/errors.js";
 import { assertNoCredentialSent, type FakeResponse } from "../support/fakeServer.js";
 import { useProviderFakes } from "../support/providerFakes.js";
+import { failure, withPollDeadline } from "../support/providerTest.js";
 import type { ImageRequest } from "../../src/providers/types.js";
 
 const KEY = `minimax-test-${process.pid}-${Date.now()}`; // generated, never a real key
@@ -21,11 +21,6 @@ const fakes = useProviderFakes("MINIMAX_BASE_URL");
 const provider = () => createMinimaxProvider({ apiKey: KEY });
 const request = (over: Partial<ImageRequest> = {}): ImageRequest => ({ feature: "style", model: "image-01", style: "watercolor", image: fakes().face, ...over });
 const run = (over: Partial<ImageRequest> = {}) => runImageProvider(provider(), request(over), settings());
-const failure = async (p: Promise<unknown>) => {
-  const error = await p.then(() => undefined, (e) => e);
-  assert.ok(error instanceof AppError, `expected an AppError, got ${error}`);
-  return error;
-};
 const answer = (...responses: FakeResponse[]) => fakes().api.on("POST", PATH, ...responses);
 const ok = (data: object): FakeResponse => ({ json: { id: "04e1", data, metadata: { success_count: "1", failed_count: "0" }, base_resp: { status_code: 0, status_msg: "success" } } });
 const businessError = (status_code: number): FakeResponse => ({ json: { id: "04e1", data: null, base_resp: { status_code, status_msg: `provider text quoting the prompt: watercolour (${status_code})` } } });
@@ -178,12 +173,7 @@ describe("minimax adapter", () => {
     assert.equal((await failure(run())).code, "unavailable");
     fakes().api.reset();
     answer({ hang: true });
-    process.env.MINIMAX_POLL_DEADLINE_MS = "300";
-    try {
-      assert.equal((await failure(run())).code, "deadline-exceeded");
-    } finally {
-      delete process.env.MINIMAX_POLL_DEADLINE_MS;
-    }
+    assert.equal((await withPollDeadline("minimax", 300, () => failure(run()))).code, "deadline-exceeded");
     assert.equal(fakes().api.callsTo("POST", PATH).length, 1);
   });
 });

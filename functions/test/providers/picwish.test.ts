@@ -8,9 +8,9 @@ import { describe, test } from "node:test";
 import { createPicWishProvider } from "../../src/providers/picwish/index.js";
 import { runImageProvider } from "../../src/jobs/runProvider.js";
 import { settings } from "../../src/config/params.js";
-import { AppError } from "../../src/errors.js";
 import { assertNoCredentialSent } from "../support/fakeServer.js";
 import { useProviderFakes } from "../support/providerFakes.js";
+import { failure, withPollDeadline } from "../support/providerTest.js";
 import type { FakeResponse, RecordedCall } from "../support/fakeServer.js";
 import type { ImageRequest } from "../../src/providers/types.js";
 
@@ -19,11 +19,6 @@ const fakes = useProviderFakes("PICWISH_BASE_URL");
 const provider = () => createPicWishProvider({ apiKey: KEY });
 const request = (over: Partial<ImageRequest> = {}): ImageRequest => ({ feature: "cutout", model: "cutout-auto", image: fakes().face, ...over });
 const run = (over: Partial<ImageRequest> = {}) => runImageProvider(provider(), request(over), settings());
-const failure = async (p: Promise<unknown>) => {
-  const error = await p.then(() => undefined, (e) => e);
-  assert.ok(error instanceof AppError, `expected an AppError, got ${error}`);
-  return error;
-};
 
 const SEGMENTATION = "/api/tasks/visual/segmentation";
 const resultUrl = () => `${fakes().cdn.url}/tasks/output/result.png`;
@@ -216,21 +211,11 @@ describe("picwish adapter", () => {
 
   test("a task that never finishes ends with deadline-exceeded at the provider's deadline", async () => {
     script(task(0), [task(4)]);
-    process.env.PICWISH_POLL_DEADLINE_MS = "150";
-    try {
-      assert.equal((await failure(run())).code, "deadline-exceeded");
-    } finally {
-      delete process.env.PICWISH_POLL_DEADLINE_MS;
-    }
+    assert.equal((await withPollDeadline("picwish", 150, () => failure(run()))).code, "deadline-exceeded");
   });
 
   test("a provider that hangs is cut off by the timeout", async () => {
     script({ hang: true });
-    process.env.PICWISH_POLL_DEADLINE_MS = "300";
-    try {
-      assert.equal((await failure(run())).code, "deadline-exceeded");
-    } finally {
-      delete process.env.PICWISH_POLL_DEADLINE_MS;
-    }
+    assert.equal((await withPollDeadline("picwish", 300, () => failure(run()))).code, "deadline-exceeded");
   });
 });

@@ -8,9 +8,9 @@ import { describe, test } from "node:test";
 import { createSeedreamProvider } from "../../src/providers/seedream/index.js";
 import { runImageProvider } from "../../src/jobs/runProvider.js";
 import { settings } from "../../src/config/params.js";
-import { AppError } from "../../src/errors.js";
 import { assertNoCredentialSent, type FakeResponse } from "../support/fakeServer.js";
 import { useProviderFakes } from "../support/providerFakes.js";
+import { failure, withPollDeadline } from "../support/providerTest.js";
 import type { ImageRequest } from "../../src/providers/types.js";
 
 const KEY = `ark-test-${process.pid}-${Date.now()}`; // generated, never a real key
@@ -20,11 +20,6 @@ const fakes = useProviderFakes("SEEDREAM_BASE_URL");
 const provider = () => createSeedreamProvider({ apiKey: KEY });
 const request = (over: Partial<ImageRequest> = {}): ImageRequest => ({ feature: "style", model: MODEL, style: "noir", image: fakes().face, ...over });
 const run = (over: Partial<ImageRequest> = {}) => runImageProvider(provider(), request(over), settings());
-const failure = async (p: Promise<unknown>) => {
-  const error = await p.then(() => undefined, (e) => e);
-  assert.ok(error instanceof AppError, `expected an AppError, got ${error}`);
-  return error;
-};
 const answer = (...responses: FakeResponse[]) => fakes().api.on("POST", PATH, ...responses);
 const b64Answer = (bytes: Buffer): FakeResponse => ({ json: { model: MODEL, created: 1767225600, data: [{ b64_json: bytes.toString("base64"), size: "320x320" }], usage: { generated_images: 1 } } });
 const arkError = (status: number, code: string, headers: Record<string, string> = {}): FakeResponse => ({
@@ -188,12 +183,7 @@ describe("seedream adapter", () => {
     assert.equal((await failure(run())).code, "unavailable");
     fakes().api.reset();
     answer({ hang: true });
-    process.env.SEEDREAM_POLL_DEADLINE_MS = "300";
-    try {
-      assert.equal((await failure(run())).code, "deadline-exceeded");
-    } finally {
-      delete process.env.SEEDREAM_POLL_DEADLINE_MS;
-    }
+    assert.equal((await withPollDeadline("seedream", 300, () => failure(run()))).code, "deadline-exceeded");
     assert.equal(fakes().api.callsTo("POST", PATH).length, 1);
   });
 

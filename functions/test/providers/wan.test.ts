@@ -8,9 +8,9 @@ import { before, describe, test } from "node:test";
 import { createWanProvider, WAN_HOSTS } from "../../src/providers/wan/index.js";
 import { runImageProvider } from "../../src/jobs/runProvider.js";
 import { settings } from "../../src/config/params.js";
-import { AppError } from "../../src/errors.js";
 import { assertNoCredentialSent } from "../support/fakeServer.js";
 import { useProviderFakes } from "../support/providerFakes.js";
+import { failure, withPollDeadline } from "../support/providerTest.js";
 import { makeFaceImage } from "../fixtures/images.js";
 import type { ImageRequest, InputImage } from "../../src/providers/types.js";
 
@@ -26,11 +26,6 @@ before(async () => {
 const provider = () => createWanProvider({ apiKey: KEY });
 const request = (over: Partial<ImageRequest> = {}): ImageRequest => ({ feature: "style", model: "wan2.5-i2i-preview", style: "noir", image: face, ...over });
 const run = (over: Partial<ImageRequest> = {}) => runImageProvider(provider(), request(over), settings());
-const failure = async (p: Promise<unknown>) => {
-  const error = await p.then(() => undefined, (e) => e);
-  assert.ok(error instanceof AppError, `expected an AppError, got ${error}`);
-  return error;
-};
 const task = (task_status: string, extra: object = {}) => ({ request_id: "r", output: { task_id: "task-1", task_status, ...extra } });
 const resultUrl = () => `${fakes().cdn.url}/result.png?Expires=1`;
 const succeeded = () => task("SUCCEEDED", { results: [{ url: resultUrl(), orig_prompt: "p", actual_prompt: "p" }], task_metrics: { TOTAL: 1, SUCCEEDED: 1, FAILED: 0 } });
@@ -41,15 +36,6 @@ function scriptTask(polls: object[], submit: object = { json: task("PENDING") })
   api.on("POST", SUBMIT, submit);
   if (polls.length) api.on("GET", TASK, ...polls.map((json) => ({ json })));
   cdn.on("GET", "/result.png", { body: resultPng, headers: { "content-type": "image/png" } });
-}
-
-async function withPollDeadline<T>(ms: number, fn: () => Promise<T>): Promise<T> {
-  process.env.WAN_POLL_DEADLINE_MS = String(ms);
-  try {
-    return await fn();
-  } finally {
-    delete process.env.WAN_POLL_DEADLINE_MS;
-  }
 }
 
 describe("wan adapter", () => {
@@ -188,7 +174,7 @@ describe("wan adapter", () => {
   test("a task still queued at the provider's deadline ends with deadline-exceeded and is cancelled", async () => {
     scriptTask([task("PENDING")]);
     fakes().api.on("POST", "/api/v1/tasks/task-1/cancel", { json: { request_id: "r" } });
-    const error = await withPollDeadline(150, () => failure(run()));
+    const error = await withPollDeadline("wan", 150, () => failure(run()));
     assert.equal(error.code, "deadline-exceeded");
     const [cancel] = fakes().api.callsTo("POST", "/api/v1/tasks/task-1/cancel");
     assert.ok(cancel, "cancel was called");
@@ -198,14 +184,14 @@ describe("wan adapter", () => {
   test("a cancel DashScope refuses (the task already started) does not change the outcome", async () => {
     scriptTask([task("RUNNING")]);
     fakes().api.on("POST", "/api/v1/tasks/task-1/cancel", { status: 400, json: { code: "UnsupportedOperation", message: "only PENDING tasks can be canceled" } });
-    const error = await withPollDeadline(150, () => failure(run()));
+    const error = await withPollDeadline("wan", 150, () => failure(run()));
     assert.equal(error.code, "deadline-exceeded");
     assert.equal(fakes().api.callsTo("POST", "/api/v1/tasks/task-1/cancel").length, 1);
   });
 
   test("a provider that hangs is cut off by the deadline", async () => {
     fakes().api.on("POST", SUBMIT, { hang: true });
-    const error = await withPollDeadline(300, () => failure(run()));
+    const error = await withPollDeadline("wan", 300, () => failure(run()));
     assert.equal(error.code, "deadline-exceeded");
   });
 

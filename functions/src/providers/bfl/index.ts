@@ -3,9 +3,8 @@
  * edits of the user's photo. Async: submit returns a `polling_url` we poll with the key; the
  * result is a delivery URL valid for 10 minutes, fetched at once without the key.
  */
-import { maxResultBytes } from "../../config/params.js";
 import { providerBaseUrl } from "../baseUrl.js";
-import { downloadResult } from "../download.js";
+import { fetchResultImages } from "../download.js";
 import { assertProviderHost, classifyTransport, providerJson } from "../http.js";
 import { instructionFor } from "../prompts.js";
 import type { ImageProvider, JobRef, Outcome } from "../types.js";
@@ -58,16 +57,8 @@ export function createBflProvider(options: BflOptions): ImageProvider {
       return outcomeOf(poll);
     },
 
-    async fetchResult(outcome, signal) {
-      return Promise.all(
-        outcome.images.map(async (image) => {
-          if ("bytes" in image) return image;
-          // The delivery host is not BFL's API: it gets no key.
-          const bytes = await downloadResult(image.url, NAME, { maxBytes: maxResultBytes(), signal });
-          return { bytes, mime: "image/jpeg" as const, width: 0, height: 0 };
-        }),
-      );
-    },
+    // The delivery host is not BFL's API: it gets no key.
+    fetchResult: (outcome, signal) => fetchResultImages(outcome, NAME, { signal, fetch: options.fetch, mime: "image/jpeg" }),
 
     classify: (error) => classifyTransport(error, NAME),
   };

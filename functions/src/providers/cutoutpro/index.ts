@@ -1,13 +1,16 @@
 /**
  * Cutout.Pro: background removal, face cutout, photo enhancement and colorization of the user's
- * photo. Synchronous: one multipart upload answers the result inline as base64, so nothing is
- * polled and no result URL is ever fetched. The model id picks the operation (see api.ts).
+ * photo. Synchronous: one multipart upload answers the result inline as base64 (decoded, capped
+ * and typed in outcomeOf), so nothing is polled and no result URL is fetched. The model id picks
+ * the operation (see api.ts).
  */
 import { maxResultBytes } from "../../config/params.js";
 import { AppError } from "../../errors.js";
+import { syncProviderPoll } from "../adapterKit.js";
 import { providerBaseUrl } from "../baseUrl.js";
+import { fetchResultImages } from "../download.js";
 import { classifyTransport, providerJson } from "../http.js";
-import { ProviderFailure, type ImageProvider, type Outcome, type ResultImage } from "../types.js";
+import { ProviderFailure, type ImageProvider, type Outcome } from "../types.js";
 import { CUTOUT_PRO_MODELS, mattingResponseSchema, NAME, outcomeOf, uploadName, type CutoutProModel, type CutoutProModelId } from "./api.js";
 
 export { CUTOUT_PRO_MODELS } from "./api.js";
@@ -58,16 +61,9 @@ export function createCutoutProProvider(options: CutoutProOptions): ImageProvide
       return outcomeOf(body, req.feature, maxResultBytes());
     },
 
-    async poll() {
-      throw new AppError("internal", "Cutout.Pro is synchronous and has nothing to poll", "provider-poll-unsupported");
-    },
+    poll: syncProviderPoll(NAME),
 
-    async fetchResult(outcome): Promise<ResultImage[]> {
-      return outcome.images.map((image) => {
-        if ("bytes" in image) return image;
-        throw new ProviderFailure({ kind: "permanent", message: `${NAME} returned no image.`, providerCode: "no-result" });
-      });
-    },
+    fetchResult: (outcome, signal) => fetchResultImages(outcome, NAME, { signal, fetch: options.fetch }),
 
     classify: (error) => classifyTransport(error, NAME),
   };

@@ -3,7 +3,6 @@
  * mapping of its task statuses and service codes onto our outcomes and error kinds. No network here.
  */
 import { z } from "zod";
-import { ProviderHttpError } from "../http.js";
 import type { ImageMime, Outcome, ProviderError } from "../types.js";
 
 export const NAME = "Kling AI";
@@ -49,30 +48,24 @@ export const taskResponseSchema = z.object({
 
 export type Task = NonNullable<z.infer<typeof taskResponseSchema>["data"]>;
 
-/** The error body `{ code, message, request_id }`: only the code is read, never the message. */
-export const errorBodySchema = z.object({ code: z.number().optional(), request_id: z.string().optional() });
+const errorBodySchema = z.object({ code: z.number().optional(), request_id: z.string().optional() });
 
-/** A Kling service code other than 0, with the HTTP status it came with (200 included). */
-export class KlingApiError extends ProviderHttpError {
-  constructor(status: number, retryAfterMs: number | undefined, requestId: string | undefined, readonly code: number | undefined) {
-    super(status, retryAfterMs, requestId);
-    this.name = "KlingApiError";
-  }
-}
+/**
+ * The service `code` of Kling's error body `{ code, message, request_id }`, never its message
+ * (which may quote the prompt), so classify() can tell billing from rate limits (both HTTP 429).
+ */
+export const errorCodeOf = (body: unknown): number | undefined => errorBodySchema.safeParse(body).data?.code;
 
 /** 1003 "not yet valid" and 1004 "expired": worth one retry with a freshly signed token. */
 export const isTokenRejected = (code: number | undefined) => code === 1003 || code === 1004;
 
-type ErrorContext = Pick<ProviderError, "httpStatus" | "retryAfterMs" | "requestId">;
-
 /**
  * Kling's service codes (official "General Information" table) onto our kinds: the single place
  * Kling errors are classified. 429 carries both rate limits and billing, so the code decides.
- * Undefined for no code or an unlisted one, so the HTTP status decides.
+ * Undefined for an unlisted code, so the HTTP status decides.
  */
-export function errorForCode(code: number | undefined, context: ErrorContext = {}): ProviderError | undefined {
-  if (code === undefined) return undefined;
-  const error = (kind: ProviderError["kind"], message: string): ProviderError => ({ kind, message, providerCode: String(code), ...context });
+export function errorForCode(code: number): ProviderError | undefined {
+  const error = (kind: ProviderError["kind"], message: string): ProviderError => ({ kind, message, providerCode: String(code) });
   if (isTokenRejected(code)) return error("retryable", `${NAME} did not accept our token in time; try again shortly.`);
   if (code >= 1000 && code <= 1002) return error("permanent", `${NAME} refused our credentials.`);
   if (code === 1101 || code === 1102) return error("quota", `${NAME} has no credit or quota left.`);

@@ -6,14 +6,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { maxResultBytes } from "../../config/params.js";
 import { AppError } from "../../errors.js";
 import { providerBaseUrl } from "../baseUrl.js";
-import { downloadResult } from "../download.js";
-import { classifyTransport, parseRetryAfterMs, providerJson, type HttpRequest } from "../http.js";
+import { fetchResultImages } from "../download.js";
+import { classifyWithCode, providerJson, ProviderHttpError, type HttpRequest } from "../http.js";
 import { instructionFor } from "../prompts.js";
 import { ProviderFailure, type ImageProvider, type ImageRequest, type JobRef, type Outcome } from "../types.js";
-import { errorBodySchema, errorForCode, INPUT_LIMITS, isTokenRejected, KlingApiError, NAME, nearestAspectRatio, outcomeOf, submitResponseSchema, taskResponseSchema } from "./api.js";
+import { errorCodeOf, errorForCode, INPUT_LIMITS, isTokenRejected, NAME, nearestAspectRatio, outcomeOf, submitResponseSchema, taskResponseSchema } from "./api.js";
 import { signKlingToken } from "./jwt.js";
 
 /** Only kling-v1-5 documents face/subject reference; v2.x does plain image-to-image. */
@@ -31,15 +30,17 @@ const referenceOption = z.enum(["subject", "face"]).default("subject");
 
 export function createKlingProvider(options: KlingOptions): ImageProvider {
   const baseUrl = options.baseUrl ?? providerBaseUrl("kling", "https://api-singapore.klingai.com");
-  const apiFetch = withErrorCodes(options.fetch ?? ((input, init) => fetch(input, init)));
   // A fresh token per call: never one that expires while a job polls.
   const headers = () => ({ authorization: `Bearer ${signKlingToken(options.accessKey, options.secretKey)}`, accept: "application/json" });
 
-  /** Calls Kling and unwraps its envelope: a non-zero `code` is an error even with HTTP 200. */
+  /**
+   * Calls Kling and unwraps its envelope: a non-zero `code` is an error even with HTTP 200, and a
+   * non-2xx body's code is kept too (errorCodeOf), so both reach classify() as ProviderHttpError.code.
+   */
   type Envelope = { code: number; request_id?: string; data?: unknown };
-  async function call<S extends z.ZodType<Envelope>>(req: Omit<HttpRequest, "headers" | "fetch">, schema: S, extraHeaders = {}): Promise<NonNullable<z.infer<S>["data"]>> {
-    const body = await providerJson({ ...req, headers: { ...headers(), ...extraHeaders }, fetch: apiFetch }, schema);
-    if (body.code !== 0) throw new KlingApiError(200, undefined, body.request_id, body.code);
+  async function call<S extends z.ZodType<Envelope>>(req: Omit<HttpRequest, "headers" | "fetch" | "errorCode">, schema: S, extraHeaders = {}): Promise<NonNullable<z.infer<S>["data"]>> {
+    const body = await providerJson({ ...req, headers: { ...headers(), ...extraHeaders }, fetch: options.fetch, errorCode: errorCodeOf }, schema);
+    if (body.code !== 0) throw new ProviderHttpError(200, undefined, body.request_id, String(body.code));
     if (!body.data) throw new ProviderFailure({ kind: "retryable", message: `${NAME} sent a response we could not read.`, providerCode: "malformed-response" });
     return body.data as NonNullable<z.infer<S>["data"]>;
   }
@@ -91,26 +92,15 @@ export function createKlingProvider(options: KlingOptions): ImageProvider {
         return outcomeOf(await get());
       } catch (error) {
         // 1003/1004: the token was not (yet) valid at Kling's clock. A poll is idempotent: re-sign once.
-        if (!(error instanceof KlingApiError && isTokenRejected(error.code))) throw error;
+        if (!(error instanceof ProviderHttpError && isTokenRejected(Number(error.code)))) throw error;
         return outcomeOf(await get());
       }
     },
 
-    async fetchResult(outcome, signal) {
-      return Promise.all(
-        outcome.images.map(async (image) => {
-          if ("bytes" in image) return image;
-          // The CDN is not Kling's API: it gets no token.
-          const bytes = await downloadResult(image.url, NAME, { maxBytes: maxResultBytes(), signal, fetch: options.fetch });
-          return { bytes, mime: "image/png" as const, width: 0, height: 0 };
-        }),
-      );
-    },
+    // The CDN is not Kling's API: it gets no token.
+    fetchResult: (outcome, signal) => fetchResultImages(outcome, NAME, { signal, fetch: options.fetch, mime: "image/png" }),
 
-    classify(error) {
-      const byCode = error instanceof KlingApiError ? errorForCode(error.code, { httpStatus: error.status, retryAfterMs: error.retryAfterMs, requestId: error.requestId }) : undefined;
-      return byCode ?? classifyTransport(error, NAME);
-    },
+    classify: (error) => classifyWithCode(error, NAME, (code) => errorForCode(Number(code))),
   };
 }
 
@@ -122,18 +112,4 @@ function assertAcceptedImage(image: ImageRequest["image"]): void {
   if (image.bytes.byteLength > maxBytes) throw refuse(`${NAME} accepts photos up to 10 MB`);
   if (Math.min(image.width, image.height) < minSide) throw refuse(`${NAME} needs at least ${minSide} pixels per side`);
   if (Math.max(image.width, image.height) / Math.min(image.width, image.height) > maxAspect) throw refuse(`${NAME} accepts aspect ratios up to ${maxAspect}:1`);
-}
-
-/**
- * Reads the service `code` of a Kling error body (never its message, which may quote the prompt)
- * so classify() can tell billing from rate limits, which share HTTP 429.
- */
-function withErrorCodes(doFetch: typeof fetch): typeof fetch {
-  return async (input, init) => {
-    const res = await doFetch(input, init);
-    if (res.ok) return res;
-    const parsed = errorBodySchema.safeParse(await res.json().catch(() => undefined));
-    const body = parsed.success ? parsed.data : {};
-    throw new KlingApiError(res.status, parseRetryAfterMs(res.headers), body.request_id ?? res.headers.get("x-request-id") ?? undefined, body.code);
-  };
 }

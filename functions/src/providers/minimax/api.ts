@@ -4,9 +4,8 @@
  * No network here.
  */
 import { z } from "zod";
-import { sniffImageType } from "../../images/sniff.js";
-import { ProviderHttpError } from "../http.js";
-import type { Outcome, ProviderError, ResultImage } from "../types.js";
+import { sniffedResult } from "../download.js";
+import type { Outcome, ProviderError } from "../types.js";
 
 export const NAME = "MiniMax";
 
@@ -63,7 +62,7 @@ export function outcomeOf(response: GenerationResponse): Outcome {
   const code = response.base_resp?.status_code ?? 0;
   if (code !== 0) return { state: "failed", error: errorForCode(code) ?? { kind: "permanent", message: `${NAME} reported an unknown status.`, providerCode: String(code) } };
   const b64 = response.data?.image_base64 ?? [];
-  if (b64.length) return { state: "succeeded", images: b64.map((v) => resultImage(Buffer.from(v, "base64"))) };
+  if (b64.length) return { state: "succeeded", images: b64.map((v) => sniffedResult(Buffer.from(v, "base64"))) };
   const urls = response.data?.image_urls ?? [];
   if (urls.length) return { state: "succeeded", images: urls.map((url) => ({ url, mime: "image/jpeg" })) };
   // Success with every image counted as failed: the output was filtered (semantics unconfirmed).
@@ -71,13 +70,6 @@ export function outcomeOf(response: GenerationResponse): Outcome {
     return { state: "failed", error: { kind: "policy_rejected", message: `${NAME} declined to return the generated image under its content policy.`, providerCode: "output-filtered" } };
   }
   return { state: "failed", error: { kind: "permanent", message: `${NAME} reported success without an image.`, providerCode: "no-result" } };
-}
-
-/** Output is JPEG; label the bytes by what they are (anything else fails verification). */
-export function resultImage(bytes: Uint8Array): ResultImage {
-  const sniffed = sniffImageType(bytes);
-  const mime = sniffed === "image/png" || sniffed === "image/webp" ? sniffed : "image/jpeg";
-  return { bytes, mime, width: 0, height: 0 };
 }
 
 const RETRYABLE = new Set([1000, 1001, 1002, 1024, 1033, 1041]); // unknown, timeout, rate limit, internal, system, conn limit
@@ -102,26 +94,14 @@ export function errorForCode(code: number): ProviderError | undefined {
   return undefined;
 }
 
-/** A non-2xx answer whose body carried a MiniMax status code; only the number is kept. */
-export class MinimaxHttpError extends ProviderHttpError {
-  constructor(status: number, retryAfterMs: number | undefined, requestId: string | undefined, readonly code: number) {
-    super(status, retryAfterMs, requestId);
-    this.name = "MinimaxHttpError";
-  }
-}
-
 const errorEnvelope = z.object({
   base_resp: z.object({ status_code: z.number().int() }).passthrough().nullish(),
   error: z.object({ code: z.union([z.number().int(), z.string().regex(/^\d{1,6}$/)]).nullish() }).passthrough().nullish(),
 });
 
-/** The status code in an error body (`base_resp` or the v2 `error` envelope); messages are not kept. */
-export function errorCodeOf(text: string): number | undefined {
-  try {
-    const body = errorEnvelope.safeParse(JSON.parse(text)).data;
-    const code = body?.base_resp?.status_code || body?.error?.code;
-    return code ? Number(code) : undefined;
-  } catch {
-    return undefined;
-  }
+/** The status code in a non-2xx body (`base_resp` or the v2 `error` envelope); messages are not kept. */
+export function errorCodeOf(body: unknown): number | undefined {
+  const parsed = errorEnvelope.safeParse(body).data;
+  const code = parsed?.base_resp?.status_code || parsed?.error?.code;
+  return code ? Number(code) : undefined;
 }

@@ -3,14 +3,16 @@
  * whole picture rather than editing the photo, so it serves only `style` ("this person as a
  * watercolour portrait"); edit, enhance and cutout promise the user's own photo back and are left
  * to instruction editors. Synchronous: one POST carries the face as a data URL and answers base64.
+ * A non-2xx answer may still carry `base_resp` (or a v2 `error` envelope) naming the cause:
+ * providerFetch keeps that number (errorCodeOf) and classify() maps it.
  */
-import { maxResultBytes } from "../../config/params.js";
 import { providerBaseUrl } from "../baseUrl.js";
-import { downloadResult } from "../download.js";
-import { ProviderHttpError, classifyTransport, parseRetryAfterMs, providerJson } from "../http.js";
+import { syncProviderPoll } from "../adapterKit.js";
+import { fetchResultImages } from "../download.js";
+import { classifyWithCode, providerJson } from "../http.js";
 import { instructionFor } from "../prompts.js";
-import { ProviderFailure, type ImageProvider, type InputImage, type Outcome, type ProviderError, type ResultImage } from "../types.js";
-import { DEFAULT_BASE_URL, INPUT_MIMES, MAX_INPUT_BYTES, MINIMAX_MODELS, MinimaxHttpError, NAME, aspectRatioFor, errorCodeOf, errorForCode, generationResponseSchema, outcomeOf, resultImage } from "./api.js";
+import { ProviderFailure, type ImageProvider, type InputImage, type Outcome } from "../types.js";
+import { DEFAULT_BASE_URL, INPUT_MIMES, MAX_INPUT_BYTES, MINIMAX_MODELS, NAME, aspectRatioFor, errorCodeOf, errorForCode, generationResponseSchema, outcomeOf } from "./api.js";
 
 export interface MinimaxOptions {
   apiKey: string;
@@ -22,7 +24,6 @@ export function createMinimaxProvider(options: MinimaxOptions): ImageProvider {
   const baseUrl = options.baseUrl ?? providerBaseUrl("minimax", DEFAULT_BASE_URL);
   const apiHost = new URL(baseUrl).host;
   const auth = { authorization: `Bearer ${options.apiKey}` };
-  const minimaxFetch = withStatusCodes(options.fetch ?? fetch);
 
   return {
     id: "minimax",
@@ -51,40 +52,23 @@ export function createMinimaxProvider(options: MinimaxOptions): ImageProvider {
           body: JSON.stringify(body),
           signal,
           timeoutMs: 120_000,
-          fetch: minimaxFetch,
+          fetch: options.fetch,
+          errorCode: errorCodeOf,
         },
         generationResponseSchema,
       );
       return outcomeOf(response);
     },
 
-    async poll(): Promise<Outcome> {
-      throw new ProviderFailure({ kind: "permanent", message: `${NAME} answers synchronously; there is no task to poll.`, providerCode: "sync-provider" });
-    },
+    poll: syncProviderPoll(NAME),
 
-    async fetchResult(outcome, signal): Promise<ResultImage[]> {
-      const maxBytes = maxResultBytes();
-      return Promise.all(
-        outcome.images.map(async (image) => {
-          if ("bytes" in image) {
-            if (image.bytes.byteLength > maxBytes) throw tooLarge();
-            return image;
-          }
-          // Result URLs are signed object-storage links that MiniMax's own CLI fetches without a
-          // key; the key goes only to MiniMax's API host, never to a delivery host.
-          const headers = new URL(image.url).host === apiHost ? auth : undefined;
-          return resultImage(await downloadResult(image.url, NAME, { maxBytes, signal, headers, fetch: options.fetch }));
-        }),
-      );
-    },
+    // Result URLs are signed object-storage links that MiniMax's own CLI fetches without a key;
+    // the key goes only to MiniMax's API host, never to a delivery host.
+    fetchResult: (outcome, signal) =>
+      fetchResultImages(outcome, NAME, { signal, fetch: options.fetch, headersFor: (url) => (url.host === apiHost ? auth : undefined) }),
 
-    classify(error): ProviderError {
-      if (!(error instanceof MinimaxHttpError)) return classifyTransport(error, NAME);
-      // The body's code says more than the HTTP status; the status still carries Retry-After.
-      const transport = { ...classifyTransport(error, NAME), providerCode: String(error.code) };
-      const known = errorForCode(error.code);
-      return known ? { ...transport, ...known } : transport;
-    },
+    // The body's code says more than the HTTP status; the status still carries Retry-After.
+    classify: (error) => classifyWithCode(error, NAME, (code) => errorForCode(Number(code))),
   };
 }
 
@@ -96,21 +80,4 @@ function assertAcceptable(image: InputImage): void {
   if (image.bytes.byteLength >= MAX_INPUT_BYTES) {
     throw new ProviderFailure({ kind: "permanent", message: `${NAME} accepts photos under 10 MB.`, providerCode: "input-too-large" });
   }
-}
-
-const tooLarge = () => new ProviderFailure({ kind: "permanent", message: `${NAME} returned a result larger than we accept.`, providerCode: "result-too-large" });
-
-/**
- * A non-2xx answer may still carry `base_resp` (or a v2 `error` envelope) naming the cause, which
- * providerFetch never reads. This fetch reads that body once and keeps nothing but the number.
- */
-function withStatusCodes(doFetch: typeof fetch): typeof fetch {
-  return async (input, init) => {
-    const res = await doFetch(input, init);
-    if (res.ok) return res;
-    const code = errorCodeOf(await res.text().catch(() => ""));
-    const retryAfterMs = parseRetryAfterMs(res.headers);
-    const requestId = res.headers.get("x-request-id") ?? res.headers.get("trace-id") ?? undefined;
-    throw code ? new MinimaxHttpError(res.status, retryAfterMs, requestId, code) : new ProviderHttpError(res.status, retryAfterMs, requestId);
-  };
 }

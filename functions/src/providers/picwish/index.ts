@@ -4,12 +4,11 @@
  * a task still queued or processing when the answer comes is polled by its task id. Results are
  * delivery URLs valid for 1 hour, fetched at once without the key.
  */
-import { maxResultBytes } from "../../config/params.js";
 import { AppError } from "../../errors.js";
 import { providerBaseUrl } from "../baseUrl.js";
-import { downloadResult } from "../download.js";
+import { fetchResultImages } from "../download.js";
 import { assertProviderHost, classifyTransport, providerJson } from "../http.js";
-import { ProviderFailure, type ImageProvider, type JobRef, type Outcome, type ResultImage } from "../types.js";
+import { ProviderFailure, type ImageProvider, type JobRef, type Outcome } from "../types.js";
 import { NAME, outcomeOf, PICWISH_MODELS, taskResponseSchema, typedResult, uploadName, type PicWishModel, type PicWishModelId } from "./api.js";
 
 export { PICWISH_MODELS } from "./api.js";
@@ -77,16 +76,9 @@ export function createPicWishProvider(options: PicWishOptions): ImageProvider {
       return outcomeOf(res, operation);
     },
 
-    async fetchResult(outcome, signal): Promise<ResultImage[]> {
-      return Promise.all(
-        outcome.images.map(async (image) => {
-          if ("bytes" in image) return image;
-          // The delivery host (Aliyun OSS) is not PicWish's API: it gets no key.
-          const bytes = await downloadResult(image.url, NAME, { maxBytes: maxResultBytes(), signal, fetch: options.fetch });
-          return typedResult(bytes, image.mime);
-        }),
-      );
-    },
+    // The delivery host (Aliyun OSS) is not PicWish's API: it gets no key. typedResult checks a
+    // cutout's transparency against the mime the outcome declared.
+    fetchResult: (outcome, signal) => fetchResultImages(outcome, NAME, { signal, fetch: options.fetch, mime: typedResult }),
 
     classify: (error) => classifyTransport(error, NAME),
   };

@@ -4,9 +4,8 @@
  * mapping of Ark error codes onto our error kinds. No network here.
  */
 import { z } from "zod";
-import { sniffImageType } from "../../images/sniff.js";
-import { ProviderHttpError } from "../http.js";
-import type { Outcome, ProviderError, ResultImage } from "../types.js";
+import { sniffedResult } from "../download.js";
+import type { Outcome, ProviderError } from "../types.js";
 
 export const NAME = "ByteDance Seedream";
 
@@ -69,18 +68,11 @@ export type GenerationsResponse = z.infer<typeof generationsResponseSchema>;
 export function outcomeOf(response: GenerationsResponse): Outcome {
   const fault = response.error?.code ?? response.data.find((d) => d.error?.code)?.error?.code;
   const b64 = response.data.map((d) => d.b64_json).filter((v): v is string => Boolean(v));
-  if (b64.length) return { state: "succeeded", images: b64.map((v) => resultImage(Buffer.from(v, "base64"))) };
+  if (b64.length) return { state: "succeeded", images: b64.map((v) => sniffedResult(Buffer.from(v, "base64"))) };
   const urls = response.data.map((d) => d.url).filter((v): v is string => Boolean(v));
   if (urls.length) return { state: "succeeded", images: urls.map((url) => ({ url, mime: "image/jpeg" })) };
   if (fault) return { state: "failed", error: errorForCode(fault) ?? { kind: "permanent", message: `${NAME} could not process this photo.`, providerCode: fault } };
   return { state: "failed", error: { kind: "permanent", message: `${NAME} reported success without an image.`, providerCode: "no-result" } };
-}
-
-/** Output is JPEG by default (PNG on request for some models): label the bytes by what they are. */
-export function resultImage(bytes: Uint8Array): ResultImage {
-  const sniffed = sniffImageType(bytes);
-  const mime = sniffed === "image/png" || sniffed === "image/webp" ? sniffed : "image/jpeg"; // anything else fails verification
-  return { bytes, mime, width: 0, height: 0 };
 }
 
 /**
@@ -102,22 +94,10 @@ export function errorForCode(code: string): ProviderError | undefined {
   return undefined;
 }
 
-/** A non-2xx answer whose body named an Ark error code; only the code is kept, never the text. */
-export class ArkHttpError extends ProviderHttpError {
-  constructor(status: number, retryAfterMs: number | undefined, requestId: string | undefined, readonly code: string) {
-    super(status, retryAfterMs, requestId);
-    this.name = "ArkHttpError";
-  }
-}
-
 const errorEnvelope = z.object({ error: errorBody });
 
-/** Reads `error.code` from an error body (OpenAI-like envelope); the message is discarded unread. */
-export function errorCodeOf(text: string): string | undefined {
-  try {
-    const code = errorEnvelope.safeParse(JSON.parse(text)).data?.error.code;
-    return code && /^[A-Za-z0-9_.-]{1,100}$/.test(code) ? code : undefined;
-  } catch {
-    return undefined;
-  }
+/** Reads `error.code` from a non-2xx body (OpenAI-like envelope); the message is discarded unread. */
+export function errorCodeOf(body: unknown): string | undefined {
+  const code = errorEnvelope.safeParse(body).data?.error.code;
+  return code && /^[A-Za-z0-9_.-]{1,100}$/.test(code) ? code : undefined;
 }

@@ -4,7 +4,6 @@
  * statuses and error codes onto our outcomes and error kinds. No network here.
  */
 import { z } from "zod";
-import { ProviderHttpError } from "../http.js";
 import type { ImageMime, Outcome, ProviderError } from "../types.js";
 
 export const NAME = "Alibaba Wan";
@@ -39,27 +38,22 @@ export const taskResponseSchema = z.object({
 
 export type TaskResponse = z.infer<typeof taskResponseSchema>;
 
-/** The flat error body `{ request_id, code, message }`: only the code is read, never the message. */
-export const errorBodySchema = z.object({ code: z.string().optional(), request_id: z.string().optional() });
+const errorBodySchema = z.object({ code: z.string().optional(), request_id: z.string().optional() });
 
-/** A non-2xx answer with DashScope's error code; retried (for idempotent calls) by HTTP status like any other. */
-export class WanHttpError extends ProviderHttpError {
-  constructor(status: number, retryAfterMs: number | undefined, requestId: string | undefined, readonly code: string | undefined) {
-    super(status, retryAfterMs, requestId);
-    this.name = "WanHttpError";
-  }
-}
-
-type ErrorContext = Pick<ProviderError, "httpStatus" | "retryAfterMs" | "requestId">;
+/**
+ * The `code` of DashScope's flat error body `{ request_id, code, message }`, never its message
+ * (which may quote the prompt), so classify() can tell moderation or quota from a plain 400/429.
+ */
+export const errorCodeOf = (body: unknown): string | undefined => errorBodySchema.safeParse(body).data?.code;
 
 /**
  * DashScope's codes (status-code reference) onto our kinds: the single place Wan errors are
  * classified, whether the code came with an HTTP error or inside a FAILED task (HTTP 200).
  * Undefined when there is no code, so the HTTP status decides.
  */
-export function errorForCode(code: string | undefined, context: ErrorContext = {}): ProviderError | undefined {
+export function errorForCode(code: string | undefined): ProviderError | undefined {
   if (!code) return undefined;
-  const error = (kind: ProviderError["kind"], message: string): ProviderError => ({ kind, message, providerCode: code, ...context });
+  const error = (kind: ProviderError["kind"], message: string): ProviderError => ({ kind, message, providerCode: code });
   if (code === "DataInspectionFailed") return error("policy_rejected", `${NAME} declined this photo or instruction under its content policy.`);
   if (code === "Arrearage" || code === "Throttling.AllocationQuota") return error("quota", `${NAME} has no credit or quota left.`);
   if (code === "Throttling" || code.startsWith("Throttling.") || code === "RequestTimeOut" || code.startsWith("InternalError")) {

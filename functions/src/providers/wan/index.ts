@@ -5,14 +5,13 @@
  * Keys are per region: the default is the international (Singapore) host; set
  * `WAN_BASE_URL=https://dashscope.aliyuncs.com` for China (Beijing), with a Beijing key.
  */
-import { maxResultBytes } from "../../config/params.js";
 import { AppError } from "../../errors.js";
 import { providerBaseUrl } from "../baseUrl.js";
-import { downloadResult } from "../download.js";
-import { classifyTransport, parseRetryAfterMs, providerFetch, providerJson } from "../http.js";
+import { fetchResultImages } from "../download.js";
+import { classifyWithCode, providerFetch, providerJson } from "../http.js";
 import { instructionFor } from "../prompts.js";
 import type { ImageProvider, ImageRequest, JobRef, Outcome } from "../types.js";
-import { errorBodySchema, errorForCode, INPUT_LIMITS, NAME, outcomeOf, submitResponseSchema, taskResponseSchema, WanHttpError } from "./api.js";
+import { errorCodeOf, errorForCode, INPUT_LIMITS, NAME, outcomeOf, submitResponseSchema, taskResponseSchema } from "./api.js";
 
 export const WAN_MODELS = ["wan2.5-i2i-preview"] as const;
 export const WAN_HOSTS = { international: "https://dashscope-intl.aliyuncs.com", china: "https://dashscope.aliyuncs.com" } as const;
@@ -26,7 +25,8 @@ export interface WanOptions {
 export function createWanProvider(options: WanOptions): ImageProvider {
   const baseUrl = options.baseUrl ?? providerBaseUrl("wan", WAN_HOSTS.international);
   const auth = { authorization: `Bearer ${options.apiKey}`, accept: "application/json" };
-  const apiFetch = withErrorCodes(options.fetch ?? ((input, init) => fetch(input, init)));
+  // Every API call keeps DashScope's error code from a non-2xx body for classify().
+  const api = { fetch: options.fetch, errorCode: errorCodeOf };
   const taskUrl = (job: JobRef) => `${baseUrl}/api/v1/tasks/${encodeURIComponent(job.id)}`;
 
   return {
@@ -62,7 +62,7 @@ export function createWanProvider(options: WanOptions): ImageProvider {
           body: JSON.stringify(body),
           signal,
           timeoutMs: 60_000,
-          fetch: apiFetch,
+          ...api,
         },
         submitResponseSchema,
       );
@@ -70,32 +70,21 @@ export function createWanProvider(options: WanOptions): ImageProvider {
     },
 
     async poll(job, signal): Promise<Outcome> {
-      const task = await providerJson({ url: taskUrl(job), headers: auth, signal, timeoutMs: 30_000, idempotent: true, fetch: apiFetch }, taskResponseSchema);
+      const task = await providerJson({ url: taskUrl(job), headers: auth, signal, timeoutMs: 30_000, idempotent: true, ...api }, taskResponseSchema);
       return outcomeOf(task);
     },
 
-    async fetchResult(outcome, signal) {
-      return Promise.all(
-        outcome.images.map(async (image) => {
-          if ("bytes" in image) return image;
-          // The result lives on an OSS delivery host, not DashScope's API: it gets no key.
-          const bytes = await downloadResult(image.url, NAME, { maxBytes: maxResultBytes(), signal, fetch: options.fetch });
-          return { bytes, mime: "image/png" as const, width: 0, height: 0 };
-        }),
-      );
-    },
+    // The result lives on an OSS delivery host, not DashScope's API: it gets no key.
+    fetchResult: (outcome, signal) => fetchResultImages(outcome, NAME, { signal, fetch: options.fetch, mime: "image/png" }),
 
     // Called once the job's deadline has passed: stops a task still queued (only PENDING tasks can
     // be cancelled; for others DashScope answers an error, which the caller ignores).
     async cancel(job) {
-      const res = await providerFetch({ url: `${taskUrl(job)}/cancel`, method: "POST", headers: auth, timeoutMs: 10_000, fetch: apiFetch });
+      const res = await providerFetch({ url: `${taskUrl(job)}/cancel`, method: "POST", headers: auth, timeoutMs: 10_000, ...api });
       await res.body?.cancel();
     },
 
-    classify(error) {
-      const byCode = error instanceof WanHttpError ? errorForCode(error.code, { httpStatus: error.status, retryAfterMs: error.retryAfterMs, requestId: error.requestId }) : undefined;
-      return byCode ?? classifyTransport(error, NAME);
-    },
+    classify: (error) => classifyWithCode(error, NAME, errorForCode),
   };
 }
 
@@ -108,18 +97,4 @@ function assertAcceptedImage(image: ImageRequest["image"]): void {
   if (Math.min(image.width, image.height) < minSide || Math.max(image.width, image.height) > maxSide) {
     throw refuse(`${NAME} accepts photos from ${minSide} to ${maxSide} pixels per side`);
   }
-}
-
-/**
- * Reads the `code` of a DashScope error body (never its message, which may quote the prompt) so
- * classify() can tell a moderation refusal or a quota from a plain 400/429.
- */
-function withErrorCodes(doFetch: typeof fetch): typeof fetch {
-  return async (input, init) => {
-    const res = await doFetch(input, init);
-    if (res.ok) return res;
-    const parsed = errorBodySchema.safeParse(await res.json().catch(() => undefined));
-    const body = parsed.success ? parsed.data : {};
-    throw new WanHttpError(res.status, parseRetryAfterMs(res.headers), body.request_id ?? res.headers.get("x-request-id") ?? undefined, body.code);
-  };
 }

@@ -1,0 +1,33 @@
+/**
+ * The Cloud Tasks queue behind `pollJob`: one task per status call. Task ids are derived from the
+ * job and the attempt, so a duplicate enqueue of the same poll is dropped by Cloud Tasks itself.
+ */
+import "../admin.js";
+import { getFunctions } from "firebase-admin/functions";
+import { z } from "zod";
+import { jobIdSchema } from "./schema.js";
+
+export const pollTaskSchema = z.strictObject({ jobId: jobIdSchema, attempt: z.number().int().min(1).max(10_000) });
+export type PollTask = z.infer<typeof pollTaskSchema>;
+
+export type PollEnqueuer = (task: PollTask, delayMs: number) => Promise<void>;
+
+const cloudTasks: PollEnqueuer = async (task, delayMs) => {
+  try {
+    await getFunctions()
+      .taskQueue<PollTask>("pollJob")
+      .enqueue(task, { id: `${task.jobId}-poll-${task.attempt}`, scheduleDelaySeconds: Math.ceil(delayMs / 1000), dispatchDeadlineSeconds: 300 });
+  } catch (error) {
+    if ((error as { code?: string }).code === "functions/task-already-exists") return; // a duplicate: fine
+    throw error;
+  }
+};
+
+let enqueuer: PollEnqueuer = cloudTasks;
+
+export const enqueuePoll: PollEnqueuer = (task, delayMs) => enqueuer(task, delayMs);
+
+/** In-process tests drive polls themselves; never used in production code. */
+export const setPollEnqueuerForTests = (fn: PollEnqueuer | undefined) => {
+  enqueuer = fn ?? cloudTasks;
+};

@@ -1,0 +1,181 @@
+/**
+ * Video jobs (ARCHITECTURE §3, shared/providers/VIDEO.md): createJob starts the provider's task with
+ * the photo from memory and returns at once; `pollJob` (Cloud Tasks) makes one status call per task
+ * and enqueues the next with backoff; on success the video is streamed into
+ * `transient/results/{uid}/{jobId}` and held until acknowledged or `resultExpiresAt`.
+ */
+import { getFirestore } from "firebase-admin/firestore";
+import { settings, type Settings } from "../config/params.js";
+import { AppError } from "../errors.js";
+import * as logs from "../logging/logs.js";
+import { transientPaths } from "../privacy/paths.js";
+import { adoptTransient, deleteTransientPrefixes, saveTransientStream, TransientLimitError, transientBucket } from "../privacy/transientStore.js";
+import { loadVideoProvider } from "../providers/registry.js";
+import { ProviderFailure, type ProviderError, type VideoOperation, type VideoPollingPolicy, type VideoProvider, type VideoRequest, type VideoStatus } from "../providers/types.js";
+import type { ProviderId } from "../providers/catalog.js";
+import { enqueuePoll, type PollTask } from "./pollQueue.js";
+import { finishJobIfUnchanged, getJob, parseJob, updateJob } from "./repository.js";
+import { providerErrorOf, toAppError } from "./runProvider.js";
+import { isTerminal, type JobDoc, type JobStatus } from "./schema.js";
+import * as state from "./state.js";
+
+const DEFAULT_POLLING: VideoPollingPolicy = { firstDelayMs: 15_000, intervalsMs: [10_000, 15_000, 20_000, 30_000], deadlineMs: 15 * 60_000 };
+const START_TIMEOUT_MS = 120_000;
+const STATUS_TIMEOUT_MS = 60_000;
+
+/**
+ * The provider's polling policy. `PROVIDER_POLL_INTERVAL_MS` shortens every delay (tests and the
+ * local stack's fakes); `VIDEO_JOB_DEADLINE_MINUTES` bounds the deadline.
+ */
+export function videoPolling(provider: VideoProvider, s: Settings = settings(), env = process.env): VideoPollingPolicy {
+  const policy = { ...DEFAULT_POLLING, ...provider.polling };
+  const interval = Number(env.PROVIDER_POLL_INTERVAL_MS);
+  if (interval > 0) Object.assign(policy, { firstDelayMs: interval, intervalsMs: [interval] });
+  return { ...policy, deadlineMs: Math.min(policy.deadlineMs, s.videoJobDeadlineMinutes * 60_000) };
+}
+
+export const videoDeadlineMs = (provider: VideoProvider, s: Settings) => videoPolling(provider, s).deadlineMs;
+
+/** The delay before poll `attempt` (1-based): the first delay, then the intervals, the last repeating, ±20 % jitter. */
+export function pollDelayMs(policy: VideoPollingPolicy, attempt: number, random = Math.random): number {
+  const base = attempt <= 1 ? policy.firstDelayMs : policy.intervalsMs[Math.min(attempt - 2, policy.intervalsMs.length - 1)]!;
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+/** Starts the provider's task and schedules the first poll. Returns the job's new status. */
+export async function startVideoJob(uid: string, jobId: string, provider: VideoProvider, request: VideoRequest, startedAt: number): Promise<JobStatus> {
+  let op: VideoOperation;
+  try {
+    const bucket = transientBucket().name;
+    op = await provider.start({ ...request, outputGcsPrefix: `gs://${bucket}/${transientPaths.result(uid, jobId)}/` }, AbortSignal.timeout(START_TIMEOUT_MS));
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw toAppError(providerErrorOf(provider, error));
+  }
+  await updateJob(jobId, state.videoStarted(startedAt, op.id));
+  logs.inputDeleted(jobId, 0);
+  await enqueuePoll({ jobId, attempt: 1 }, pollDelayMs(videoPolling(provider), 1));
+  return "running";
+}
+
+/**
+ * One poll (the body of the `pollJob` task). Stale and duplicate deliveries are dropped: a poll
+ * claims its attempt with a precondition on the document it read, so only one delivery acts.
+ */
+export async function pollVideoJob(task: PollTask, now = Date.now()): Promise<void> {
+  const snap = await getFirestore().doc(`jobs/${task.jobId}`).get();
+  if (!snap.exists) return;
+  const job = parseJob(snap.data());
+  if (job.feature !== "video" || isTerminal(job.status) || job.attempts >= task.attempt || !job.providerTaskId) return;
+  const provider = await loadVideoProvider(job.provider as ProviderId);
+  const op: VideoOperation = { id: job.providerTaskId, model: job.model };
+  const readAt = snap.updateTime!;
+
+  if (now >= job.deadlineAt.toMillis()) {
+    await provider.cancel?.(op).catch(() => undefined); // stop paid work we no longer wait for
+    await deleteTransientPrefixes(transientPaths.jobPrefixes(job.uid, task.jobId), task.jobId);
+    const ended = await finishJobIfUnchanged(task.jobId, state.expired(now, job.startedAt?.toMillis()), readAt);
+    if (ended.finished) logs.jobFailed(task.jobId, "deadline-exceeded", "provider-deadline");
+    return;
+  }
+
+  let status: VideoStatus;
+  try {
+    status = await provider.status(op, AbortSignal.timeout(STATUS_TIMEOUT_MS));
+  } catch (error) {
+    const failure = providerErrorOf(provider, error);
+    // A failed status call is not a failed job (VIDEO.md §3): back off and ask again.
+    if (failure.kind === "retryable") return nextPoll(task, provider, readAt, now, undefined, failure.retryAfterMs);
+    return endFailed(task.jobId, job, failure, readAt, now);
+  }
+
+  switch (status.state) {
+    case "queued":
+    case "running":
+      return nextPoll(task, provider, readAt, now, status.state === "running" ? status.progress : undefined);
+    case "failed":
+    case "cancelled":
+      return endFailed(task.jobId, job, status.error, readAt, now, status.state);
+    case "succeeded":
+      return storeResult(task, job, provider, op, status, readAt, now);
+  }
+}
+
+async function nextPoll(task: PollTask, provider: VideoProvider, readAt: FirebaseFirestore.Timestamp, now: number, progress?: number, retryAfterMs?: number) {
+  const claimed = await finishJobIfUnchanged(task.jobId, state.polled(now, task.attempt, progress), readAt);
+  if (!claimed.finished) return; // another delivery of this poll, or a cancel, got there first
+  const delay = Math.max(pollDelayMs(videoPolling(provider), task.attempt + 1), retryAfterMs ?? 0);
+  await enqueuePoll({ jobId: task.jobId, attempt: task.attempt + 1 }, delay);
+}
+
+async function endFailed(jobId: string, job: JobDoc, error: ProviderError, readAt: FirebaseFirestore.Timestamp, now: number, as: "failed" | "cancelled" = "failed") {
+  const appError = toAppError(error);
+  const fields = as === "cancelled" ? state.cancelled(now, job.startedAt?.toMillis()) : state.failed(now, { code: appError.reason, message: appError.message }, job.startedAt?.toMillis());
+  const ended = await finishJobIfUnchanged(jobId, fields, readAt);
+  if (ended.finished) logs.jobFailed(jobId, appError.code, appError.reason);
+}
+
+/** Streams (or adopts) the video into the transient area, checks it, then records the job succeeded. */
+async function storeResult(task: PollTask, job: JobDoc, provider: VideoProvider, op: VideoOperation, status: Extract<VideoStatus, { state: "succeeded" }>, readAt: FirebaseFirestore.Timestamp, now: number) {
+  // Claim first, so a duplicate delivery never downloads the same video twice.
+  const claimed = await finishJobIfUnchanged(task.jobId, state.polled(now, task.attempt, 100), readAt);
+  if (!claimed.finished) return;
+  const claimedAt = (await getFirestore().doc(`jobs/${task.jobId}`).get()).updateTime!;
+  const s = settings();
+  const path = transientPaths.result(job.uid, task.jobId);
+  const expiresAt = Date.now() + s.resultTtlMinutes * 60_000;
+  const meta = { uid: job.uid, jobId: task.jobId, kind: "results" as const, deleteAt: String(expiresAt) };
+  try {
+    if ("gcsUri" in status.result) {
+      await adoptTransient(gcsObjectInOurPrefix(status.result.gcsUri, path), path, "video/mp4", meta);
+    } else {
+      const opened = await provider.openResult(status.result, AbortSignal.timeout(5 * 60_000));
+      if (opened.contentLength !== undefined && opened.contentLength > s.maxVideoBytes) throw new TransientLimitError("too-large");
+      await saveTransientStream(path, opened.body, "video/mp4", meta, { maxBytes: s.maxVideoBytes, checkHead: assertVideoHead });
+    }
+  } catch (error) {
+    await deleteTransientPrefixes(transientPaths.jobPrefixes(job.uid, task.jobId), task.jobId);
+    const failure = resultFailure(provider, error);
+    if (failure.kind === "retryable") return nextPoll(task, provider, claimedAt, Date.now());
+    return endFailed(task.jobId, job, failure, claimedAt, Date.now());
+  }
+  const ended = await finishJobIfUnchanged(task.jobId, state.succeededHeld(Date.now(), job.startedAt?.toMillis(), expiresAt), claimedAt);
+  if (!ended.finished) {
+    // Cancelled while we downloaded: nothing of it may stay.
+    await deleteTransientPrefixes(transientPaths.jobPrefixes(job.uid, task.jobId), task.jobId);
+    return;
+  }
+  logs.jobSucceeded(task.jobId, Date.now() - (job.startedAt?.toMillis() ?? now));
+  // We hold our copy now: the provider's copy of the face need not live on (where the API allows).
+  await provider.deleteTask?.(op).catch(() => undefined);
+}
+
+/** A Veo-style result written by the provider must be inside this job's own result prefix. */
+function gcsObjectInOurPrefix(gcsUri: string, resultPath: string): string {
+  const match = /^gs:\/\/([^/]+)\/(.+)$/.exec(gcsUri);
+  if (!match || match[1] !== transientBucket().name || !match[2]!.startsWith(`${resultPath}/`)) {
+    throw new ProviderFailure({ kind: "permanent", message: "The provider wrote its result outside this job's area.", providerCode: "foreign-result" });
+  }
+  return match[2]!;
+}
+
+/** MP4/QuickTime (`ftyp` box) or WebM (EBML): the formats phones play. */
+export function assertVideoHead(head: Uint8Array): void {
+  const ftyp = head.length >= 8 && Buffer.from(head.subarray(4, 8)).toString("latin1") === "ftyp";
+  const webm = head.length >= 4 && head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3;
+  if (!ftyp && !webm) throw new ProviderFailure({ kind: "retryable", message: "The provider returned something that is not a video.", providerCode: "bad-result" });
+}
+
+function resultFailure(provider: VideoProvider, error: unknown): ProviderError {
+  if (error instanceof TransientLimitError) return { kind: "permanent", message: "The provider's video is larger than we accept.", providerCode: "result-too-large" };
+  return providerErrorOf(provider, error);
+}
+
+/** cancelJob and the purge stop the provider's task where the provider allows it (best effort). */
+export async function cancelAtProvider(job: JobDoc): Promise<void> {
+  if (job.feature !== "video" || !job.providerTaskId) return;
+  const provider = await loadVideoProvider(job.provider as ProviderId).catch(() => undefined);
+  await provider?.cancel?.({ id: job.providerTaskId, model: job.model }).catch(() => undefined);
+}
+
+export { getJob };
