@@ -1,6 +1,8 @@
 /**
  * Wires triggers only: every function the project deploys, and nothing else.
- * Client entry points are callables (triggers/https); internal work is scheduled (triggers/scheduled).
+ * Client entry points are callables (triggers/https); internal work runs from Cloud Tasks
+ * (triggers/tasks) and Cloud Scheduler (triggers/scheduled).
  */
 export { createJob, getJobResult, ackJobResult, cancelJob } from "./triggers/https/jobs.js";
+export { pollJob } from "./triggers/tasks/pollJob.js";
 export { purgeTransient } from "./triggers/scheduled/purgeTransient.js";

@@ -5,7 +5,9 @@
 import { AppError } from "../errors.js";
 import * as logs from "../logging/logs.js";
 import { transientPaths } from "../privacy/paths.js";
-import { deleteTransientPrefixes } from "../privacy/transientStore.js";
+import { settings } from "../config/params.js";
+import { deleteTransientPrefixes, signedReadUrl, transientBucket } from "../privacy/transientStore.js";
+import { cancelAtProvider } from "./videoJob.js";
 import { getOwnedJob, transitionJob, updateJob } from "./repository.js";
 import { isTerminal, jobRefRequestSchema, type JobStatus } from "./schema.js";
 import { zodMessage } from "./zodMessage.js";
@@ -13,9 +15,15 @@ import * as state from "./state.js";
 
 export async function getJobResult(uid: string, jobId: string) {
   const job = await getOwnedJob(uid, jobId);
-  if (job.status !== "succeeded") return { jobId, status: job.status, ...(job.error && { error: job.error }) };
-  // Image results are returned inline by createJob and never held; held results come with video.
-  throw new AppError("not-found", "jobId: the result is no longer held (image results are returned inline by createJob)", "result-gone");
+  if (job.status !== "succeeded") return { jobId, status: job.status, ...(job.progress !== undefined && { progress: job.progress }), ...(job.error && { error: job.error }) };
+  // Image results are returned inline by createJob and never held; a video is held until acknowledged.
+  const path = transientPaths.result(uid, jobId);
+  const held = job.resultDeleted === false && (job.resultExpiresAt?.toMillis() ?? 0) > Date.now() && (await transientBucket().file(path).exists())[0];
+  if (!held) {
+    throw new AppError("not-found", "jobId: the result is no longer held (image results are returned inline by createJob)", "result-gone");
+  }
+  const { url, expiresAt } = await signedReadUrl(path, settings().resultUrlMinutes);
+  return { jobId, status: job.status, result: { mimeType: "video/mp4", url, urlExpiresAt: new Date(expiresAt).toISOString(), deleteAt: job.resultExpiresAt!.toDate().toISOString() } };
 }
 
 export async function ackJobResult(uid: string, jobId: string) {
@@ -26,7 +34,8 @@ export async function ackJobResult(uid: string, jobId: string) {
 }
 
 export async function cancelJob(uid: string, jobId: string): Promise<{ jobId: string; status: JobStatus }> {
-  await getOwnedJob(uid, jobId);
+  const owned = await getOwnedJob(uid, jobId);
+  if (!isTerminal(owned.status)) await cancelAtProvider(owned); // stop paid work (video), where allowed
   // Inputs go first, so a job is never recorded as cancelled with inputDeleted while they exist.
   const removed = await deleteTransientPrefixes(transientPaths.jobPrefixes(uid, jobId), jobId);
   if (removed) logs.inputDeleted(jobId, removed);

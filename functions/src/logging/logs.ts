@@ -39,3 +39,5 @@ export const runtimeConfigInvalid = (fields: string) =>
 
 export const internalError = (correlationId: string, fn: string, errorName: string, errorCode: string) =>
   logger.error("internal error", { correlationId, fn, errorName, errorCode });
+
+export const taskRejected = (fn: string) => logger.error("malformed task payload dropped", { fn });

@@ -10,6 +10,7 @@ import { maxTransientTtlMs } from "../config/params.js";
 import { transitionJob } from "../jobs/repository.js";
 import { isTerminal, jobDocSchema } from "../jobs/schema.js";
 import * as state from "../jobs/state.js";
+import { cancelAtProvider } from "../jobs/videoJob.js";
 import * as logs from "../logging/logs.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
 import { firestorePaths, TRANSIENT_ROOT, transientPaths } from "./paths.js";
@@ -25,14 +26,16 @@ export interface PurgeCounts {
   objectsScanned: number;
   objectsDeleted: number;
   jobsExpired: number;
+  resultsExpired: number;
 }
 
 export async function purgeTransient(options: PurgeOptions = {}): Promise<PurgeCounts> {
   const started = Date.now();
   const now = options.now ?? started;
-  const counts: PurgeCounts = { objectsScanned: 0, objectsDeleted: 0, jobsExpired: 0 };
+  const counts: PurgeCounts = { objectsScanned: 0, objectsDeleted: 0, jobsExpired: 0, resultsExpired: 0 };
   // Jobs first: expiring a job deletes its objects, which the object sweep then need not list.
   counts.jobsExpired = await expireStaleJobs(now, options);
+  counts.resultsExpired = await expireHeldResults(now, options);
   await deleteExpiredObjects(now, options, counts);
   logs.purgeCompleted({ ...counts }, Date.now() - started);
   return counts;
@@ -95,6 +98,7 @@ async function expireStaleJobs(now: number, options: PurgeOptions): Promise<numb
 /** Deletes a stale job's objects, then records it expired unless it ended meanwhile. */
 async function expireJob(jobId: string, data: unknown, now: number): Promise<boolean> {
   const job = jobDocSchema.parse(data);
+  await cancelAtProvider(job); // a video task nobody waits for any more: stop it where allowed
   await deleteTransientPrefixes(transientPaths.jobPrefixes(job.uid, jobId), jobId);
   let changed = false;
   await transitionJob(jobId, (current) => {
@@ -102,4 +106,21 @@ async function expireJob(jobId: string, data: unknown, now: number): Promise<boo
     return changed ? state.expired(now, current.startedAt?.toMillis()) : undefined;
   });
   return changed;
+}
+
+/** Held results (video) past `resultExpiresAt`: the object goes, and the job records it. */
+async function expireHeldResults(now: number, options: PurgeOptions): Promise<number> {
+  const snap = await getFirestore()
+    .collection(firestorePaths.jobs)
+    .where("status", "==", "succeeded")
+    .where("resultDeleted", "==", false)
+    .where("resultExpiresAt", "<=", Timestamp.fromMillis(now))
+    .limit(options.pageSize ?? 500)
+    .get();
+  await mapWithConcurrency(snap.docs, options.concurrency ?? 32, async (doc) => {
+    const job = jobDocSchema.parse(doc.data());
+    await deleteTransientPrefixes([transientPaths.result(job.uid, doc.id)], doc.id);
+    await doc.ref.update({ resultDeleted: true, updatedAt: Timestamp.fromMillis(now) });
+  });
+  return snap.size;
 }
