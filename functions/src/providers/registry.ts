@@ -21,7 +21,9 @@ const imageLoaders = {
   picwish: async () => (await import("./picwish/index.js")).createPicWishProvider({ apiKey: secretOf("picwish") }),
 } satisfies Partial<Record<ProviderId, () => Promise<ImageProvider>>>;
 
-const videoLoaders: Partial<Record<ProviderId, () => Promise<VideoProvider>>> = {};
+const videoLoaders: Partial<Record<ProviderId, () => Promise<VideoProvider>>> = {
+  local: async () => (await import("./local/video.js")).localVideoProvider,
+};
 
 export type ImageProviderId = keyof typeof imageLoaders;
 export const IMAGE_PROVIDER_IDS = Object.keys(imageLoaders) as ImageProviderId[];
