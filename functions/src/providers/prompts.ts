@@ -46,3 +46,8 @@ export function instructionFor(req: Pick<ImageRequest, "feature" | "prompt" | "s
       return `${overrides[req.feature] ?? FEATURE_PROMPTS[req.feature]} ${KEEP_IDENTITY}`;
   }
 }
+
+const VIDEO_DEFAULT = "The person in the photo comes gently to life: a natural smile, a slight head turn, soft blinking, subtle natural camera movement.";
+
+/** The instruction for animating the photo: the user's prompt or a gentle default, keeping the face. */
+export const videoInstructionFor = (prompt?: string) => `${prompt?.trim() || VIDEO_DEFAULT} Keep the person's face and identity exactly as in the photo.`;

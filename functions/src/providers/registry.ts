@@ -23,6 +23,8 @@ const imageLoaders = {
 
 const videoLoaders: Partial<Record<ProviderId, () => Promise<VideoProvider>>> = {
   local: async () => (await import("./local/video.js")).localVideoProvider,
+  veo: async () => (await import("./veo/index.js")).createVeoProvider({}),
+  runway: async () => (await import("./runway/index.js")).createRunwayProvider({ apiKey: secretOf("runway") }),
 };
 
 export type ImageProviderId = keyof typeof imageLoaders;

@@ -1,0 +1,181 @@
+/**
+ * Google Veo image-to-video on Vertex AI through `@google/genai` in Vertex mode: `generateVideos`
+ * (`:predictLongRunning`) with the photo as inline bytes and the first frame, then one
+ * `:fetchPredictOperation` per status call. The operation name is the task id. With
+ * `outputGcsPrefix` Google writes the MP4 into our bucket (`{ gcsUri }`), else it comes back
+ * inline (`{ bytes }`). Veo documents no cancel and no delete. Auth is ADC (the function's service
+ * account), as for Gemini; the SDK is imported on first use only, never at cold start.
+ *
+ * Every HTTP call the SDK makes goes through our providerFetch (the SDK's `httpOptions.fetch`), so
+ * Veo gets the same timeouts, Retry-After handling, never-retried start, retried status calls and
+ * body-free errors as every other adapter. Test overrides as for Gemini: `project`, `location`,
+ * `baseUrl` (else `VEO_BASE_URL`), `fetch`, `timeoutMs` (per attempt) and `authClient`.
+ */
+import { AppError } from "../../errors.js";
+import { providerBaseUrl } from "../baseUrl.js";
+import { videoInstructionFor } from "../prompts.js";
+import type { GeminiAuthClient } from "../gemini/index.js";
+import { isGoogleApiHost, vertexBaseUrl } from "../gemini/api.js";
+import { classifyWithCode, isLoopback, providerFetch } from "../http.js";
+import { ProviderFailure, type VideoOperation, type VideoProvider, type VideoRequest, type VideoStatus } from "../types.js";
+import {
+  aspectRatioFor,
+  DEFAULT_DURATION,
+  DEFAULT_MODEL,
+  DURATIONS,
+  errorCodeOf,
+  errorForCode,
+  INPUT_LIMITS,
+  NAME,
+  OPERATION_NAME,
+  operationSchema,
+  startResponseSchema,
+  statusOf,
+  VEO_MODELS,
+} from "./api.js";
+
+const importSdk = () => import("@google/genai");
+type Sdk = Awaited<ReturnType<typeof importSdk>>;
+type Client = InstanceType<Sdk["GoogleGenAI"]>;
+type SdkAuthClient = NonNullable<NonNullable<NonNullable<ConstructorParameters<Sdk["GoogleGenAI"]>[0]>["googleAuthOptions"]>["authClient"]>;
+
+export { VEO_MODELS };
+
+export interface VeoOptions {
+  /** Default: GOOGLE_CLOUD_PROJECT, then GCLOUD_PROJECT (set by Cloud Functions). */
+  project?: string;
+  /** Default: GOOGLE_CLOUD_LOCATION, then us-central1 (where every Veo example runs). */
+  location?: string;
+  baseUrl?: string;
+  fetch?: typeof fetch;
+  /** Per HTTP attempt; default 120 s to start (the photo travels inline), 60 s per status call (inline videos are MBs). */
+  timeoutMs?: number;
+  authClient?: GeminiAuthClient;
+}
+
+/** What a user's photo becomes when they give no direction; the identity line is always added. */
+
+let sdk: Sdk | undefined;
+const loadSdk = async (): Promise<Sdk> => (sdk ??= await importSdk());
+
+/** Loopback fakes (tests, the local stack) get no credential at all. */
+const anonymous: GeminiAuthClient = { getRequestHeaders: async () => new Headers() };
+
+export function createVeoProvider(options: VeoOptions = {}): VideoProvider {
+  const project = options.project ?? (process.env.GOOGLE_CLOUD_PROJECT || process.env.GCLOUD_PROJECT);
+  const location = options.location ?? (process.env.GOOGLE_CLOUD_LOCATION || "us-central1");
+  const baseUrl = options.baseUrl ?? providerBaseUrl("veo", vertexBaseUrl(location));
+  if (!project) throw new AppError("failed-precondition", "provider: veo is not configured (no Google Cloud project)", "provider-unavailable");
+  const host = new URL(baseUrl);
+  // The ADC token is only ever sent to Google's API hosts; a loopback fake gets none.
+  const authClient = options.authClient ?? (isLoopback(host.hostname) ? anonymous : undefined);
+  if (!authClient && !isGoogleApiHost(host.host)) {
+    throw new AppError("failed-precondition", "provider: VEO_BASE_URL must be a googleapis.com host", "provider-unavailable");
+  }
+  let client: Client | undefined;
+  const getClient = async () =>
+    (client ??= new (await loadSdk()).GoogleGenAI({
+      vertexai: true,
+      project,
+      location,
+      ...(authClient && { googleAuthOptions: { authClient: authClient as unknown as SdkAuthClient } }),
+      // v1: the version Vertex documents for Veo. No SDK timeout or retryOptions: providerFetch owns both.
+      httpOptions: { baseUrl, apiVersion: "v1" },
+    }));
+
+  /** The SDK's fetch for one call: providerFetch with this call's idempotency, timeout and caller signal. */
+  const sdkFetch =
+    (idempotent: boolean, timeoutMs: number, signal?: AbortSignal): typeof fetch =>
+    async (input, init) =>
+      providerFetch({
+        url: String(input),
+        method: (init?.method ?? "GET") as "GET" | "POST",
+        headers: Object.fromEntries(new Headers(init?.headers)),
+        body: init?.body as string | undefined,
+        idempotent,
+        timeoutMs,
+        signal,
+        fetch: options.fetch,
+        errorCode: errorCodeOf,
+      });
+
+  return {
+    id: "veo",
+    models: { default: DEFAULT_MODEL, allowed: VEO_MODELS },
+    // Clips take minutes (Google's own sample polls every 10 s); status calls share the project's quota.
+    polling: { firstDelayMs: 30_000, intervalsMs: [15_000, 20_000, 30_000], deadlineMs: 20 * 60_000 },
+
+    async start(req, signal): Promise<VideoOperation> {
+      assertAcceptedImage(req);
+      const durationSeconds = req.options?.durationSeconds ?? DEFAULT_DURATION;
+      if (!(DURATIONS as readonly unknown[]).includes(durationSeconds)) {
+        throw new AppError("invalid-argument", `options.durationSeconds: ${NAME} makes clips of ${DURATIONS.join(", ")} seconds`, "option-invalid");
+      }
+      const operation = await (await getClient()).models.generateVideos({
+        model: req.model,
+        source: {
+          prompt: videoInstructionFor(req.prompt),
+          image: { imageBytes: Buffer.from(req.image.bytes).toString("base64"), mimeType: req.image.mime },
+        },
+        config: {
+          numberOfVideos: 1,
+          personGeneration: "allow_adult", // a face photo: Veo's image-to-video setting for people
+          aspectRatio: aspectRatioFor(req.image.width, req.image.height),
+          durationSeconds: durationSeconds as number,
+          generateAudio: false, // no invented voices over a user's face; also cheaper
+          ...(req.outputGcsPrefix && { outputGcsUri: req.outputGcsPrefix }),
+          // Not idempotent: a resent start could bill a second video.
+          httpOptions: { fetch: sdkFetch(false, options.timeoutMs ?? 120_000, signal) },
+        },
+      });
+      const started = startResponseSchema.safeParse(operation);
+      if (!started.success) throw malformed();
+      return { id: started.data.name, model: req.model };
+    },
+
+    async status(op, signal): Promise<VideoStatus> {
+      // The SDK builds the poll URL from the name: only a Vertex operation name may go there.
+      if (!OPERATION_NAME.test(op.id)) throw new ProviderFailure({ kind: "permanent", message: `${NAME} task id is not an operation name.`, providerCode: "bad-task-id" });
+      const { GenerateVideosOperation } = await loadSdk();
+      const operation = Object.assign(new GenerateVideosOperation(), { name: op.id });
+      const answer = await (await getClient()).operations.getVideosOperation({
+        operation,
+        config: { httpOptions: { fetch: sdkFetch(true, options.timeoutMs ?? 60_000, signal) } },
+      });
+      const parsed = operationSchema.safeParse(answer);
+      if (!parsed.success) throw malformed();
+      return statusOf(parsed.data);
+    },
+
+    async openResult(result) {
+      if ("bytes" in result) return { body: streamOf(result.bytes), contentType: "video/mp4", contentLength: result.bytes.byteLength };
+      // gs:// results are adopted in our bucket by the job; Veo never hands out URLs.
+      throw new ProviderFailure({ kind: "permanent", message: `${NAME} results are not opened as a stream here.`, providerCode: "unsupported-result" });
+    },
+
+    classify(error) {
+      // The SDK reads response bodies itself: a 2xx that is not JSON surfaces as a SyntaxError.
+      if (error instanceof SyntaxError) return malformed().error;
+      return classifyWithCode(error, NAME, errorForCode);
+    },
+  };
+}
+
+/** Refuses, before any upload, a photo Veo documents it cannot take (only JPEG/PNG `mimeType`s). */
+function assertAcceptedImage(req: VideoRequest): void {
+  const refuse = (message: string) => new AppError("invalid-argument", `image: ${message}`, "image-unsupported-by-provider");
+  if (!INPUT_LIMITS.mimes.includes(req.image.mime)) throw refuse(`${NAME} accepts JPEG or PNG photos only`);
+  if (req.image.bytes.byteLength > INPUT_LIMITS.maxBytes) throw refuse(`${NAME} accepts photos up to 20 MB`);
+}
+
+const malformed = () => new ProviderFailure({ kind: "retryable", message: "The provider sent a response we could not read.", providerCode: "malformed-response" });
+
+/** Inline bytes as a one-chunk stream, so the job handles every result the same way. */
+function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+}
