@@ -67,6 +67,26 @@ describe("npm start: the local stack end to end", { timeout: 240_000 }, () => {
     for (const s of secrets) assert.ok(!start.output().includes(s) && !JSON.stringify(snap.data()).includes(s), "the photo or prompt leaked into logs or the job");
   });
 
+  test("video with the local provider runs through the Cloud Tasks emulator: progress, a playable MP4 by URL, deleted on ack", async () => {
+    const res = await client.call<Created>("createJob", { requestId: randomUUID(), feature: "video", image: await faceImage("jpeg", 384), consent: CONSENT });
+    assert.equal(res.status, "running");
+    let answer: { status: string; result?: { url: string; mimeType: string } } = { status: "running" };
+    for (const started = Date.now(); answer.status !== "succeeded" && Date.now() - started < 120_000; ) {
+      await new Promise((r) => setTimeout(r, 1000));
+      answer = await client.call("getJobResult", { jobId: res.jobId });
+      assert.ok(["queued", "running", "succeeded"].includes(answer.status), `unexpected ${JSON.stringify(answer)}`);
+    }
+    assert.equal(answer.status, "succeeded");
+    const video = Buffer.from(await (await fetch(answer.result!.url)).arrayBuffer());
+    assert.equal(video.subarray(4, 8).toString("latin1"), "ftyp", "an MP4");
+    const job = jobDocSchema.parse((await getFirestore().doc(`jobs/${res.jobId}`).get()).data());
+    assert.equal(job.inputDeleted, true);
+    assert.ok((job.attempts ?? 0) >= 1, "polled through the task queue");
+    assert.deepEqual(await client.call("ackJobResult", { jobId: res.jobId }), { jobId: res.jobId, deleted: true });
+    const [objects] = await getStorage().bucket().getFiles({ prefix: "transient/" });
+    assert.deepEqual(objects.map((o) => o.name), [], "nothing remains under transient/ after the ack");
+  });
+
   test("errors arrive as the documented codes over the wire", async () => {
     const anonymous = await emulatorClient({ ...start.clientOptions, signIn: false });
     const codeOf = (p: Promise<unknown>) => p.then(() => "ok", (e: { code: string; message: string }) => `${e.code}: ${e.message}`);
