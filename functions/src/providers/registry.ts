@@ -25,6 +25,10 @@ const videoLoaders: Partial<Record<ProviderId, () => Promise<VideoProvider>>> = 
   local: async () => (await import("./local/video.js")).localVideoProvider,
   veo: async () => (await import("./veo/index.js")).createVeoProvider({}),
   runway: async () => (await import("./runway/index.js")).createRunwayProvider({ apiKey: secretOf("runway") }),
+  kling: async () => (await import("./kling/video.js")).createKlingVideoProvider({ accessKey: secretOf("kling", 0), secretKey: secretOf("kling", 1) }),
+  minimax: async () => (await import("./minimax/video.js")).createMinimaxVideoProvider({ apiKey: secretOf("minimax") }),
+  seedance: async () => (await import("./seedance/index.js")).createSeedanceProvider({ apiKey: secretOf("seedance") }),
+  wan: async () => (await import("./wan/video.js")).createWanVideoProvider({ apiKey: secretOf("wan") }),
 };
 
 export type ImageProviderId = keyof typeof imageLoaders;

@@ -13,7 +13,7 @@ import { ProviderFailure, type VideoProvider, type VideoStatus } from "../../src
 import { useBackends } from "../support/backends.js";
 import { callAs, rejectionOf } from "../support/callables.js";
 import { assertJobKeepsStatusOnly, assertLogsClean, assertNothingLeftFor, secretsOf } from "../support/privacy.js";
-import { createJobRequest } from "../support/requests.js";
+import { createJobRequest, faceImage } from "../support/requests.js";
 
 useBackends();
 const fns = () => import("../../src/index.js");
@@ -120,6 +120,19 @@ describe("video jobs", () => {
     assert.equal((await job(jobId)).resultDeleted, true);
     assert.equal((await rejectionOf(callAs(getJobResult, "u-vid", { jobId }))).code, "not-found");
     assertLogsClean([...secretsOf({ base64: request.image.base64 }), held.result.url]);
+  });
+
+  test("the real local provider: a playable MP4 made from the photo, adopted from the job's own prefix", async () => {
+    const request = await createJobRequest({ feature: "video", style: undefined, image: await faceImage("jpeg", 384) });
+    const { jobId, status } = await callAs<{ jobId: string; status: string }>((await fns()).createJob, "u-local", request);
+    assert.equal(status, "running");
+    await deliver();
+    const doc = await job(jobId);
+    assert.equal(doc.status, "succeeded");
+    const [bytes] = await getStorage().bucket().file(`transient/results/u-local/${jobId}`).download();
+    assert.equal(bytes.subarray(4, 8).toString("latin1"), "ftyp");
+    const [files] = await getStorage().bucket().getFiles({ prefix: `transient/results/u-local/${jobId}/` });
+    assert.deepEqual(files, [], "the provider's published copy was moved, not copied");
   });
 
   test("duplicate and stale task deliveries are dropped: one status claim, one next poll", async () => {

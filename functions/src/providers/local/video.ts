@@ -2,10 +2,11 @@
  * `local` video: an offline image-to-video stand-in that makes a ~4 s Ken Burns clip (a slow,
  * eased zoom with a slight drift) from the photo, H.264 in MP4, no audio, playable on phones.
  *
- * It behaves like a real asynchronous provider because the pipeline polls it through Cloud Tasks:
- * `start` launches the encode and returns at once; `status` reports it; `openResult` streams the
- * finished MP4, which lives only in this process's memory. A poll that lands on another instance,
- * or after a restart, finds no task and ends the job failed (permanent) instead of hanging.
+ * Without an output location `start` launches the encode and returns at once; `status` reports
+ * it; `openResult` streams the finished MP4 from this process's memory. In the pipeline (which
+ * gives `outputGcsPrefix`) polls run in other instances, so `start` finishes the few-second encode
+ * and writes the clip into the job's transient result prefix, and `status` finds it there. A poll
+ * that finds neither ends the job failed (permanent) instead of hanging.
  *
  * Face data: sharp decodes the photo (the same untrusted-input guards as the image side) into raw
  * sRGB pixels, which go to ffmpeg on stdin, so ffmpeg — a static 2018 build — never parses the
@@ -208,11 +209,26 @@ export function createLocalVideoProvider(options: LocalVideoOptions = {}): Video
       tasks.set(id, task);
       // Deliberately not awaited: start returns while the encode runs; `run` never rejects.
       task.settled = run(task, req, ffmpeg);
-      return { id, model: req.model };
+      if (!req.outputGcsPrefix) return { id, model: req.model };
+      // In the pipeline the polls run in other function instances (or, in the emulator, other
+      // processes) that cannot see this memory: finish the short encode here and publish the clip
+      // where the job expects its result, like a provider writing to our bucket (Veo's storageUri).
+      await task.settled;
+      const published = `${req.outputGcsPrefix}${id}.mp4`;
+      if (task.state !== "succeeded") {
+        forget(id);
+        throw task.state === "failed" ? new ProviderFailure(task.error) : failure("permanent", "local-cancelled", "the local video was cancelled");
+      }
+      await publish(published, task.bytes);
+      forget(id);
+      return { id: published, model: req.model };
     },
 
     async status(op: VideoOperation): Promise<VideoStatus> {
       const task = tasks.get(op.id);
+      if (!task && op.id.startsWith("gs://")) {
+        return (await isPublished(op.id)) ? { state: "succeeded", result: { gcsUri: op.id }, raw: "published" } : { state: "failed", error: lost(), raw: "lost" };
+      }
       if (!task) return { state: "failed", error: lost(), raw: "lost" };
       switch (task.state) {
         case "queued":
@@ -272,6 +288,26 @@ export function createLocalVideoProvider(options: LocalVideoOptions = {}): Video
 }
 
 export const localVideoProvider: VideoProvider = createLocalVideoProvider();
+
+/** `gs://bucket/transient/results/{uid}/{jobId}/…` → the object path and its owner, from our own layout. */
+function parsePublished(gcsUri: string) {
+  const match = /^gs:\/\/[^/]+\/(transient\/results\/([^/]+)\/([^/]+)\/[^/]+)$/.exec(gcsUri);
+  if (!match) throw failure("permanent", "local-bad-output", "the local provider was given an output location outside the transient area");
+  return { path: match[1]!, uid: match[2]!, jobId: match[3]! };
+}
+
+async function publish(gcsUri: string, bytes: Uint8Array): Promise<void> {
+  const { path, uid, jobId } = parsePublished(gcsUri);
+  const { saveTransient } = await import("../../privacy/transientStore.js");
+  const { maxTransientTtlMs } = await import("../../config/params.js");
+  await saveTransient(path, bytes, "video/mp4", { uid, jobId, kind: "results", deleteAt: String(Date.now() + maxTransientTtlMs()) });
+}
+
+async function isPublished(gcsUri: string): Promise<boolean> {
+  const { transientBucket } = await import("../../privacy/transientStore.js");
+  const [exists] = await transientBucket().file(parsePublished(gcsUri).path).exists();
+  return exists;
+}
 
 /**
  * The task whose clip `bytes` is: the same object normally; if the caller copied it, the one task
