@@ -13,10 +13,11 @@ import { emulatorClient, type EmulatorClient } from "../../../local/client.js";
 import { makeFaceImage } from "../fixtures/images.js";
 import { assertNoCredentialSent, FakeServer } from "../support/fakeServer.js";
 import { PROVIDER_SCRIPTS, type ScriptContext } from "../support/providerScripts.js";
+import { FAKE_MP4, VIDEO_SCRIPTS } from "../support/videoScripts/index.js";
 import { CONSENT, faceImage } from "../support/requests.js";
 import { startNpmStart, type RunningStart } from "../support/npmStart.js";
 
-describe("createJob with each provider through the Functions emulator", { timeout: 300_000 }, () => {
+describe("createJob with each provider through the Functions emulator (video through Cloud Tasks)", { timeout: 300_000 }, () => {
   const fakes: Record<string, ScriptContext> = {};
   let stack: RunningStart;
   let client: EmulatorClient;
@@ -25,15 +26,20 @@ describe("createJob with each provider through the Functions emulator", { timeou
     const resultJpeg = await makeFaceImage({ width: 300, height: 300, format: "jpeg", background: "#ffcc00" });
     const resultPng = await makeFaceImage({ width: 300, height: 300, format: "png", background: "transparent" });
     const env: Record<string, string> = { PROVIDER_POLL_INTERVAL_MS: "5" };
-    for (const [id, script] of Object.entries(PROVIDER_SCRIPTS)) {
+    // One fake API host per provider id: Kling, MiniMax and Wan serve images and video from the
+    // same host with the same key, so both scripts are applied to the same fake.
+    for (const id of new Set([...Object.keys(PROVIDER_SCRIPTS), ...Object.keys(VIDEO_SCRIPTS)])) {
       const [api, cdn] = await Promise.all([FakeServer.start(), FakeServer.start()]);
       fakes[id] = { api, cdn, resultJpeg, resultPng };
-      script.happyPath(fakes[id]);
-      Object.assign(env, script.credentials, { [script.baseUrlEnv]: api.url });
+      const image = PROVIDER_SCRIPTS[id];
+      const video = VIDEO_SCRIPTS[id];
+      image?.happyPath(fakes[id]);
+      video?.happyPath({ api, cdn, video: FAKE_MP4 });
+      Object.assign(env, video?.credentials, image?.credentials, { [(image ?? video)!.baseUrlEnv]: api.url });
     }
     stack = await startNpmStart(env);
     initializeApp({ projectId: stack.env.GCLOUD_PROJECT, storageBucket: `${stack.env.GCLOUD_PROJECT}.appspot.com` });
-    await getFirestore().doc("config/runtime").set({ enabledProviders: ["local", ...Object.keys(PROVIDER_SCRIPTS)], defaults: {} });
+    await getFirestore().doc("config/runtime").set({ enabledProviders: ["local", ...Object.keys(fakes)], defaults: {} });
     client = await emulatorClient(stack.clientOptions);
   });
 
@@ -43,6 +49,31 @@ describe("createJob with each provider through the Functions emulator", { timeou
     await stack?.stop();
     await Promise.all(Object.values(fakes).flatMap((f) => [f.api.close(), f.cdn.close()]));
   });
+
+  for (const [id, script] of Object.entries(VIDEO_SCRIPTS)) {
+    test(`${id} video: started, polled by pollJob through the Cloud Tasks emulator, downloaded by URL, gone after ack`, async () => {
+      const res = await client.call<{ jobId: string; status: string }>("createJob", {
+        requestId: randomUUID(),
+        feature: "video",
+        provider: id,
+        image: await faceImage("jpeg", 512),
+        consent: CONSENT,
+      });
+      assert.equal(res.status, "running");
+      let answer: { status: string; result?: { url: string }; error?: unknown } = { status: "running" };
+      for (const started = Date.now(); ["queued", "running"].includes(answer.status) && Date.now() - started < 60_000; ) {
+        await new Promise((r) => setTimeout(r, 500));
+        answer = await client.call("getJobResult", { jobId: res.jobId });
+      }
+      assert.equal(answer.status, "succeeded", JSON.stringify(answer));
+      const video = Buffer.from(await (await fetch(answer.result!.url)).arrayBuffer());
+      assert.ok(video.equals(FAKE_MP4));
+      await client.call("ackJobResult", { jobId: res.jobId });
+      const [objects] = await getStorage().bucket().getFiles({ prefix: "transient/" });
+      assert.deepEqual(objects.map((o) => o.name), []);
+      assertNoCredentialSent(fakes[id]!.cdn, Object.values(script.credentials));
+    });
+  }
 
   for (const [id, script] of Object.entries(PROVIDER_SCRIPTS)) {
     test(`${id}: the app gets the provider's image back; the job keeps status only; nothing is left`, async () => {
