@@ -5,7 +5,7 @@
 import { maxResultBytes } from "../config/params.js";
 import { sniffImageType } from "../images/sniff.js";
 import { ProviderHttpError, providerFetch, isLoopback } from "./http.js";
-import { ProviderFailure, type Outcome, type ResultImage } from "./types.js";
+import { ProviderFailure, type Outcome, type ResultImage, type VideoProvider, type VideoResultRef } from "./types.js";
 
 export interface DownloadOptions {
   maxBytes: number;
@@ -17,19 +17,8 @@ export interface DownloadOptions {
 }
 
 export async function downloadResult(url: string, providerName: string, options: DownloadOptions): Promise<Uint8Array> {
-  const parsed = new URL(url);
-  if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && isLoopback(parsed.hostname))) {
-    throw new ProviderFailure({ kind: "permanent", message: `${providerName} returned a result we cannot fetch securely.`, providerCode: "insecure-result-url" });
-  }
-  let res: Response;
-  try {
-    res = await providerFetch({ url, headers: options.headers, signal: options.signal, timeoutMs: options.timeoutMs ?? 60_000, idempotent: true, fetch: options.fetch });
-  } catch (error) {
-    if (error instanceof ProviderHttpError && [401, 403, 404, 410].includes(error.status)) {
-      throw new ProviderFailure({ kind: "permanent", message: `${providerName}'s result expired before we could fetch it.`, providerCode: "result-expired", httpStatus: error.status });
-    }
-    throw error;
-  }
+  const { headers, signal, fetch } = options;
+  const res = await fetchResult(url, providerName, { headers, signal, fetch, timeoutMs: options.timeoutMs ?? 60_000 });
   const declared = Number(res.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > options.maxBytes) {
     await res.body?.cancel();
@@ -82,6 +71,57 @@ export function sniffedResult(bytes: Uint8Array): ResultImage {
   const sniffed = sniffImageType(bytes);
   const mime = sniffed === "image/png" || sniffed === "image/webp" ? sniffed : "image/jpeg";
   return { bytes, mime, width: 0, height: 0 };
+}
+
+/**
+ * Fetches a result URL with idempotent retries: https only (loopback for fakes), and
+ * 401/403/404/410 mean the URL has expired or was purged, a permanent `result-expired`.
+ */
+async function fetchResult(url: string, providerName: string, options: { headers?: Record<string, string>; signal?: AbortSignal; timeoutMs: number; fetch?: typeof fetch }): Promise<Response> {
+  const parsed = new URL(url);
+  if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && isLoopback(parsed.hostname))) {
+    throw new ProviderFailure({ kind: "permanent", message: `${providerName} returned a result we cannot fetch securely.`, providerCode: "insecure-result-url" });
+  }
+  try {
+    return await providerFetch({ url, headers: options.headers, signal: options.signal, timeoutMs: options.timeoutMs, idempotent: true, fetch: options.fetch });
+  } catch (error) {
+    if (error instanceof ProviderHttpError && [401, 403, 404, 410].includes(error.status)) {
+      throw new ProviderFailure({ kind: "permanent", message: `${providerName}'s result expired before we could fetch it.`, providerCode: "result-expired", httpStatus: error.status });
+    }
+    throw error;
+  }
+}
+
+export type OpenedResult = Awaited<ReturnType<VideoProvider["openResult"]>>;
+
+export interface OpenResultOptions extends Pick<ResultFetchOptions, "signal" | "fetch" | "headersFor"> {
+  /** Per attempt; it also bounds reading the body, so the default (5 minutes) lets a whole clip stream. */
+  timeoutMs?: number;
+}
+
+/**
+ * The common VideoProvider.openResult() for providers whose results are URLs: streams the URL as
+ * downloadResult fetches it (https only, expiry is a permanent `result-expired`), with a
+ * credential only where `headersFor` gives one (a provider's own API host, never a CDN).
+ */
+export async function openResultStream(result: VideoResultRef, providerName: string, options: OpenResultOptions = {}): Promise<OpenedResult> {
+  if (!("url" in result)) throw new ProviderFailure({ kind: "permanent", message: `${providerName} results are URLs only.`, providerCode: "unsupported-result" });
+  const headers = options.headersFor?.(new URL(result.url));
+  const res = await fetchResult(result.url, providerName, { headers, signal: options.signal, fetch: options.fetch, timeoutMs: options.timeoutMs ?? 5 * 60_000 });
+  if (!res.body) throw new ProviderFailure({ kind: "retryable", message: `${providerName} sent an empty result.`, providerCode: "empty-result" });
+  const length = Number(res.headers.get("content-length"));
+  return { body: res.body, contentType: res.headers.get("content-type") ?? undefined, ...(res.headers.has("content-length") && Number.isFinite(length) && { contentLength: length }) };
+}
+
+/** A result the provider returned inline, as a one-chunk stream, so the job handles every result the same way. */
+export function bytesResultStream(bytes: Uint8Array, contentType: string): OpenedResult {
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+  return { body, contentType, contentLength: bytes.byteLength };
 }
 
 const tooLarge = (providerName: string) =>

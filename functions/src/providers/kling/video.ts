@@ -7,10 +7,11 @@
  * never expires while a job polls. Service codes are classified by the image adapter's api.ts.
  */
 import type { z } from "zod";
-import { AppError } from "../../errors.js";
+import { optionIn, refuseImage, videoPromptWithin } from "../adapterKit.js";
 import { providerBaseUrl } from "../baseUrl.js";
-import { classifyWithCode, isLoopback, providerFetch, ProviderHttpError, providerJson, type HttpRequest } from "../http.js";
-import { ProviderFailure, type VideoOperation, type VideoProvider, type VideoRequest, type VideoResultRef, type VideoStatus } from "../types.js";
+import { openResultStream } from "../download.js";
+import { classifyWithCode, ProviderHttpError, providerJson, type HttpRequest } from "../http.js";
+import { ProviderFailure, type VideoOperation, type VideoProvider, type VideoRequest, type VideoStatus } from "../types.js";
 import { errorCodeOf, errorForCode, INPUT_LIMITS, isTokenRejected, NAME, submitResponseSchema } from "./api.js";
 import { signKlingToken } from "./jwt.js";
 import { DEFAULT_DURATION, DEFAULT_MODEL, KLING_VIDEO_MODELS, MODEL_SPECS, statusOf, videoTaskResponseSchema } from "./videoApi.js";
@@ -23,10 +24,6 @@ export interface KlingVideoOptions {
   baseUrl?: string;
   fetch?: typeof fetch;
 }
-
-/** What a user's photo becomes when they give no direction; the identity line is always added. */
-const DEFAULT_PROMPT = "The person in the photo comes gently to life: a natural smile, a slight head turn, soft blinking, subtle natural camera movement.";
-const KEEP_IDENTITY = "Keep the person's face and identity exactly as in the photo.";
 
 export function createKlingVideoProvider(options: KlingVideoOptions): VideoProvider {
   const baseUrl = options.baseUrl ?? providerBaseUrl("kling", "https://api-singapore.klingai.com");
@@ -59,18 +56,9 @@ export function createKlingVideoProvider(options: KlingVideoOptions): VideoProvi
     async start(req, signal): Promise<VideoOperation> {
       assertAcceptedImage(req);
       const spec = MODEL_SPECS[req.model] ?? MODEL_SPECS[DEFAULT_MODEL]!;
-      const mode = req.options?.mode ?? spec.modes[0];
-      if (!(spec.modes as readonly unknown[]).includes(mode)) {
-        throw new AppError("invalid-argument", `options.mode: ${NAME} ${req.model} takes ${spec.modes.join(" or ")}`, "option-invalid");
-      }
-      const duration = req.options?.durationSeconds ?? DEFAULT_DURATION;
-      if (!(spec.durations as readonly unknown[]).includes(duration)) {
-        throw new AppError("invalid-argument", `options.durationSeconds: ${NAME} ${req.model} makes clips of ${spec.durations.join(", ")} seconds`, "option-invalid");
-      }
-      const prompt = `${req.prompt?.trim() || DEFAULT_PROMPT} ${KEEP_IDENTITY}`;
-      if (prompt.length > INPUT_LIMITS.maxPromptChars) {
-        throw new AppError("invalid-argument", `prompt: too long for ${NAME}; shorten it by ${prompt.length - INPUT_LIMITS.maxPromptChars} characters`, "prompt-too-long");
-      }
+      const mode = optionIn("mode", req.options?.mode ?? spec.modes[0], spec.modes, `${NAME} ${req.model} takes ${spec.modes.join(" or ")}`);
+      const duration = optionIn("durationSeconds", req.options?.durationSeconds ?? DEFAULT_DURATION, spec.durations, `${NAME} ${req.model} makes clips of ${spec.durations.join(", ")} seconds`);
+      const prompt = videoPromptWithin(req.prompt, INPUT_LIMITS.maxPromptChars, NAME);
       const body = {
         model_name: req.model, // not the legacy `model` field, which means v1
         image: Buffer.from(req.image.bytes).toString("base64"), // raw base64: Kling rejects a data: prefix
@@ -96,8 +84,8 @@ export function createKlingVideoProvider(options: KlingVideoOptions): VideoProvi
       }
     },
 
-    // The CDN is not Kling's API: it gets no token.
-    openResult: (result, signal) => openResult(result, options.fetch, signal),
+    // The CDN is not Kling's API: it gets no token. Its URLs expire after 30 days.
+    openResult: (result, signal) => openResultStream(result, NAME, { signal, fetch: options.fetch }),
 
     classify: (error) => classifyWithCode(error, NAME, (code) => errorForCode(Number(code))),
   };
@@ -106,34 +94,8 @@ export function createKlingVideoProvider(options: KlingVideoOptions): VideoProvi
 /** Refuses, before any upload, a photo Kling documents it cannot take: JPEG/PNG, ≤ 10 MB, sides ≥ 300 px, aspect 1:2.5–2.5:1. */
 function assertAcceptedImage({ image }: VideoRequest): void {
   const { mimes, maxBytes, minSide, maxAspect } = INPUT_LIMITS;
-  const refuse = (message: string) => new AppError("invalid-argument", `image: ${message}`, "image-unsupported-by-provider");
-  if (!mimes.includes(image.mime)) throw refuse(`${NAME} accepts JPEG or PNG photos only`);
-  if (image.bytes.byteLength > maxBytes) throw refuse(`${NAME} accepts photos up to 10 MB`);
-  if (Math.min(image.width, image.height) < minSide) throw refuse(`${NAME} needs at least ${minSide} pixels per side`);
-  if (Math.max(image.width, image.height) / Math.min(image.width, image.height) > maxAspect) throw refuse(`${NAME} accepts aspect ratios up to ${maxAspect}:1`);
-}
-
-/**
- * Streams a result URL without any credential. Mirrors download.ts: https only (loopback for
- * fakes), and 401/403/404/410 mean the URL has expired or was purged (Kling keeps 30 days).
- */
-async function openResult(result: VideoResultRef, doFetch: typeof fetch | undefined, signal?: AbortSignal) {
-  if (!("url" in result)) throw new ProviderFailure({ kind: "permanent", message: `${NAME} results are URLs only.`, providerCode: "unsupported-result" });
-  const url = new URL(result.url);
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) {
-    throw new ProviderFailure({ kind: "permanent", message: `${NAME} returned a result we cannot fetch securely.`, providerCode: "insecure-result-url" });
-  }
-  let res: Response;
-  try {
-    // The timeout also bounds reading the body: allow a whole clip to stream.
-    res = await providerFetch({ url: url.href, signal, timeoutMs: 5 * 60_000, idempotent: true, fetch: doFetch });
-  } catch (error) {
-    if (error instanceof ProviderHttpError && [401, 403, 404, 410].includes(error.status)) {
-      throw new ProviderFailure({ kind: "permanent", message: `${NAME}'s result expired before we could fetch it.`, providerCode: "result-expired", httpStatus: error.status });
-    }
-    throw error;
-  }
-  if (!res.body) throw new ProviderFailure({ kind: "retryable", message: `${NAME} sent an empty result.`, providerCode: "empty-result" });
-  const length = Number(res.headers.get("content-length"));
-  return { body: res.body, contentType: res.headers.get("content-type") ?? undefined, ...(res.headers.has("content-length") && Number.isFinite(length) && { contentLength: length }) };
+  if (!mimes.includes(image.mime)) throw refuseImage(`${NAME} accepts JPEG or PNG photos only`);
+  if (image.bytes.byteLength > maxBytes) throw refuseImage(`${NAME} accepts photos up to 10 MB`);
+  if (Math.min(image.width, image.height) < minSide) throw refuseImage(`${NAME} needs at least ${minSide} pixels per side`);
+  if (Math.max(image.width, image.height) / Math.min(image.width, image.height) > maxAspect) throw refuseImage(`${NAME} accepts aspect ratios up to ${maxAspect}:1`);
 }

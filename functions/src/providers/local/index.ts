@@ -5,12 +5,12 @@
  */
 import { AppError } from "../../errors.js";
 import {
-  ProviderFailure,
   type ImageProvider,
   type ImageRequest,
   type ProviderError,
   type ResultImage,
 } from "../types.js";
+import { classifyLocal } from "./classify.js";
 import { cutout } from "./cutout.js";
 import { editSteps, enhanceSteps, styleSteps } from "./effects.js";
 import { decode, DEFAULT_MAX_PIXELS, encodeJpeg, runSteps } from "./raster.js";
@@ -92,19 +92,5 @@ function asResultImage(image: unknown): ResultImage {
 
 /** Bad input and unsupported requests are permanent: retrying the same photo gives the same answer. */
 function classify(error: unknown): ProviderError {
-  if (error instanceof ProviderFailure) return error.error;
-  if (error instanceof AppError) {
-    const kind: ProviderError["kind"] =
-      error.code === "resource-exhausted"
-        ? "quota"
-        : error.code === "unavailable" || error.code === "deadline-exceeded"
-          ? "retryable"
-          : "permanent";
-    return { kind, message: error.message, providerCode: error.reason };
-  }
-  if (error instanceof Error && error.name === "AbortError") {
-    return { kind: "permanent", message: "local processing was cancelled", providerCode: "aborted" };
-  }
-  // Anything else is a bug or a libvips failure: keep its text out (it may describe the input).
-  return { kind: "permanent", message: "local image processing failed", providerCode: "local-processing-failed" };
+  return classifyLocal(error, { cancelled: "local processing was cancelled", failed: "local image processing failed", failedCode: "local-processing-failed" });
 }

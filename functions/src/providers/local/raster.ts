@@ -40,7 +40,8 @@ export async function decode(bytes: Uint8Array, mime: ImageMime, maxPixels = DEF
   }
 }
 
-function decodeError(error: unknown, mime: ImageMime): AppError {
+/** A photo sharp could not decode, as the caller's error: too many pixels, HEIC without its codec, or corrupt. */
+export function decodeError(error: unknown, mime: ImageMime): AppError {
   const message = error instanceof Error ? error.message : "";
   if (/pixel limit/i.test(message)) {
     return new AppError("invalid-argument", "image has too many pixels for the local provider", "image-too-many-pixels");

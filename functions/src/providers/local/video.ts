@@ -34,7 +34,8 @@ import {
   type VideoResultRef,
   type VideoStatus,
 } from "../types.js";
-import { DEFAULT_MAX_PIXELS } from "./raster.js";
+import { classifyLocal } from "./classify.js";
+import { decodeError, DEFAULT_MAX_PIXELS } from "./raster.js";
 
 export const LOCAL_VIDEO_MODEL = "local-kenburns-1";
 /** Prefix of the private temp dirs the encoder uses under `tmpRoot` (tests look for leftovers). */
@@ -366,18 +367,7 @@ async function prepareFrame(bytes: Uint8Array, mime: ImageMime, maxPixels: numbe
     if (info.channels !== 1 && info.channels !== 3) throw new Error("unexpected channels");
     return { data, width: info.width, height: info.height, channels: info.channels, outWidth: out.width, outHeight: out.height };
   } catch (error) {
-    const message = error instanceof Error ? error.message : "";
-    if (/pixel limit/i.test(message)) {
-      throw new AppError("invalid-argument", "image has too many pixels for the local provider", "image-too-many-pixels");
-    }
-    if (mime === "image/heic" || mime === "image/heif") {
-      throw new AppError(
-        "failed-precondition",
-        "image: the local provider cannot decode HEIC/HEIF photos; send JPEG, PNG or WebP, or choose another provider",
-        "local-heic-unsupported",
-      );
-    }
-    throw new AppError("invalid-argument", "image could not be decoded (corrupt or truncated)", "image-undecodable");
+    throw decodeError(error, mime);
   }
 }
 
@@ -462,19 +452,5 @@ function encode(ffmpeg: string, frame: Frame, output: string, timeoutMs: number,
 
 /** Bad input is permanent; an encoder stopped from outside (timeout, OOM) may succeed on a retry. */
 function classify(error: unknown): ProviderError {
-  if (error instanceof ProviderFailure) return error.error;
-  if (error instanceof AppError) {
-    const kind: ProviderError["kind"] =
-      error.code === "resource-exhausted"
-        ? "quota"
-        : error.code === "unavailable" || error.code === "deadline-exceeded"
-          ? "retryable"
-          : "permanent";
-    return { kind, message: error.message, providerCode: error.reason };
-  }
-  if (error instanceof Error && error.name === "AbortError") {
-    return { kind: "permanent", message: "local video making was cancelled", providerCode: "aborted" };
-  }
-  // Anything else (fs, libvips): keep its text out, it may describe the input or paths.
-  return { kind: "permanent", message: "local video making failed", providerCode: "local-video-failed" };
+  return classifyLocal(error, { cancelled: "local video making was cancelled", failed: "local video making failed", failedCode: "local-video-failed" });
 }

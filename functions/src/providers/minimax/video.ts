@@ -7,10 +7,11 @@
  * MiniMax documents no cancel and no delete for video tasks. MiniMax has no idempotency key.
  */
 import type { z } from "zod";
-import { AppError } from "../../errors.js";
+import { dataUrlOf, optionIn, refuseImage, videoPromptWithin } from "../adapterKit.js";
 import { providerBaseUrl } from "../baseUrl.js";
-import { classifyWithCode, isLoopback, providerFetch, ProviderHttpError, providerJson, type HttpRequest } from "../http.js";
-import { ProviderFailure, type VideoOperation, type VideoProvider, type VideoRequest, type VideoResultRef, type VideoStatus } from "../types.js";
+import { openResultStream } from "../download.js";
+import { classifyWithCode, ProviderHttpError, providerJson, type HttpRequest } from "../http.js";
+import { ProviderFailure, type VideoOperation, type VideoProvider, type VideoRequest, type VideoStatus } from "../types.js";
 import { DEFAULT_BASE_URL, errorCodeOf, NAME } from "./api.js";
 import {
   DEFAULT_DURATION,
@@ -33,10 +34,6 @@ export interface MinimaxVideoOptions {
   baseUrl?: string;
   fetch?: typeof fetch;
 }
-
-/** What a user's photo becomes when they give no direction; the identity line is always added. */
-const DEFAULT_PROMPT = "The person in the photo comes gently to life: a natural smile, a slight head turn, soft blinking, subtle natural camera movement.";
-const KEEP_IDENTITY = "Keep the person's face and identity exactly as in the photo.";
 
 export function createMinimaxVideoProvider(options: MinimaxVideoOptions): VideoProvider {
   const baseUrl = options.baseUrl ?? providerBaseUrl("minimax", DEFAULT_BASE_URL);
@@ -67,19 +64,11 @@ export function createMinimaxVideoProvider(options: MinimaxVideoOptions): VideoP
     async start(req, signal): Promise<VideoOperation> {
       const firstFrame = acceptedDataUrl(req);
       const resolutions = MODEL_SPECS[req.model] ?? MODEL_SPECS[DEFAULT_MODEL]!;
-      const resolution = req.options?.resolution ?? DEFAULT_RESOLUTION;
-      const durations = typeof resolution === "string" ? resolutions[resolution] : undefined;
-      if (!durations) {
-        throw new AppError("invalid-argument", `options.resolution: ${NAME} ${req.model} takes ${Object.keys(resolutions).join(", ")}`, "option-invalid");
-      }
-      const duration = req.options?.durationSeconds ?? DEFAULT_DURATION;
-      if (!(durations as readonly unknown[]).includes(duration)) {
-        throw new AppError("invalid-argument", `options.durationSeconds: ${NAME} ${req.model} at ${resolution} makes clips of ${durations.join(", ")} seconds`, "option-invalid");
-      }
-      const prompt = `${req.prompt?.trim() || DEFAULT_PROMPT} ${KEEP_IDENTITY}`;
-      if (prompt.length > INPUT_LIMITS.maxPromptChars) {
-        throw new AppError("invalid-argument", `prompt: too long for ${NAME}; shorten it by ${prompt.length - INPUT_LIMITS.maxPromptChars} characters`, "prompt-too-long");
-      }
+      const offered = Object.keys(resolutions);
+      const resolution = optionIn("resolution", req.options?.resolution ?? DEFAULT_RESOLUTION, offered, `${NAME} ${req.model} takes ${offered.join(", ")}`);
+      const durations = resolutions[resolution]!;
+      const duration = optionIn("durationSeconds", req.options?.durationSeconds ?? DEFAULT_DURATION, durations, `${NAME} ${req.model} at ${resolution} makes clips of ${durations.join(", ")} seconds`);
+      const prompt = videoPromptWithin(req.prompt, INPUT_LIMITS.maxPromptChars, NAME);
       const body = {
         model: req.model,
         first_frame_image: firstFrame,
@@ -108,7 +97,9 @@ export function createMinimaxVideoProvider(options: MinimaxVideoOptions): VideoP
       return { state: "succeeded", result: { url }, raw: query.status };
     },
 
-    openResult: (result, signal) => openResult(result, { apiHost, auth, fetch: options.fetch }, signal),
+    // `download_url` is a signed object-storage link that MiniMax's own tools fetch without a key:
+    // our key goes only to MiniMax's API host itself, never a delivery host. It expires within hours.
+    openResult: (result, signal) => openResultStream(result, NAME, { signal, fetch: options.fetch, headersFor: (url) => (url.host === apiHost ? auth : undefined) }),
 
     // The body's code says more than the HTTP status; the status still carries Retry-After.
     classify: (error) => classifyWithCode(error, NAME, (code) => videoErrorForCode(Number(code))),
@@ -118,38 +109,10 @@ export function createMinimaxVideoProvider(options: MinimaxVideoOptions): VideoP
 /** The photo as a data URL, refused before sending when MiniMax documents it cannot take it. */
 function acceptedDataUrl({ image }: VideoRequest): string {
   const { mimes, maxBytes, minShortSide, maxAspect } = INPUT_LIMITS;
-  const refuse = (message: string) => new AppError("invalid-argument", `image: ${message}`, "image-unsupported-by-provider");
-  if (!mimes.includes(image.mime)) throw refuse(`${NAME} accepts JPEG, PNG or WebP photos only`);
-  if (image.bytes.byteLength >= maxBytes) throw refuse(`${NAME} accepts photos under 20 MB`);
+  if (!mimes.includes(image.mime)) throw refuseImage(`${NAME} accepts JPEG, PNG or WebP photos only`);
+  if (image.bytes.byteLength >= maxBytes) throw refuseImage(`${NAME} accepts photos under 20 MB`);
   const short = Math.min(image.width, image.height);
-  if (short < minShortSide) throw refuse(`${NAME} needs more than ${minShortSide - 1} pixels on the short side`);
-  if (Math.max(image.width, image.height) / short > maxAspect) throw refuse(`${NAME} accepts aspect ratios between 2:5 and 5:2`);
-  return `data:${image.mime};base64,${Buffer.from(image.bytes).toString("base64")}`;
-}
-
-/**
- * Streams `download_url`. It is a signed object-storage link that MiniMax's own tools fetch
- * without a key: our key goes only to MiniMax's API host itself, never a delivery host. Mirrors
- * download.ts: https only (loopback for fakes); 401/403/404/410 mean the link has expired.
- */
-async function openResult(result: VideoResultRef, ctx: { apiHost: string; auth: Record<string, string>; fetch?: typeof fetch }, signal?: AbortSignal) {
-  if (!("url" in result)) throw new ProviderFailure({ kind: "permanent", message: `${NAME} results are URLs only.`, providerCode: "unsupported-result" });
-  const url = new URL(result.url);
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) {
-    throw new ProviderFailure({ kind: "permanent", message: `${NAME} returned a result we cannot fetch securely.`, providerCode: "insecure-result-url" });
-  }
-  const headers = url.host === ctx.apiHost ? ctx.auth : undefined;
-  let res: Response;
-  try {
-    // The timeout also bounds reading the body: allow a whole clip to stream.
-    res = await providerFetch({ url: url.href, headers, signal, timeoutMs: 5 * 60_000, idempotent: true, fetch: ctx.fetch });
-  } catch (error) {
-    if (error instanceof ProviderHttpError && [401, 403, 404, 410].includes(error.status)) {
-      throw new ProviderFailure({ kind: "permanent", message: `${NAME}'s result expired before we could fetch it.`, providerCode: "result-expired", httpStatus: error.status });
-    }
-    throw error;
-  }
-  if (!res.body) throw new ProviderFailure({ kind: "retryable", message: `${NAME} sent an empty result.`, providerCode: "empty-result" });
-  const length = Number(res.headers.get("content-length"));
-  return { body: res.body, contentType: res.headers.get("content-type") ?? undefined, ...(res.headers.has("content-length") && Number.isFinite(length) && { contentLength: length }) };
+  if (short < minShortSide) throw refuseImage(`${NAME} needs more than ${minShortSide - 1} pixels on the short side`);
+  if (Math.max(image.width, image.height) / short > maxAspect) throw refuseImage(`${NAME} accepts aspect ratios between 2:5 and 5:2`);
+  return dataUrlOf(image);
 }

@@ -5,6 +5,7 @@
  * (`error.message`) is never kept or shown. No network here.
  */
 import { z } from "zod";
+import { arkCatalog, type Catalog } from "../seedream/api.js";
 import type { ImageMime, ProviderError, VideoStatus } from "../types.js";
 
 export const NAME = "ByteDance Seedance";
@@ -24,18 +25,11 @@ const VOLCENGINE_MODELS = [
   "doubao-seedance-2-0-fast-260128",
 ] as const;
 
-export interface Catalog {
-  platform: "volcengine" | "byteplus";
-  models: readonly string[];
-  defaultModel: string;
-}
+export type { Catalog };
 
 /** BytePlus drops `doubao-` (`seedance-1-5-pro-251215`) and brands 2.0 `dreamina-seedance-2-0-…`. */
-export function catalogFor(baseUrl: string): Catalog {
-  const byteplus = new URL(baseUrl).hostname.endsWith(".bytepluses.com");
-  const models = byteplus ? VOLCENGINE_MODELS.map((m) => m.replace(/^doubao-seedance-2/, "dreamina-seedance-2").replace(/^doubao-/, "")) : [...VOLCENGINE_MODELS];
-  return { platform: byteplus ? "byteplus" : "volcengine", models, defaultModel: models[0]! };
-}
+export const catalogFor = (baseUrl: string): Catalog =>
+  arkCatalog(baseUrl, VOLCENGINE_MODELS, (m) => m.replace(/^doubao-seedance-2/, "dreamina-seedance-2").replace(/^doubao-/, ""));
 
 const isSeedance2 = (model: string) => model.includes("seedance-2-");
 const isSeedance15 = (model: string) => model.includes("seedance-1-5-");

@@ -31,9 +31,12 @@ export interface Catalog {
 }
 
 /** BytePlus spells the same models without the `doubao-` prefix (e.g. `seedream-5-0-260128`). */
-export function catalogFor(baseUrl: string): Catalog {
+export const catalogFor = (baseUrl: string): Catalog => arkCatalog(baseUrl, VOLCENGINE_MODELS, (m) => m.replace(/^doubao-/, ""));
+
+/** An Ark catalogue (Seedream, Seedance): Volcengine ids, renamed by `byteplusId` on a BytePlus host; the first is the default. */
+export function arkCatalog(baseUrl: string, volcengineModels: readonly string[], byteplusId: (model: string) => string): Catalog {
   const byteplus = new URL(baseUrl).hostname.endsWith(".bytepluses.com");
-  const models = byteplus ? VOLCENGINE_MODELS.map((m) => m.replace(/^doubao-/, "")) : [...VOLCENGINE_MODELS];
+  const models = byteplus ? volcengineModels.map(byteplusId) : [...volcengineModels];
   return { platform: byteplus ? "byteplus" : "volcengine", models, defaultModel: models[0]! };
 }
 

@@ -12,7 +12,9 @@
  * `baseUrl` (else `VEO_BASE_URL`), `fetch`, `timeoutMs` (per attempt) and `authClient`.
  */
 import { AppError } from "../../errors.js";
+import { optionIn, refuseImage } from "../adapterKit.js";
 import { providerBaseUrl } from "../baseUrl.js";
+import { bytesResultStream } from "../download.js";
 import { videoInstructionFor } from "../prompts.js";
 import type { GeminiAuthClient } from "../gemini/index.js";
 import { isGoogleApiHost, vertexBaseUrl } from "../gemini/api.js";
@@ -52,8 +54,6 @@ export interface VeoOptions {
   timeoutMs?: number;
   authClient?: GeminiAuthClient;
 }
-
-/** What a user's photo becomes when they give no direction; the identity line is always added. */
 
 let sdk: Sdk | undefined;
 const loadSdk = async (): Promise<Sdk> => (sdk ??= await importSdk());
@@ -107,10 +107,7 @@ export function createVeoProvider(options: VeoOptions = {}): VideoProvider {
 
     async start(req, signal): Promise<VideoOperation> {
       assertAcceptedImage(req);
-      const durationSeconds = req.options?.durationSeconds ?? DEFAULT_DURATION;
-      if (!(DURATIONS as readonly unknown[]).includes(durationSeconds)) {
-        throw new AppError("invalid-argument", `options.durationSeconds: ${NAME} makes clips of ${DURATIONS.join(", ")} seconds`, "option-invalid");
-      }
+      const durationSeconds = optionIn("durationSeconds", req.options?.durationSeconds ?? DEFAULT_DURATION, DURATIONS, `${NAME} makes clips of ${DURATIONS.join(", ")} seconds`);
       const operation = await (await getClient()).models.generateVideos({
         model: req.model,
         source: {
@@ -121,7 +118,7 @@ export function createVeoProvider(options: VeoOptions = {}): VideoProvider {
           numberOfVideos: 1,
           personGeneration: "allow_adult", // a face photo: Veo's image-to-video setting for people
           aspectRatio: aspectRatioFor(req.image.width, req.image.height),
-          durationSeconds: durationSeconds as number,
+          durationSeconds,
           generateAudio: false, // no invented voices over a user's face; also cheaper
           ...(req.outputGcsPrefix && { outputGcsUri: req.outputGcsPrefix }),
           // Not idempotent: a resent start could bill a second video.
@@ -148,7 +145,7 @@ export function createVeoProvider(options: VeoOptions = {}): VideoProvider {
     },
 
     async openResult(result) {
-      if ("bytes" in result) return { body: streamOf(result.bytes), contentType: "video/mp4", contentLength: result.bytes.byteLength };
+      if ("bytes" in result) return bytesResultStream(result.bytes, "video/mp4");
       // gs:// results are adopted in our bucket by the job; Veo never hands out URLs.
       throw new ProviderFailure({ kind: "permanent", message: `${NAME} results are not opened as a stream here.`, providerCode: "unsupported-result" });
     },
@@ -163,19 +160,8 @@ export function createVeoProvider(options: VeoOptions = {}): VideoProvider {
 
 /** Refuses, before any upload, a photo Veo documents it cannot take (only JPEG/PNG `mimeType`s). */
 function assertAcceptedImage(req: VideoRequest): void {
-  const refuse = (message: string) => new AppError("invalid-argument", `image: ${message}`, "image-unsupported-by-provider");
-  if (!INPUT_LIMITS.mimes.includes(req.image.mime)) throw refuse(`${NAME} accepts JPEG or PNG photos only`);
-  if (req.image.bytes.byteLength > INPUT_LIMITS.maxBytes) throw refuse(`${NAME} accepts photos up to 20 MB`);
+  if (!INPUT_LIMITS.mimes.includes(req.image.mime)) throw refuseImage(`${NAME} accepts JPEG or PNG photos only`);
+  if (req.image.bytes.byteLength > INPUT_LIMITS.maxBytes) throw refuseImage(`${NAME} accepts photos up to 20 MB`);
 }
 
 const malformed = () => new ProviderFailure({ kind: "retryable", message: "The provider sent a response we could not read.", providerCode: "malformed-response" });
-
-/** Inline bytes as a one-chunk stream, so the job handles every result the same way. */
-function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    start(controller) {
-      controller.enqueue(bytes);
-      controller.close();
-    },
-  });
-}
