@@ -80,7 +80,8 @@ export async function saveTransientStream(
   limits: { maxBytes: number; checkHead: (head: Uint8Array) => void },
 ): Promise<number> {
   const file = transientBucket().file(path);
-  const out = file.createWriteStream({ resumable: false, contentType, metadata: { cacheControl: "private, no-store", metadata: meta } });
+  // Resumable: one streamed upload of unknown length, never a whole-file multipart body in memory.
+  const out = file.createWriteStream({ resumable: true, contentType, metadata: { cacheControl: "private, no-store", metadata: meta } });
   let total = 0;
   let head: Uint8Array | undefined;
   const counter = new Transform({
