@@ -37,11 +37,13 @@ describe("createJob refuses bad input with a clear HttpsError", () => {
     await expectRejected(await createJobRequest(), "unauthenticated", /Sign in/, null);
   });
 
-  test("no App Check token in production: permission-denied, before anything else", async () => {
+  test("no App Check token, or a replayed one, in production: permission-denied, before anything else", async () => {
     const { createJob } = await fns();
     const error = await rejectionOf(callAs(createJob, UID, await createJobRequest(), { appCheck: false }));
     assert.equal(error.code, "permission-denied");
     assert.match(error.message, /App Check/);
+    const replayed = await rejectionOf(callAs(createJob, UID, await createJobRequest(), { replayedAppCheck: true }));
+    assert.equal(replayed.code, "permission-denied", "a replayed (already consumed) App Check token is refused");
     await assertNoOpenJobs(UID);
   });
 

@@ -9,13 +9,13 @@ export async function callAs<T = unknown>(
   fn: CallableFunction<any, any>,
   uid: string | undefined,
   data: unknown,
-  { appCheck = true }: { appCheck?: boolean } = {},
+  { appCheck = true, replayedAppCheck = false }: { appCheck?: boolean; replayedAppCheck?: boolean } = {},
 ): Promise<T> {
   const request = {
     data,
     auth: uid ? { uid, token: { uid, sub: uid, firebase: { sign_in_provider: "anonymous" } } } : undefined,
     // What firebase-functions sets after verifying a valid X-Firebase-AppCheck token.
-    app: appCheck ? { appId: "1:000000000000:ios:photofixer", token: { app_id: "1:000000000000:ios:photofixer" } } : undefined,
+    app: appCheck ? { appId: "1:000000000000:ios:photofixer", token: { app_id: "1:000000000000:ios:photofixer" }, alreadyConsumed: replayedAppCheck } : undefined,
     rawRequest: { headers: {} },
     acceptsStreaming: false,
   } as unknown as CallableRequest<unknown>;

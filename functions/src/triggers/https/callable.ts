@@ -18,6 +18,8 @@ export function userCallable<T>(name: string, options: CallableOptions, handler:
     if (!uid) throw new HttpsError("unauthenticated", "Sign in to use Photo Fixer.");
     // `request.app` is set only for a valid App Check token (invalid and missing ones leave it unset).
     if (!request.app && !isEmulator()) throw new HttpsError("permission-denied", "This app could not be verified (App Check).");
+    // Only set where the function consumes tokens (createJob): a replayed token is refused.
+    if (request.app?.alreadyConsumed) throw new HttpsError("permission-denied", "This App Check token was already used.");
     try {
       return await handler(uid, request.data);
     } catch (error) {

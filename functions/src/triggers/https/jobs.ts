@@ -1,5 +1,6 @@
 /** Job entry points (ARCHITECTURE §3): thin wrappers over the jobs service. */
 import { PROVIDER_SECRETS } from "../../providers/catalog.js";
+import { isEmulator } from "../../config/params.js";
 import { userCallable } from "./callable.js";
 
 const parseJobId = async (data: unknown) => (await import("../../jobs/ownerActions.js")).parseJobRef(data);
@@ -8,7 +9,9 @@ export const createJob = userCallable(
   "createJob",
   // Sharp decodes photos of up to MAX_IMAGE_PIXELS in memory; async providers are polled in-call.
   // Provider keys are bound here and nowhere else: only createJob talks to providers.
-  { memory: "1GiB", timeoutSeconds: 540, secrets: PROVIDER_SECRETS },
+  // Replay protection where a call costs money: each createJob consumes its (limited-use) App
+  // Check token, so a captured token cannot be replayed to run paid provider calls.
+  { memory: "1GiB", timeoutSeconds: 540, secrets: PROVIDER_SECRETS, consumeAppCheckToken: !isEmulator() },
   async (uid, data) => (await import("../../jobs/createJob.js")).createJob(uid, data),
 );
 
