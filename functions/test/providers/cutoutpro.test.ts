@@ -10,7 +10,7 @@ import { runImageProvider } from "../../src/jobs/runProvider.js";
 import { settings } from "../../src/config/params.js";
 import { assertNoCredentialSent } from "../support/fakeServer.js";
 import { useProviderFakes } from "../support/providerFakes.js";
-import { failure, withPollDeadline } from "../support/providerTest.js";
+import { expectSubmitNotRetried, failure, withPollDeadline } from "../support/providerTest.js";
 import type { FakeResponse } from "../support/fakeServer.js";
 import type { ImageRequest } from "../../src/providers/types.js";
 
@@ -92,14 +92,8 @@ describe("cutoutpro adapter", () => {
   }
 
   test("HTTP 429 and 5xx on the upload are never retried (it may have been billed); Retry-After is passed on", async () => {
-    for (const status of [429, 500, 503]) {
-      fakes().api.reset();
-      answer({ status, headers: { "retry-after": "4" }, json: { code: -1, msg: "busy" } });
-      const error = await failure(run());
-      assert.equal(error.code, "unavailable");
-      if (status === 429) assert.equal(error.details?.retryAfterSeconds, 4);
-      assert.equal(fakes().api.callsTo("POST", PATH).length, 1);
-    }
+    const responses = [429, 500, 503].map((status) => ({ status, headers: { "retry-after": "4" }, json: { code: -1, msg: "busy" } }));
+    await expectSubmitNotRetried(() => fakes().api, ["POST", PATH], run, responses, 4);
   });
 
   test("401 is permanent, 402 is quota", async () => {

@@ -7,12 +7,14 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createGeminiProvider, type GeminiOptions } from "../../src/providers/gemini/index.js";
-import { aspectRatioFor, vertexBaseUrl } from "../../src/providers/gemini/api.js";
+import { aspectRatioFor } from "../../src/providers/gemini/api.js";
+import { vertexBaseUrl } from "../../src/providers/vertex.js";
 import { runImageProvider } from "../../src/jobs/runProvider.js";
 import { settings } from "../../src/config/params.js";
 import { AppError } from "../../src/errors.js";
 import { assertNoCredentialSent } from "../support/fakeServer.js";
 import { useProviderFakes } from "../support/providerFakes.js";
+import { expectUnusableResultsFail, failure } from "../support/providerTest.js";
 import type { ImageRequest } from "../../src/providers/types.js";
 
 const TOKEN = `ya29.test-${process.pid}-${Date.now()}`; // generated, never a real token
@@ -23,11 +25,6 @@ const fakes = useProviderFakes("GEMINI_BASE_URL");
 const provider = (over: GeminiOptions = {}) => createGeminiProvider({ project: PROJECT, authClient, ...over });
 const request = (over: Partial<ImageRequest> = {}): ImageRequest => ({ feature: "style", model: "gemini-3-pro-image", style: "noir", image: fakes().face, ...over });
 const run = (over: Partial<ImageRequest> = {}, p = provider()) => runImageProvider(p, request(over), settings());
-const failure = async (p: Promise<unknown>) => {
-  const error = await p.then(() => undefined, (e) => e);
-  assert.ok(error instanceof AppError, `expected an AppError, got ${error}`);
-  return error;
-};
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 const answer = (parts: object[], finishReason = "STOP") => ({ json: { candidates: [{ content: { role: "model", parts }, finishReason }], modelVersion: "gemini-3-pro-image" } });
 const imagePart = (bytes: Uint8Array, mimeType = "image/png") => ({ inlineData: { mimeType, data: b64(bytes) } });
@@ -152,17 +149,7 @@ describe("gemini adapter", () => {
   });
 
   test("a result that is not an image, or too large, fails the job clearly", async () => {
-    fakes().api.on("POST", path(), answer([imagePart(Buffer.from("<html>not an image</html>"))]));
-    assert.equal((await failure(run())).code, "unavailable");
-    process.env.MAX_IMAGE_BYTES = "100000"; // results are capped at twice this
-    try {
-      fakes().api.on("POST", path(), answer([imagePart(Buffer.alloc(300_000, 1))]));
-      const error = await failure(run());
-      assert.equal(error.code, "failed-precondition");
-      assert.match(error.message, /larger than we accept/);
-    } finally {
-      delete process.env.MAX_IMAGE_BYTES;
-    }
+    await expectUnusableResultsFail((bytes) => fakes().api.on("POST", path(), answer([imagePart(bytes)])), () => run());
   });
 
   test("a photo over the 7 MB inline limit is refused before any call", async () => {

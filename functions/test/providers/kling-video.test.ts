@@ -9,16 +9,16 @@ import { createHmac } from "node:crypto";
 import { before, describe, mock, test } from "node:test";
 import { createKlingVideoProvider } from "../../src/providers/kling/video.js";
 import { AppError } from "../../src/errors.js";
-import { ProviderFailure, type InputImage, type ProviderError, type VideoRequest, type VideoStatus } from "../../src/providers/types.js";
+import type { InputImage, VideoRequest } from "../../src/providers/types.js";
 import { assertNoCredentialSent, type RecordedCall } from "../support/fakeServer.js";
 import { useProviderFakes } from "../support/providerFakes.js";
+import { videoAdapterKit } from "../support/videoAdapterKit.js";
 import { makeFaceImage } from "../fixtures/images.js";
 
 const ACCESS_KEY = `ak-klingvideo-test-${process.pid}-${Date.now()}`; // generated, never real keys
 const SECRET_KEY = `sk-klingvideo-test-${Math.random().toString(36).slice(2)}`;
 const START = "/v1/videos/image2video";
 const TASK = "/v1/videos/image2video/task-1";
-const VIDEO = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from("ftypisom"), Buffer.alloc(12), Buffer.alloc(1000, 7)]);
 const fakes = useProviderFakes("KLING_BASE_URL");
 let face: InputImage; // 400×300: the shared 256 px face is under Kling's 300 px minimum
 before(async () => {
@@ -33,14 +33,8 @@ const task = (task_status: string, extra: object = {}) => ({ json: envelope({ ta
 const resultUrl = () => `${fakes().cdn.url}/output/output.mp4?x-kcdn=signed`;
 const succeeded = () => task("succeed", { task_result: { videos: [{ id: "v1", url: resultUrl(), duration: "5.1" }] } });
 const submitted = () => task("submitted", { task_info: { external_task_id: "job-1" } });
-
-/** The classified error a call rejects with (the adapter's classify, as the job uses it). */
-async function rejection(p: Promise<unknown>): Promise<ProviderError> {
-  const error = await p.then(() => assert.fail("expected a rejection"), (e) => e);
-  assert.ok(!(error instanceof AppError), `unexpected AppError ${error}`);
-  return provider().classify(error);
-}
-const read = async (body: ReadableStream<Uint8Array>) => Buffer.from(await new Response(body).arrayBuffer());
+const kit = videoAdapterKit({ fakes, provider, request, op, start: ["POST", START], status: ["GET", TASK] });
+const { rejection } = kit;
 
 /** Verifies a Bearer JWT with the secret key and returns its claims. */
 function claimsOf(call: RecordedCall): { iss: string; exp: number; nbf: number } {
@@ -102,10 +96,9 @@ describe("kling video adapter", () => {
   test("status walks submitted → processing → (unknown) → succeed with raw values; the video streams without any credential", async () => {
     const { api, cdn } = fakes();
     api.on("GET", TASK, submitted(), task("processing"), task("upscaling"), succeeded());
-    cdn.on("GET", "/output/output.mp4", { body: VIDEO, headers: { "content-type": "video/mp4", "content-length": String(VIDEO.length) } });
+    kit.serveVideo("/output/output.mp4");
     const p = provider();
-    const seen: VideoStatus[] = [];
-    for (let i = 0; i < 4; i++) seen.push(await p.status(op));
+    const seen = await kit.pollStatuses(p, 4);
     assert.deepEqual(seen.slice(0, 3), [
       { state: "queued", raw: "submitted" },
       { state: "running", raw: "processing" },
@@ -115,10 +108,7 @@ describe("kling video adapter", () => {
     assert.ok(done.state === "succeeded" && "url" in done.result && !done.result.headers);
     assert.equal(done.raw, "succeed");
     assert.equal(done.result.url, resultUrl());
-    const opened = await p.openResult(done.result);
-    assert.ok((await read(opened.body)).equals(VIDEO));
-    assert.equal(opened.contentType, "video/mp4");
-    assert.equal(opened.contentLength, VIDEO.length);
+    await kit.expectStreamsVideo(await p.openResult(done.result));
     const polls = api.callsTo("GET", TASK);
     assert.equal(polls.length, 4);
     for (const poll of polls) assert.equal(claimsOf(poll).iss, ACCESS_KEY);
@@ -141,64 +131,42 @@ describe("kling video adapter", () => {
     });
   }
 
-  for (const [label, response, kind, extra] of [
-    ["HTTP 200 code 1301 (content policy)", { json: envelope(null, 1301) }, "policy_rejected", { providerCode: "1301" }],
-    ["400 code 1301", { status: 400, json: envelope(null, 1301) }, "policy_rejected", { providerCode: "1301" }],
-    ["429 code 1102 (resource pack exhausted)", { status: 429, json: envelope(null, 1102) }, "quota", { providerCode: "1102" }],
-    ["HTTP 200 code 1101 (arrears)", { json: envelope(null, 1101) }, "quota", { providerCode: "1101" }],
-    ["429 code 1303 with Retry-After", { status: 429, headers: { "retry-after": "4" }, json: envelope(null, 1303) }, "retryable", { retryAfterMs: 4000, providerCode: "1303" }],
-    ["401 code 1002 (bad key)", { status: 401, json: envelope(null, 1002) }, "permanent", { providerCode: "1002" }],
-    ["400 code 1201 (bad parameter)", { status: 400, json: envelope(null, 1201) }, "permanent", {}],
-    ["500 code 5000", { status: 500, json: envelope(null, 5000) }, "retryable", {}],
-    ["503 HTML", { status: 503, body: "<html>maintenance</html>", headers: { "content-type": "text/html" } }, "retryable", {}],
-  ] as const) {
-    test(`start answered ${label} is ${kind} and is sent once`, async () => {
-      fakes().api.on("POST", START, response);
-      const error = await rejection(provider().start(request()));
-      assert.equal(error.kind, kind);
-      for (const [k, v] of Object.entries(extra)) assert.equal(error[k as keyof ProviderError], v);
-      assert.doesNotMatch(error.message, /quoting|Jane Doe|maintenance/, "our message, not the provider's");
-      assert.equal(fakes().api.callsTo("POST", START).length, 1);
-    });
-  }
+  kit.testStartErrors(
+    [
+      ["HTTP 200 code 1301 (content policy)", { json: envelope(null, 1301) }, "policy_rejected", { providerCode: "1301" }],
+      ["400 code 1301", { status: 400, json: envelope(null, 1301) }, "policy_rejected", { providerCode: "1301" }],
+      ["429 code 1102 (resource pack exhausted)", { status: 429, json: envelope(null, 1102) }, "quota", { providerCode: "1102" }],
+      ["HTTP 200 code 1101 (arrears)", { json: envelope(null, 1101) }, "quota", { providerCode: "1101" }],
+      ["429 code 1303 with Retry-After", { status: 429, headers: { "retry-after": "4" }, json: envelope(null, 1303) }, "retryable", { retryAfterMs: 4000, providerCode: "1303" }],
+      ["401 code 1002 (bad key)", { status: 401, json: envelope(null, 1002) }, "permanent", { providerCode: "1002" }],
+      ["400 code 1201 (bad parameter)", { status: 400, json: envelope(null, 1201) }, "permanent", {}],
+      ["500 code 5000", { status: 500, json: envelope(null, 5000) }, "retryable", {}],
+      ["503 HTML", { status: 503, body: "<html>maintenance</html>", headers: { "content-type": "text/html" } }, "retryable", {}],
+    ],
+    /quoting|Jane Doe|maintenance/,
+  );
 
   test("start: malformed JSON, code 0 without a task, a dropped connection and a hang are retryable; none is resent", async () => {
-    for (const response of [{ status: 200, body: "{not json", headers: { "content-type": "application/json" } }, { json: envelope(null) }, { drop: true }]) {
-      fakes().api.reset();
-      fakes().api.on("POST", START, response);
-      assert.equal((await rejection(provider().start(request()))).kind, "retryable");
-      assert.equal(fakes().api.callsTo("POST", START).length, 1);
-    }
-    fakes().api.on("POST", START, { hang: true });
-    const error = await rejection(provider().start(request(), AbortSignal.timeout(150)));
-    assert.equal(error.kind, "retryable");
-    assert.equal(error.providerCode, "timeout");
+    await kit.expectStartFailuresRetryableOnce({ json: envelope(null) });
   });
 
   test("status: 500 then 429 (Retry-After) are retried, a later 200 wins", async () => {
-    fakes().api.on("GET", TASK, { status: 500, json: envelope(null, 5000) }, { status: 429, headers: { "retry-after-ms": "20" }, json: envelope(null, 1302) }, task("processing"));
-    assert.deepEqual(await provider().status(op), { state: "running", raw: "processing" });
-    assert.equal(fakes().api.callsTo("GET", TASK).length, 3);
+    await kit.expectStatusRetried(
+      [{ status: 500, json: envelope(null, 5000) }, { status: 429, headers: { "retry-after-ms": "20" }, json: envelope(null, 1302) }],
+      task("processing"),
+      { state: "running", raw: "processing" },
+    );
   });
 
   test("status: persistent 429 keeps Retry-After; HTTP-200 1301 is policy, 1102 quota; malformed JSON and a hang are retryable", async () => {
-    fakes().api.on("GET", TASK, { status: 429, headers: { "retry-after": "0" }, json: envelope(null, 1302) });
-    const throttled = await rejection(provider().status(op));
-    assert.equal(throttled.kind, "retryable");
-    assert.equal(throttled.retryAfterMs, 0);
-    assert.equal(fakes().api.callsTo("GET", TASK).length, 3, "two retries, then the job backs off");
+    await kit.expectStatusThrottled({ status: 429, headers: { "retry-after": "0" }, json: envelope(null, 1302) });
     fakes().api.on("GET", TASK, { json: envelope(null, 1301) });
     assert.equal((await rejection(provider().status(op))).kind, "policy_rejected");
     fakes().api.on("GET", TASK, { status: 429, json: envelope(null, 1102) });
     assert.equal((await rejection(provider().status(op))).kind, "quota");
     fakes().api.on("GET", TASK, { status: 404, json: envelope(null, 1203) });
     assert.equal((await rejection(provider().status(op))).kind, "permanent");
-    fakes().api.on("GET", TASK, { status: 200, body: "<html>", headers: { "content-type": "application/json" } });
-    assert.equal((await rejection(provider().status(op))).providerCode, "malformed-response");
-    fakes().api.on("GET", TASK, { json: envelope({ task_id: "task-1" }) }); // no task_status
-    assert.equal((await rejection(provider().status(op))).providerCode, "malformed-response");
-    fakes().api.on("GET", TASK, { hang: true });
-    assert.equal((await rejection(provider().status(op, AbortSignal.timeout(150)))).providerCode, "timeout");
+    await kit.expectStatusUnreadable({ json: envelope({ task_id: "task-1" }) }); // the last: no task_status
   });
 
   test("a status call refused with an expired token (1004) is re-signed once; refused twice it is retryable", async () => {
@@ -219,29 +187,16 @@ describe("kling video adapter", () => {
   });
 
   test("an expired result URL is a permanent result-expired; a non-https URL is refused; no credential reaches the CDN", async () => {
-    fakes().cdn.on("GET", "/output/output.mp4", { status: 403, body: "expired" });
-    const error = await provider().openResult({ url: resultUrl() }).catch((e) => e);
-    assert.ok(error instanceof ProviderFailure);
-    assert.equal(error.error.kind, "permanent");
-    assert.equal(error.error.providerCode, "result-expired");
-    const insecure = await provider().openResult({ url: "http://cdn.example.com/v.mp4" }).catch((e) => e);
-    assert.equal(insecure.error.providerCode, "insecure-result-url");
-    assertNoCredentialSent(fakes().cdn, [ACCESS_KEY, SECRET_KEY, "Bearer"]);
+    await kit.expectExpiredResult(resultUrl(), "expired", [ACCESS_KEY, SECRET_KEY, "Bearer"]);
   });
 
   test("photos Kling cannot take are refused before any call", async () => {
-    for (const image of [
-      { ...face, mime: "image/webp" as const },
-      { ...face, mime: "image/heic" as const },
+    await kit.expectImagesRefused([
+      { ...face, mime: "image/webp" },
+      { ...face, mime: "image/heic" },
       { ...face, width: 299, height: 400 },
       { ...face, width: 2600, height: 1000 },
       { ...face, bytes: new Uint8Array(10 * 1024 * 1024 + 1) },
-    ]) {
-      const error = await provider().start(request({ image })).catch((e) => e);
-      assert.ok(error instanceof AppError);
-      assert.equal(error.code, "invalid-argument");
-      assert.equal(error.reason, "image-unsupported-by-provider");
-    }
-    assert.equal(fakes().api.calls.length, 0);
+    ]);
   });
 });

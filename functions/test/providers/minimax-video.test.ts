@@ -8,16 +8,16 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { createMinimaxVideoProvider } from "../../src/providers/minimax/video.js";
 import { AppError } from "../../src/errors.js";
-import { ProviderFailure, type InputImage, type ProviderError, type VideoRequest, type VideoStatus } from "../../src/providers/types.js";
+import type { InputImage, VideoRequest } from "../../src/providers/types.js";
 import { assertNoCredentialSent, type FakeResponse } from "../support/fakeServer.js";
 import { useProviderFakes } from "../support/providerFakes.js";
+import { read, VIDEO, videoAdapterKit } from "../support/videoAdapterKit.js";
 import { makeFaceImage } from "../fixtures/images.js";
 
 const KEY = `minimax-video-test-${process.pid}-${Date.now()}`; // generated, never a real key
 const START = "/v1/video_generation";
 const QUERY = "/v1/query/video_generation";
 const RETRIEVE = "/v1/files/retrieve";
-const VIDEO = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from("ftypisom"), Buffer.alloc(12), Buffer.alloc(1000, 7)]);
 const fakes = useProviderFakes("MINIMAX_BASE_URL");
 let face: InputImage; // 400×320: the shared 256 px face is under MiniMax's > 300 px short side
 before(async () => {
@@ -34,14 +34,8 @@ const resultUrl = () => `${fakes().cdn.url}/video/output_aigc.mp4?Expires=1&Sign
 const retrieved = (url = resultUrl()): FakeResponse => ({
   json: { file: { file_id: 176844028768320, bytes: VIDEO.length, filename: "output_aigc.mp4", purpose: "video_generation", download_url: url }, base_resp: ok },
 });
-
-/** The classified error a call rejects with (the adapter's classify, as the job uses it). */
-async function rejection(p: Promise<unknown>): Promise<ProviderError> {
-  const error = await p.then(() => assert.fail("expected a rejection"), (e) => e);
-  assert.ok(!(error instanceof AppError), `unexpected AppError ${error}`);
-  return provider().classify(error);
-}
-const read = async (body: ReadableStream<Uint8Array>) => Buffer.from(await new Response(body).arrayBuffer());
+const kit = videoAdapterKit({ fakes, provider, request, op, start: ["POST", START], status: ["GET", QUERY] });
+const { rejection } = kit;
 
 describe("minimax video adapter", () => {
   test("start sends the photo as a data URL with Bearer key, Hailuo-2.3 768P 6 s, our prompt, no prompt optimizer", async () => {
@@ -87,10 +81,9 @@ describe("minimax video adapter", () => {
     const { api, cdn } = fakes();
     api.on("GET", QUERY, query("Preparing"), query("Queueing"), query("Processing"), query("Rendering"), query("Success", { file_id: "176844028768320", video_width: 1366, video_height: 768 }));
     api.on("GET", RETRIEVE, retrieved());
-    cdn.on("GET", "/video/output_aigc.mp4", { body: VIDEO, headers: { "content-type": "video/mp4", "content-length": String(VIDEO.length) } });
+    kit.serveVideo("/video/output_aigc.mp4");
     const p = provider();
-    const seen: VideoStatus[] = [];
-    for (let i = 0; i < 5; i++) seen.push(await p.status(op));
+    const seen = await kit.pollStatuses(p, 5);
     assert.deepEqual(seen.slice(0, 4), [
       { state: "queued", raw: "Preparing" },
       { state: "queued", raw: "Queueing" },
@@ -106,10 +99,7 @@ describe("minimax video adapter", () => {
     assert.equal(api.callsTo("GET", RETRIEVE).length, 1, "retrieved only once succeeded");
     assert.ok(api.callsTo("GET", QUERY).every((c) => c.query.get("task_id") === op.id && c.headers.authorization === `Bearer ${KEY}`));
     assert.equal(retrieve!.headers.authorization, `Bearer ${KEY}`);
-    const opened = await p.openResult(done.result);
-    assert.ok((await read(opened.body)).equals(VIDEO));
-    assert.equal(opened.contentType, "video/mp4");
-    assert.equal(opened.contentLength, VIDEO.length);
+    await kit.expectStreamsVideo(await p.openResult(done.result));
     assertNoCredentialSent(cdn, [KEY, "Bearer"]);
   });
 
@@ -139,62 +129,36 @@ describe("minimax video adapter", () => {
     });
   }
 
-  for (const [label, response, kind, extra] of [
-    ["HTTP 200 base_resp 1026 (input sensitive)", { json: { task_id: "", base_resp: baseResp(1026) } }, "policy_rejected", { providerCode: "1026" }],
-    ["HTTP 200 base_resp 1008 (balance)", { json: { task_id: "", base_resp: baseResp(1008) } }, "quota", { providerCode: "1008" }],
-    ["HTTP 200 base_resp 1002 (rate limit)", { json: { task_id: "", base_resp: baseResp(1002) } }, "retryable", { providerCode: "1002" }],
-    ["HTTP 200 base_resp 1004 (key/host mismatch)", { json: { base_resp: baseResp(1004) } }, "permanent", { providerCode: "1004" }],
-    ["HTTP 200 base_resp 2013 (invalid params)", { json: { base_resp: baseResp(2013) } }, "permanent", { providerCode: "2013" }],
-    ["429 with Retry-After", { status: 429, headers: { "retry-after": "7" }, json: { base_resp: baseResp(1002) } }, "retryable", { retryAfterMs: 7000 }],
-    ["401", { status: 401, json: { base_resp: baseResp(1004) } }, "permanent", {}],
-    ["500", { status: 500, json: { base_resp: baseResp(1000) } }, "retryable", {}],
-    ["502 HTML", { status: 502, body: "<html>Bad Gateway</html>", headers: { "content-type": "text/html" } }, "retryable", {}],
-  ] as const) {
-    test(`start answered ${label} is ${kind} and is sent once`, async () => {
-      fakes().api.on("POST", START, response);
-      const error = await rejection(provider().start(request()));
-      assert.equal(error.kind, kind);
-      for (const [k, v] of Object.entries(extra)) assert.equal(error[k as keyof ProviderError], v);
-      assert.doesNotMatch(error.message, /quoting|Jane Doe|Gateway/, "our message, not the provider's");
-      assert.equal(fakes().api.callsTo("POST", START).length, 1);
-    });
-  }
+  kit.testStartErrors(
+    [
+      ["HTTP 200 base_resp 1026 (input sensitive)", { json: { task_id: "", base_resp: baseResp(1026) } }, "policy_rejected", { providerCode: "1026" }],
+      ["HTTP 200 base_resp 1008 (balance)", { json: { task_id: "", base_resp: baseResp(1008) } }, "quota", { providerCode: "1008" }],
+      ["HTTP 200 base_resp 1002 (rate limit)", { json: { task_id: "", base_resp: baseResp(1002) } }, "retryable", { providerCode: "1002" }],
+      ["HTTP 200 base_resp 1004 (key/host mismatch)", { json: { base_resp: baseResp(1004) } }, "permanent", { providerCode: "1004" }],
+      ["HTTP 200 base_resp 2013 (invalid params)", { json: { base_resp: baseResp(2013) } }, "permanent", { providerCode: "2013" }],
+      ["429 with Retry-After", { status: 429, headers: { "retry-after": "7" }, json: { base_resp: baseResp(1002) } }, "retryable", { retryAfterMs: 7000 }],
+      ["401", { status: 401, json: { base_resp: baseResp(1004) } }, "permanent", {}],
+      ["500", { status: 500, json: { base_resp: baseResp(1000) } }, "retryable", {}],
+      ["502 HTML", { status: 502, body: "<html>Bad Gateway</html>", headers: { "content-type": "text/html" } }, "retryable", {}],
+    ],
+    /quoting|Jane Doe|Gateway/,
+  );
 
   test("start: malformed JSON, a missing task id, a dropped connection and a hang are retryable; none is resent", async () => {
-    for (const response of [{ status: 200, body: "{not json", headers: { "content-type": "application/json" } }, { json: { base_resp: ok } }, { drop: true }]) {
-      fakes().api.reset();
-      fakes().api.on("POST", START, response);
-      assert.equal((await rejection(provider().start(request()))).kind, "retryable");
-      assert.equal(fakes().api.callsTo("POST", START).length, 1);
-    }
-    fakes().api.on("POST", START, { hang: true });
-    const error = await rejection(provider().start(request(), AbortSignal.timeout(150)));
-    assert.equal(error.kind, "retryable");
-    assert.equal(error.providerCode, "timeout");
+    await kit.expectStartFailuresRetryableOnce({ json: { base_resp: ok } });
   });
 
   test("status: 500 then 429 (Retry-After) are retried, a later 200 wins", async () => {
-    fakes().api.on("GET", QUERY, { status: 500, json: { base_resp: baseResp(1000) } }, { status: 429, headers: { "retry-after-ms": "20" }, json: {} }, query("Processing"));
-    assert.deepEqual(await provider().status(op), { state: "running", raw: "Processing" });
-    assert.equal(fakes().api.callsTo("GET", QUERY).length, 3);
+    await kit.expectStatusRetried([{ status: 500, json: { base_resp: baseResp(1000) } }, { status: 429, headers: { "retry-after-ms": "20" }, json: {} }], query("Processing"), { state: "running", raw: "Processing" });
   });
 
   test("status: persistent 429 keeps Retry-After; HTTP-200 base_resp errors are classified; malformed JSON and a hang are retryable", async () => {
-    fakes().api.on("GET", QUERY, { status: 429, headers: { "retry-after": "0" }, json: { base_resp: baseResp(1002) } });
-    const throttled = await rejection(provider().status(op));
-    assert.equal(throttled.kind, "retryable");
-    assert.equal(throttled.retryAfterMs, 0);
-    assert.equal(fakes().api.callsTo("GET", QUERY).length, 3, "two retries, then the job backs off");
+    await kit.expectStatusThrottled({ status: 429, headers: { "retry-after": "0" }, json: { base_resp: baseResp(1002) } });
     for (const [code, kind] of [[1002, "retryable"], [1008, "quota"], [1026, "policy_rejected"], [1004, "permanent"]] as const) {
       fakes().api.on("GET", QUERY, { json: { task_id: "", status: "", base_resp: baseResp(code) } });
       assert.equal((await rejection(provider().status(op))).kind, kind, `base_resp ${code}`);
     }
-    fakes().api.on("GET", QUERY, { status: 200, body: "<html>", headers: { "content-type": "application/json" } });
-    assert.equal((await rejection(provider().status(op))).providerCode, "malformed-response");
-    fakes().api.on("GET", QUERY, { json: { task_id: op.id, base_resp: ok } }); // no status at all
-    assert.equal((await rejection(provider().status(op))).providerCode, "malformed-response");
-    fakes().api.on("GET", QUERY, { hang: true });
-    assert.equal((await rejection(provider().status(op, AbortSignal.timeout(150)))).providerCode, "timeout");
+    await kit.expectStatusUnreadable({ json: { task_id: op.id, base_resp: ok } }); // the last: no status at all
   });
 
   test("status: a failing files/retrieve after Success is classified like any call (retried, then base_resp or malformed)", async () => {
@@ -210,28 +174,15 @@ describe("minimax video adapter", () => {
   });
 
   test("an expired download URL is a permanent result-expired; a non-https URL is refused; no key reaches the CDN", async () => {
-    fakes().cdn.on("GET", "/video/output_aigc.mp4", { status: 403, body: "<Error>AccessDenied: Request has expired</Error>" });
-    const error = await provider().openResult({ url: resultUrl() }).catch((e) => e);
-    assert.ok(error instanceof ProviderFailure);
-    assert.equal(error.error.kind, "permanent");
-    assert.equal(error.error.providerCode, "result-expired");
-    const insecure = await provider().openResult({ url: "http://cdn.example.com/v.mp4" }).catch((e) => e);
-    assert.equal(insecure.error.providerCode, "insecure-result-url");
-    assertNoCredentialSent(fakes().cdn, [KEY, "Bearer"]);
+    await kit.expectExpiredResult(resultUrl(), "<Error>AccessDenied: Request has expired</Error>", [KEY, "Bearer"]);
   });
 
   test("photos MiniMax cannot take are refused before any call", async () => {
-    for (const image of [
-      { ...face, mime: "image/heic" as const },
+    await kit.expectImagesRefused([
+      { ...face, mime: "image/heic" },
       { ...face, width: 300, height: 400 },
       { ...face, width: 2600, height: 1000 },
       { ...face, bytes: new Uint8Array(20 * 1024 * 1024) },
-    ]) {
-      const error = await provider().start(request({ image })).catch((e) => e);
-      assert.ok(error instanceof AppError);
-      assert.equal(error.code, "invalid-argument");
-      assert.equal(error.reason, "image-unsupported-by-provider");
-    }
-    assert.equal(fakes().api.calls.length, 0);
+    ]);
   });
 });

@@ -12,7 +12,7 @@ import { runImageProvider } from "../../src/jobs/runProvider.js";
 import { settings } from "../../src/config/params.js";
 import { assertNoCredentialSent, type FakeResponse } from "../support/fakeServer.js";
 import { useProviderFakes } from "../support/providerFakes.js";
-import { failure, withPollDeadline } from "../support/providerTest.js";
+import { expectDropAndHang, expectResultDownloadFailures, expectSubmitNotRetried, failure } from "../support/providerTest.js";
 import type { ImageRequest } from "../../src/providers/types.js";
 
 const KEY = `minimax-test-${process.pid}-${Date.now()}`; // generated, never a real key
@@ -94,18 +94,12 @@ describe("minimax adapter", () => {
   });
 
   test("429 and 5xx are never retried (the image may be generating and billed); Retry-After is passed on", async () => {
-    for (const response of [
+    const responses: FakeResponse[] = [
       { status: 429, headers: { "retry-after": "3" }, json: { base_resp: { status_code: 1002, status_msg: "rate limit" } } },
       { status: 500, body: "<html>internal</html>" },
       { status: 503, json: { error: { type: "overloaded_error", message: "busy" } } },
-    ] as FakeResponse[]) {
-      fakes().api.reset();
-      answer(response);
-      const error = await failure(run());
-      assert.equal(error.code, "unavailable");
-      if (response.status === 429) assert.equal(error.details?.retryAfterSeconds, 3);
-      assert.equal(fakes().api.callsTo("POST", PATH).length, 1);
-    }
+    ];
+    await expectSubmitNotRetried(() => fakes().api, ["POST", PATH], run, responses, 3);
   });
 
   test("a non-2xx answer that names a MiniMax code is classified by the code", async () => {
@@ -141,14 +135,7 @@ describe("minimax adapter", () => {
     answer(ok({ image_urls: [url] }));
     cdn.on("GET", "/minimax-image/result.jpeg", { body: resultJpeg, headers: { "content-type": "image/jpeg" } });
     assert.ok(Buffer.from((await run()).bytes).equals(resultJpeg));
-    for (const [response, code] of [
-      [{ status: 403, body: "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>" }, "failed-precondition"],
-      [{ status: 200, body: "<html>not an image</html>" }, "unavailable"],
-      [{ status: 200, body: Buffer.alloc(31_000_000, 1) }, "failed-precondition"],
-    ] as const) {
-      cdn.on("GET", "/minimax-image/result.jpeg", response);
-      assert.equal((await failure(run())).code, code);
-    }
+    await expectResultDownloadFailures(cdn, "/minimax-image/result.jpeg", "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", run);
     assertNoCredentialSent(cdn, [KEY]);
   });
 
@@ -169,11 +156,6 @@ describe("minimax adapter", () => {
   });
 
   test("a dropped connection is transient; a hanging provider is cut off at the deadline", async () => {
-    answer({ drop: true });
-    assert.equal((await failure(run())).code, "unavailable");
-    fakes().api.reset();
-    answer({ hang: true });
-    assert.equal((await withPollDeadline("minimax", 300, () => failure(run()))).code, "deadline-exceeded");
-    assert.equal(fakes().api.callsTo("POST", PATH).length, 1);
+    await expectDropAndHang(() => fakes().api, ["POST", PATH], "minimax", run);
   });
 });

@@ -8,9 +8,9 @@ import { describe, test } from "node:test";
 import { createOpenAIProvider } from "../../src/providers/openai/index.js";
 import { runImageProvider } from "../../src/jobs/runProvider.js";
 import { settings } from "../../src/config/params.js";
-import { AppError } from "../../src/errors.js";
 import { assertNoCredentialSent } from "../support/fakeServer.js";
 import { useProviderFakes } from "../support/providerFakes.js";
+import { expectUnusableResultsFail, failure } from "../support/providerTest.js";
 import type { ImageRequest } from "../../src/providers/types.js";
 
 const KEY = `sk-openai-test-${process.pid}-${Date.now()}`; // generated, never a real key
@@ -19,11 +19,6 @@ const fakes = useProviderFakes("OPENAI_BASE_URL");
 const provider = (over: { timeoutMs?: number } = {}) => createOpenAIProvider({ apiKey: KEY, ...over });
 const request = (over: Partial<ImageRequest> = {}): ImageRequest => ({ feature: "style", model: "gpt-image-2.5-sunburst", style: "noir", image: fakes().face, ...over });
 const run = (over: Partial<ImageRequest> = {}, p = provider()) => runImageProvider(p, request(over), settings());
-const failure = async (p: Promise<unknown>) => {
-  const error = await p.then(() => undefined, (e) => e);
-  assert.ok(error instanceof AppError, `expected an AppError, got ${error}`);
-  return error;
-};
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 const edited = (bytes: Uint8Array, output_format = "jpeg") => ({ json: { created: 1767225600, output_format, data: [{ b64_json: b64(bytes) }] } });
 const apiError = (status: number, code: string | null, type = "invalid_request_error", headers: Record<string, string> = {}) => ({
@@ -153,17 +148,7 @@ describe("openai adapter", () => {
   });
 
   test("a result that is not an image, or too large, fails the job clearly", async () => {
-    fakes().api.on("POST", EDITS, edited(Buffer.from("<html>not an image</html>")));
-    assert.equal((await failure(run())).code, "unavailable");
-    process.env.MAX_IMAGE_BYTES = "100000"; // results are capped at twice this
-    try {
-      fakes().api.on("POST", EDITS, edited(Buffer.alloc(300_000, 1)));
-      const error = await failure(run());
-      assert.equal(error.code, "failed-precondition");
-      assert.match(error.message, /larger than we accept/);
-    } finally {
-      delete process.env.MAX_IMAGE_BYTES;
-    }
+    await expectUnusableResultsFail((bytes) => fakes().api.on("POST", EDITS, edited(bytes)), () => run());
   });
 
   test("the SDK's own timeout and a dropped connection are unavailable, sent once", async () => {

@@ -10,7 +10,7 @@ import { runImageProvider } from "../../src/jobs/runProvider.js";
 import { settings } from "../../src/config/params.js";
 import { assertNoCredentialSent } from "../support/fakeServer.js";
 import { useProviderFakes } from "../support/providerFakes.js";
-import { failure, withPollDeadline } from "../support/providerTest.js";
+import { expectSubmitNotRetried, failure, withPollDeadline } from "../support/providerTest.js";
 import type { FakeResponse, RecordedCall } from "../support/fakeServer.js";
 import type { ImageRequest } from "../../src/providers/types.js";
 
@@ -137,14 +137,8 @@ describe("picwish adapter", () => {
   });
 
   test("HTTP 429 and 5xx on the upload are never retried (the task may have started); Retry-After is passed on", async () => {
-    for (const status of [429, 500, 503]) {
-      fakes().api.reset();
-      script({ status, headers: { "retry-after": "2" }, json: { status, message: "slow down" } });
-      const error = await failure(run());
-      assert.equal(error.code, "unavailable");
-      if (status === 429) assert.equal(error.details?.retryAfterSeconds, 2);
-      assert.equal(fakes().api.callsTo("POST", SEGMENTATION).length, 1);
-    }
+    const responses = [429, 500, 503].map((status) => ({ status, headers: { "retry-after": "2" }, json: { status, message: "slow down" } }));
+    await expectSubmitNotRetried(() => fakes().api, ["POST", SEGMENTATION], run, responses, 2);
   });
 
   test("HTTP 401 and 413 are permanent, 402 is quota", async () => {

@@ -10,7 +10,7 @@ import { runImageProvider } from "../../src/jobs/runProvider.js";
 import { settings } from "../../src/config/params.js";
 import { assertNoCredentialSent, type FakeResponse } from "../support/fakeServer.js";
 import { useProviderFakes } from "../support/providerFakes.js";
-import { failure, withPollDeadline } from "../support/providerTest.js";
+import { expectDropAndHang, expectResultDownloadFailures, expectSubmitNotRetried, failure } from "../support/providerTest.js";
 import type { ImageRequest } from "../../src/providers/types.js";
 
 const KEY = `ark-test-${process.pid}-${Date.now()}`; // generated, never a real key
@@ -101,18 +101,12 @@ describe("seedream adapter", () => {
   });
 
   test("429 and 5xx are never retried (the image may be generating and billed); Retry-After is passed on", async () => {
-    for (const response of [
+    const responses = [
       arkError(429, "RateLimitExceeded.EndpointRPMExceeded", { "retry-after": "3" }),
       { status: 500, json: { error: { code: "InternalServiceError" } } },
       { status: 503, body: "<html>overloaded</html>" },
-    ]) {
-      fakes().api.reset();
-      answer(response);
-      const error = await failure(run());
-      assert.equal(error.code, "unavailable");
-      if (response.status === 429) assert.equal(error.details?.retryAfterSeconds, 3);
-      assert.equal(fakes().api.callsTo("POST", PATH).length, 1);
-    }
+    ];
+    await expectSubmitNotRetried(() => fakes().api, ["POST", PATH], run, responses, 3);
   });
 
   test("bad requests, refused keys and unknown codes are permanent", async () => {
@@ -151,14 +145,7 @@ describe("seedream adapter", () => {
     api.on("POST", PATH, { json: { model: MODEL, data: [{ url, size: "320x320" }] } });
     cdn.on("GET", "/ark/result.jpeg", { body: resultJpeg, headers: { "content-type": "image/jpeg" } });
     assert.ok(Buffer.from((await run()).bytes).equals(resultJpeg));
-    for (const [response, code] of [
-      [{ status: 403, body: "<Error>AccessDenied: Request has expired</Error>" }, "failed-precondition"],
-      [{ status: 200, body: "<html>not an image</html>" }, "unavailable"],
-      [{ status: 200, body: Buffer.alloc(31_000_000, 1) }, "failed-precondition"],
-    ] as const) {
-      cdn.on("GET", "/ark/result.jpeg", response);
-      assert.equal((await failure(run())).code, code);
-    }
+    await expectResultDownloadFailures(cdn, "/ark/result.jpeg", "<Error>AccessDenied: Request has expired</Error>", run);
     assert.ok(cdn.calls.length >= 4);
     assertNoCredentialSent(cdn, [KEY]);
   });
@@ -179,12 +166,7 @@ describe("seedream adapter", () => {
   });
 
   test("a dropped connection is transient; a hanging provider is cut off at the deadline", async () => {
-    answer({ drop: true });
-    assert.equal((await failure(run())).code, "unavailable");
-    fakes().api.reset();
-    answer({ hang: true });
-    assert.equal((await withPollDeadline("seedream", 300, () => failure(run()))).code, "deadline-exceeded");
-    assert.equal(fakes().api.callsTo("POST", PATH).length, 1);
+    await expectDropAndHang(() => fakes().api, ["POST", PATH], "seedream", run);
   });
 
   test("classify maps what the job hands it: Ark codes first, then transport", () => {

@@ -9,9 +9,10 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createVeoProvider, type VeoOptions } from "../../src/providers/veo/index.js";
 import { AppError } from "../../src/errors.js";
-import { ProviderFailure, type ProviderError, type VideoRequest } from "../../src/providers/types.js";
+import { ProviderFailure, type VideoRequest } from "../../src/providers/types.js";
 import { assertNoCredentialSent } from "../support/fakeServer.js";
 import { useProviderFakes } from "../support/providerFakes.js";
+import { read, VIDEO, videoAdapterKit } from "../support/videoAdapterKit.js";
 import { script } from "../support/videoScripts/veo.js";
 
 const TOKEN = `ya29.test-${process.pid}-${Date.now()}`; // generated, never a real token
@@ -21,7 +22,6 @@ const RESOURCE = `projects/${PROJECT}/locations/us-central1/publishers/google/mo
 const START = `/v1/${RESOURCE}:predictLongRunning`;
 const FETCH = `/v1/${RESOURCE}:fetchPredictOperation`;
 const OP_NAME = `${RESOURCE}/operations/1234`;
-const VIDEO = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from("ftypisom"), Buffer.alloc(12), Buffer.alloc(1000, 7)]);
 const authClient = { getRequestHeaders: async () => new Headers({ authorization: `Bearer ${TOKEN}` }) };
 const fakes = useProviderFakes("VEO_BASE_URL");
 const provider = (over: VeoOptions = {}) => createVeoProvider({ project: PROJECT, location: "us-central1", authClient, ...over });
@@ -29,13 +29,8 @@ const op = { id: OP_NAME, model: MODEL };
 const request = (over: Partial<VideoRequest> = {}): VideoRequest => ({ model: MODEL, image: fakes().face, jobId: "job-1", ...over });
 const operation = (extra: object = {}) => ({ json: { name: OP_NAME, ...extra } });
 const googleError = (code: number, status: string, message: string, details: object[] = []) => ({ status: code, json: { error: { code, message, status, details } } });
-
-async function rejection(p: Promise<unknown>): Promise<ProviderError> {
-  const error = await p.then(() => assert.fail("expected a rejection"), (e) => e);
-  assert.ok(!(error instanceof AppError), `unexpected AppError ${error}`);
-  return provider().classify(error);
-}
-const read = async (body: ReadableStream<Uint8Array>) => Buffer.from(await new Response(body).arrayBuffer());
+const kit = videoAdapterKit({ fakes, provider: () => provider(), request, op, start: ["POST", START], status: ["POST", FETCH] });
+const { rejection } = kit;
 
 describe("veo video adapter", () => {
   test("start sends the photo inline with allow_adult, one sample, our storageUri and the Bearer token", async () => {
@@ -89,10 +84,7 @@ describe("veo video adapter", () => {
     const status = await provider().status(op);
     assert.equal(status.state, "succeeded");
     assert.ok(status.state === "succeeded" && "bytes" in status.result);
-    const opened = await provider().openResult(status.result);
-    assert.ok((await read(opened.body)).equals(VIDEO));
-    assert.equal(opened.contentType, "video/mp4");
-    assert.equal(opened.contentLength, VIDEO.length);
+    await kit.expectStreamsVideo(await provider().openResult(status.result));
     assertNoCredentialSent(fakes().cdn, [TOKEN]);
     assert.equal(fakes().cdn.calls.length, 0, "inline result: nothing is downloaded");
   });
@@ -126,25 +118,20 @@ describe("veo video adapter", () => {
     assert.equal(fakes().api.callsTo("POST", START).length, 1);
   });
 
-  for (const [label, response, kind, extra] of [
-    ["400 safety block with a celebrity support code", googleError(400, "INVALID_ARGUMENT", "Veo could not generate videos because the input image violates Vertex AI's usage guidelines. Support codes: 29310472"), "policy_rejected", { providerCode: "RAI_CELEBRITY" }],
-    ["403 billing disabled", googleError(403, "PERMISSION_DENIED", "Billing disabled for project 'photo-fixer-test'", [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "BILLING_DISABLED" }]), "quota", {}],
-    ["403 permission denied", googleError(403, "PERMISSION_DENIED", "Permission denied on resource project photo-fixer-test"), "permanent", { providerCode: "PERMISSION_DENIED" }],
-    ["429 with Retry-After", { ...googleError(429, "RESOURCE_EXHAUSTED", "Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model"), headers: { "retry-after": "7" } }, "retryable", { retryAfterMs: 7000 }],
-    ["500", googleError(500, "INTERNAL", "Internal error encountered."), "retryable", {}],
-    ["503 HTML", { status: 503, body: "<html>Service Unavailable</html>", headers: { "content-type": "text/html" } }, "retryable", {}],
-    ["malformed JSON", { status: 200, body: "{not json", headers: { "content-type": "application/json" } }, "retryable", { providerCode: "malformed-response" }],
-    ["no operation name", { json: { done: false } }, "retryable", { providerCode: "malformed-response" }],
-  ] as const) {
-    test(`start answered ${label} is ${kind} and is sent once`, async () => {
-      fakes().api.on("POST", START, response);
-      const error = await rejection(provider().start(request()));
-      assert.equal(error.kind, kind);
-      for (const [k, v] of Object.entries(extra)) assert.equal(error[k as keyof ProviderError], v);
-      assert.doesNotMatch(error.message, /photo-fixer-test|Quota exceeded|usage guidelines/, "our message, not Google's");
-      assert.equal(fakes().api.callsTo("POST", START).length, 1);
-    });
-  }
+  kit.testStartErrors(
+    [
+      ["400 safety block with a celebrity support code", googleError(400, "INVALID_ARGUMENT", "Veo could not generate videos because the input image violates Vertex AI's usage guidelines. Support codes: 29310472"), "policy_rejected", { providerCode: "RAI_CELEBRITY" }],
+      ["403 billing disabled", googleError(403, "PERMISSION_DENIED", "Billing disabled for project 'photo-fixer-test'", [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "BILLING_DISABLED" }]), "quota", {}],
+      ["403 permission denied", googleError(403, "PERMISSION_DENIED", "Permission denied on resource project photo-fixer-test"), "permanent", { providerCode: "PERMISSION_DENIED" }],
+      ["429 with Retry-After", { ...googleError(429, "RESOURCE_EXHAUSTED", "Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model"), headers: { "retry-after": "7" } }, "retryable", { retryAfterMs: 7000 }],
+      ["500", googleError(500, "INTERNAL", "Internal error encountered."), "retryable", {}],
+      ["503 HTML", { status: 503, body: "<html>Service Unavailable</html>", headers: { "content-type": "text/html" } }, "retryable", {}],
+      ["malformed JSON", { status: 200, body: "{not json", headers: { "content-type": "application/json" } }, "retryable", { providerCode: "malformed-response" }],
+      ["no operation name", { json: { done: false } }, "retryable", { providerCode: "malformed-response" }],
+    ],
+    /photo-fixer-test|Quota exceeded|usage guidelines/,
+    "our message, not Google's",
+  );
 
   test("start: a slow answer times out and a dropped connection fails, each sent once", async () => {
     fakes().api.on("POST", START, { delayMs: 1_000, ...operation() });
@@ -155,9 +142,7 @@ describe("veo video adapter", () => {
   });
 
   test("status: 500 then 429 (Retry-After) are retried until an answer; a timeout and malformed JSON are retryable", async () => {
-    fakes().api.on("POST", FETCH, googleError(500, "INTERNAL", "x"), { ...googleError(429, "RESOURCE_EXHAUSTED", "x"), headers: { "retry-after-ms": "20" } }, operation({ done: false }));
-    assert.deepEqual(await provider().status(op), { state: "running", raw: "done=false" });
-    assert.equal(fakes().api.callsTo("POST", FETCH).length, 3);
+    await kit.expectStatusRetried([googleError(500, "INTERNAL", "x"), { ...googleError(429, "RESOURCE_EXHAUSTED", "x"), headers: { "retry-after-ms": "20" } }], operation({ done: false }), { state: "running", raw: "done=false" });
     fakes().api.reset();
     fakes().api.on("POST", FETCH, { hang: true });
     assert.equal((await rejection(provider({ timeoutMs: 100 }).status(op))).providerCode, "timeout");
@@ -175,12 +160,7 @@ describe("veo video adapter", () => {
   });
 
   test("photos Veo cannot take are refused before any call", async () => {
-    for (const image of [{ ...fakes().face, mime: "image/webp" as const }, { ...fakes().face, mime: "image/heic" as const }, { ...fakes().face, bytes: new Uint8Array(20 * 1024 * 1024 + 1) }]) {
-      const error = await provider().start(request({ image })).catch((e) => e);
-      assert.ok(error instanceof AppError);
-      assert.equal(error.reason, "image-unsupported-by-provider");
-    }
-    assert.equal(fakes().api.calls.length, 0);
+    await kit.expectImagesRefused([{ ...fakes().face, mime: "image/webp" }, { ...fakes().face, mime: "image/heic" }, { ...fakes().face, bytes: new Uint8Array(20 * 1024 * 1024 + 1) }]);
   });
 
   test("without an injected authClient a loopback fake gets no credential; a non-Google host or no project is refused", async () => {

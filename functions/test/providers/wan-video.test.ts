@@ -7,16 +7,16 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { createWanVideoProvider } from "../../src/providers/wan/video.js";
 import { AppError } from "../../src/errors.js";
-import { ProviderFailure, type InputImage, type ProviderError, type VideoRequest, type VideoStatus } from "../../src/providers/types.js";
+import type { InputImage, VideoRequest } from "../../src/providers/types.js";
 import { assertNoCredentialSent } from "../support/fakeServer.js";
 import { useProviderFakes } from "../support/providerFakes.js";
+import { videoAdapterKit } from "../support/videoAdapterKit.js";
 import { makeFaceImage } from "../fixtures/images.js";
 
 const KEY = `sk-wan-video-test-${process.pid}-${Date.now()}`; // generated, never a real key
 const START = "/api/v1/services/aigc/video-generation/video-synthesis";
 const TASK = "/api/v1/tasks/task-1";
 const MODEL = "wan2.6-i2v";
-const VIDEO = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from("ftypisom"), Buffer.alloc(12), Buffer.alloc(1000, 7)]);
 const fakes = useProviderFakes("WAN_BASE_URL");
 let face: InputImage; // Wan needs 360–2000 px per side: the shared 256 px face is too small
 before(async () => {
@@ -29,14 +29,8 @@ const request = (over: Partial<VideoRequest> = {}): VideoRequest => ({ model: MO
 const task = (task_status: string, extra: object = {}) => ({ json: { request_id: "r-1", output: { task_id: "task-1", task_status, submit_time: "2026-11-01 12:00:00.000", ...extra } } });
 const resultUrl = () => `${fakes().cdn.url}/out/video.mp4?Expires=1&Signature=signed`;
 const dashError = (status: number, code: string, headers: Record<string, string> = {}) => ({ status, headers, json: { request_id: "r-2", code, message: `Jane Doe's photo: ${code}` } });
-
-/** The classified error a call rejects with (the adapter's classify, as the job uses it). */
-async function rejection(p: Promise<unknown>): Promise<ProviderError> {
-  const error = await p.then(() => assert.fail("expected a rejection"), (e) => e);
-  assert.ok(!(error instanceof AppError), `unexpected AppError ${error}`);
-  return provider().classify(error);
-}
-const read = async (body: ReadableStream<Uint8Array>) => Buffer.from(await new Response(body).arrayBuffer());
+const kit = videoAdapterKit({ fakes, provider, request, op, start: ["POST", START], status: ["GET", TASK] });
+const { rejection } = kit;
 
 describe("wan video adapter", () => {
   test("start sends the photo as img_url data URI with Bearer key and X-DashScope-Async, 720P, 5 s, no rewrite, watermark or audio", async () => {
@@ -69,10 +63,9 @@ describe("wan video adapter", () => {
   test("status walks PENDING → SUSPENDED → RUNNING → SUCCEEDED with raw values; the video streams from the CDN without the key", async () => {
     const { api, cdn } = fakes();
     api.on("GET", TASK, task("PENDING"), task("SUSPENDED"), task("RUNNING"), task("SUCCEEDED", { video_url: resultUrl(), orig_prompt: "p", actual_prompt: "p", end_time: "2026-11-01 12:02:10.000" }));
-    cdn.on("GET", "/out/video.mp4", { body: VIDEO, headers: { "content-type": "video/mp4", "content-length": String(VIDEO.length) } });
+    kit.serveVideo("/out/video.mp4");
     const p = provider();
-    const seen: VideoStatus[] = [];
-    for (let i = 0; i < 4; i++) seen.push(await p.status(op));
+    const seen = await kit.pollStatuses(p, 4);
     assert.deepEqual(seen.slice(0, 3), [
       { state: "queued", raw: "PENDING" },
       { state: "queued", raw: "SUSPENDED" },
@@ -81,10 +74,7 @@ describe("wan video adapter", () => {
     const done = seen[3]!;
     assert.ok(done.state === "succeeded" && "url" in done.result && !done.result.headers);
     assert.equal(done.raw, "SUCCEEDED");
-    const opened = await p.openResult(done.result);
-    assert.ok((await read(opened.body)).equals(VIDEO));
-    assert.equal(opened.contentType, "video/mp4");
-    assert.equal(opened.contentLength, VIDEO.length);
+    await kit.expectStreamsVideo(await p.openResult(done.result));
     assert.ok(api.callsTo("GET", TASK).every((c) => c.headers.authorization === `Bearer ${KEY}`));
     assertNoCredentialSent(cdn, [KEY]);
   });
@@ -115,73 +105,40 @@ describe("wan video adapter", () => {
     });
   }
 
-  for (const [label, response, kind, extra] of [
-    ["400 DataInspectionFailed", dashError(400, "DataInspectionFailed"), "policy_rejected", { providerCode: "DataInspectionFailed", requestId: "r-2" }],
-    ["400 IPInfringementSuspect", dashError(400, "IPInfringementSuspect"), "policy_rejected", {}],
-    ["429 Throttling.AllocationQuota", dashError(429, "Throttling.AllocationQuota"), "quota", {}],
-    ["400 Arrearage", dashError(400, "Arrearage"), "quota", {}],
-    ["401 InvalidApiKey", dashError(401, "InvalidApiKey"), "permanent", { httpStatus: 401 }],
-    ["400 InvalidParameter", dashError(400, "InvalidParameter"), "permanent", {}],
-    ["429 Throttling.RateQuota with Retry-After", dashError(429, "Throttling.RateQuota", { "retry-after": "7" }), "retryable", { retryAfterMs: 7000 }],
-    ["500 InternalError", dashError(500, "InternalError"), "retryable", {}],
-    ["503 HTML", { status: 503, body: "<html>busy</html>", headers: { "content-type": "text/html" } }, "retryable", {}],
-  ] as const) {
-    test(`start answered ${label} is ${kind} and is sent once`, async () => {
-      fakes().api.on("POST", START, response);
-      const error = await rejection(provider().start(request()));
-      assert.equal(error.kind, kind);
-      for (const [k, v] of Object.entries(extra)) assert.equal(error[k as keyof ProviderError], v);
-      assert.doesNotMatch(error.message, /Jane Doe/, "our message, not the provider's");
-      assert.equal(fakes().api.callsTo("POST", START).length, 1);
-    });
-  }
+  kit.testStartErrors(
+    [
+      ["400 DataInspectionFailed", dashError(400, "DataInspectionFailed"), "policy_rejected", { providerCode: "DataInspectionFailed", requestId: "r-2" }],
+      ["400 IPInfringementSuspect", dashError(400, "IPInfringementSuspect"), "policy_rejected", {}],
+      ["429 Throttling.AllocationQuota", dashError(429, "Throttling.AllocationQuota"), "quota", {}],
+      ["400 Arrearage", dashError(400, "Arrearage"), "quota", {}],
+      ["401 InvalidApiKey", dashError(401, "InvalidApiKey"), "permanent", { httpStatus: 401 }],
+      ["400 InvalidParameter", dashError(400, "InvalidParameter"), "permanent", {}],
+      ["429 Throttling.RateQuota with Retry-After", dashError(429, "Throttling.RateQuota", { "retry-after": "7" }), "retryable", { retryAfterMs: 7000 }],
+      ["500 InternalError", dashError(500, "InternalError"), "retryable", {}],
+      ["503 HTML", { status: 503, body: "<html>busy</html>", headers: { "content-type": "text/html" } }, "retryable", {}],
+    ],
+    /Jane Doe/,
+  );
 
   test("start: malformed JSON, a missing task id, a dropped connection and a hang are retryable; none is resent", async () => {
-    for (const response of [{ status: 200, body: "{not json", headers: { "content-type": "application/json" } }, { json: { request_id: "r", output: { task_status: "PENDING" } } }, { drop: true }]) {
-      fakes().api.reset();
-      fakes().api.on("POST", START, response);
-      assert.equal((await rejection(provider().start(request()))).kind, "retryable");
-      assert.equal(fakes().api.callsTo("POST", START).length, 1);
-    }
-    fakes().api.on("POST", START, { hang: true });
-    const error = await rejection(provider().start(request(), AbortSignal.timeout(150)));
-    assert.equal(error.kind, "retryable");
-    assert.equal(error.providerCode, "timeout");
+    await kit.expectStartFailuresRetryableOnce({ json: { request_id: "r", output: { task_status: "PENDING" } } });
   });
 
   test("status: 500 then 429 (Retry-After) are retried, a later 200 wins", async () => {
-    fakes().api.on("GET", TASK, dashError(500, "InternalError"), dashError(429, "Throttling", { "retry-after-ms": "20" }), task("RUNNING"));
-    assert.deepEqual(await provider().status(op), { state: "running", raw: "RUNNING" });
-    assert.equal(fakes().api.callsTo("GET", TASK).length, 3);
+    await kit.expectStatusRetried([dashError(500, "InternalError"), dashError(429, "Throttling", { "retry-after-ms": "20" })], task("RUNNING"), { state: "running", raw: "RUNNING" });
   });
 
   test("status: persistent 429 keeps Retry-After, quota and bad-key codes are classified, malformed JSON and a hang are retryable", async () => {
-    fakes().api.on("GET", TASK, dashError(429, "Throttling.RateQuota", { "retry-after": "0" }));
-    const throttled = await rejection(provider().status(op));
-    assert.equal(throttled.kind, "retryable");
-    assert.equal(throttled.retryAfterMs, 0);
-    assert.equal(fakes().api.callsTo("GET", TASK).length, 3, "two retries, then the job backs off");
+    await kit.expectStatusThrottled(dashError(429, "Throttling.RateQuota", { "retry-after": "0" }));
     fakes().api.on("GET", TASK, dashError(429, "Throttling.AllocationQuota"));
     assert.equal((await rejection(provider().status(op))).kind, "quota");
     fakes().api.on("GET", TASK, dashError(401, "InvalidApiKey"));
     assert.equal((await rejection(provider().status(op))).kind, "permanent");
-    fakes().api.on("GET", TASK, { status: 200, body: "<html>", headers: { "content-type": "application/json" } });
-    assert.equal((await rejection(provider().status(op))).providerCode, "malformed-response");
-    fakes().api.on("GET", TASK, { json: { request_id: "r", output: { task_id: "task-1" } } }); // no status at all
-    assert.equal((await rejection(provider().status(op))).providerCode, "malformed-response");
-    fakes().api.on("GET", TASK, { hang: true });
-    assert.equal((await rejection(provider().status(op, AbortSignal.timeout(150)))).providerCode, "timeout");
+    await kit.expectStatusUnreadable({ json: { request_id: "r", output: { task_id: "task-1" } } }); // the last: no status at all
   });
 
   test("an expired result URL is a permanent result-expired; a non-https URL is refused; no key reaches the CDN", async () => {
-    fakes().cdn.on("GET", "/out/video.mp4", { status: 403, body: "<Error><Code>AccessDenied</Code><Message>Request has expired.</Message></Error>" });
-    const error = await provider().openResult({ url: resultUrl() }).catch((e) => e);
-    assert.ok(error instanceof ProviderFailure);
-    assert.equal(error.error.kind, "permanent");
-    assert.equal(error.error.providerCode, "result-expired");
-    const insecure = await provider().openResult({ url: "http://oss.example.com/v.mp4" }).catch((e) => e);
-    assert.equal(insecure.error.providerCode, "insecure-result-url");
-    assertNoCredentialSent(fakes().cdn, [KEY]);
+    await kit.expectExpiredResult(resultUrl(), "<Error><Code>AccessDenied</Code><Message>Request has expired.</Message></Error>", [KEY], "http://oss.example.com/v.mp4");
   });
 
   test("cancel POSTs /tasks/{id}/cancel with the key; a task past PENDING surfaces DashScope's refusal; there is no delete", async () => {
@@ -196,17 +153,11 @@ describe("wan video adapter", () => {
   });
 
   test("photos Wan cannot take are refused before any call", async () => {
-    for (const image of [
-      { ...face, mime: "image/heic" as const },
+    await kit.expectImagesRefused([
+      { ...face, mime: "image/heic" },
       { ...face, bytes: new Uint8Array(10 * 1024 * 1024 + 1) },
       { ...face, width: 300, height: 640 },
       { ...face, width: 2400, height: 1600 },
-    ]) {
-      const error = await provider().start(request({ image })).catch((e) => e);
-      assert.ok(error instanceof AppError);
-      assert.equal(error.code, "invalid-argument");
-      assert.equal(error.reason, "image-unsupported-by-provider");
-    }
-    assert.equal(fakes().api.calls.length, 0);
+    ]);
   });
 });

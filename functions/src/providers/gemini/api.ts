@@ -1,8 +1,8 @@
 /**
  * Gemini image models on Vertex AI (shared/providers/google-gemini-image.md): the response shape
- * as `@google/genai` hands it back, and the pure mappings — where Vertex serves a location, which
- * aspect ratio fits the photo, what `finishReason` / `promptFeedback` mean (policy blocks arrive
- * as HTTP 200), and the Google error body. No network and no SDK import here.
+ * as `@google/genai` hands it back, and the pure mappings — which aspect ratio fits the photo,
+ * what `finishReason` / `promptFeedback` mean (policy blocks arrive as HTTP 200), and the Google
+ * error body (where Vertex serves a location is in ../vertex.ts). No network and no SDK import here.
  */
 import { z } from "zod";
 import { classifyTransport, ProviderHttpError } from "../http.js";
@@ -20,16 +20,6 @@ export const DEFAULT_MODEL = "gemini-3-pro-image";
 
 /** Inline data is limited to 7 MB per file (larger files only through gs://, up to 30 MB). */
 export const MAX_INLINE_BYTES = 7_000_000;
-
-/** The host `@google/genai` itself picks for a Vertex location (src/_api_client.ts). */
-export function vertexBaseUrl(location: string): string {
-  if (location === "global") return "https://aiplatform.googleapis.com";
-  if (location === "us" || location === "eu") return `https://aiplatform.${location}.rep.googleapis.com`;
-  return `https://${location}-aiplatform.googleapis.com`;
-}
-
-/** Google's OAuth token goes to Google API hosts only. */
-export const isGoogleApiHost = (host: string) => host === "googleapis.com" || host.endsWith(".googleapis.com");
 
 const ASPECT_RATIOS = ["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"] as const;
 

@@ -2,7 +2,8 @@
  * Gemini image models on Vertex AI through `@google/genai` in Vertex mode: conversational edits of
  * the user's photo. Synchronous: one `generateContent` call carries the photo as inline base64 and
  * answers the image inline. Auth is Application Default Credentials (the function's service
- * account; no key is stored). The SDK is imported on first use only, never at cold start.
+ * account; no key is stored). The SDK is imported on first use only, never at cold start; the
+ * client (project, location, base URL, credential) is built in ../vertex.ts, shared with Veo.
  *
  * Test overrides (all optional): `project`, `location`, `baseUrl` (else `GEMINI_BASE_URL`), `fetch`,
  * `timeoutMs`, and `authClient` — any object with google-auth-library's
@@ -11,62 +12,28 @@
  */
 import { maxResultBytes } from "../../config/params.js";
 import { AppError } from "../../errors.js";
-import { providerBaseUrl } from "../baseUrl.js";
-import { classifyTransport, isLoopback } from "../http.js";
+import { classifyTransport } from "../http.js";
 import { instructionFor } from "../prompts.js";
 import { ProviderFailure, type ImageProvider, type ImageRequest, type Outcome, type ProviderError, type ResultImage } from "../types.js";
-import { DEFAULT_MODEL, GEMINI_MODELS, MAX_INLINE_BYTES, NAME, aspectRatioFor, errorForApiError, isGoogleApiHost, outcomeOf, responseSchema, vertexBaseUrl } from "./api.js";
+import { loadedSdk, vertexClient, type VertexOptions } from "../vertex.js";
+import { DEFAULT_MODEL, GEMINI_MODELS, MAX_INLINE_BYTES, NAME, aspectRatioFor, errorForApiError, outcomeOf, responseSchema } from "./api.js";
 
-const importSdk = () => import("@google/genai");
-type Sdk = Awaited<ReturnType<typeof importSdk>>;
-type Client = InstanceType<Sdk["GoogleGenAI"]>;
-type SdkAuthClient = NonNullable<NonNullable<NonNullable<ConstructorParameters<Sdk["GoogleGenAI"]>[0]>["googleAuthOptions"]>["authClient"]>;
-
-/** The part of google-auth-library's AuthClient the SDK calls. */
-export interface GeminiAuthClient {
-  getRequestHeaders(url?: string | URL): Promise<Headers>;
-}
-
-export interface GeminiOptions {
-  /** Default: GOOGLE_CLOUD_PROJECT, then GCLOUD_PROJECT (set by Cloud Functions). */
-  project?: string;
-  /** Default: GOOGLE_CLOUD_LOCATION, then "global" (the GA image models are served there). */
-  location?: string;
-  baseUrl?: string;
+/** `location` defaults to GOOGLE_CLOUD_LOCATION, then "global" (the GA image models are served there). */
+export interface GeminiOptions extends VertexOptions {
   fetch?: typeof fetch;
   timeoutMs?: number;
-  authClient?: GeminiAuthClient;
 }
 
-// Kept once loaded, so classify() can recognise the SDK's ApiError.
-let sdk: Sdk | undefined;
-const loadSdk = async (): Promise<Sdk> => (sdk ??= await importSdk());
-
-/** Loopback fakes (tests, the local stack) get no credential at all. */
-const anonymous: GeminiAuthClient = { getRequestHeaders: async () => new Headers() };
-
 export function createGeminiProvider(options: GeminiOptions = {}): ImageProvider {
-  const project = options.project ?? (process.env.GOOGLE_CLOUD_PROJECT || process.env.GCLOUD_PROJECT);
-  const location = options.location ?? (process.env.GOOGLE_CLOUD_LOCATION || "global");
-  const baseUrl = options.baseUrl ?? providerBaseUrl("gemini", vertexBaseUrl(location));
-  if (!project) throw new AppError("failed-precondition", "provider: gemini is not configured (no Google Cloud project)", "provider-unavailable");
-  const host = new URL(baseUrl);
-  // The ADC token is only ever sent to Google's API hosts; a loopback fake gets none.
-  const authClient = options.authClient ?? (isLoopback(host.hostname) ? anonymous : undefined);
-  if (!authClient && !isGoogleApiHost(host.host)) {
-    throw new AppError("failed-precondition", "provider: GEMINI_BASE_URL must be a googleapis.com host", "provider-unavailable");
-  }
-  const timeout = options.timeoutMs ?? 240_000;
-  let client: Client | undefined;
-  const getClient = async () =>
-    (client ??= new (await loadSdk()).GoogleGenAI({
-      vertexai: true,
-      project,
-      location,
-      ...(authClient && { googleAuthOptions: { authClient: authClient as unknown as SdkAuthClient } }),
+  const getClient = vertexClient(
+    {
+      provider: "gemini",
+      defaultLocation: "global",
       // No retryOptions: the SDK then sends each call once (a generation may have been billed).
-      httpOptions: { baseUrl, timeout, ...(options.fetch && { fetch: options.fetch }) },
-    }));
+      httpOptions: { timeout: options.timeoutMs ?? 240_000, ...(options.fetch && { fetch: options.fetch }) },
+    },
+    options,
+  );
 
   return {
     id: "gemini",
@@ -107,6 +74,7 @@ export function createGeminiProvider(options: GeminiOptions = {}): ImageProvider
 
     classify(error): ProviderError {
       if (error instanceof ProviderFailure) return error.error;
+      const sdk = loadedSdk();
       if (sdk && error instanceof sdk.ApiError) return errorForApiError(error.status, error.message);
       const name = (error as { name?: string })?.name;
       // The SDK aborts its own per-call timeout without a reason (the job's deadline is handled before classify).

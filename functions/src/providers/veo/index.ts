@@ -4,22 +4,20 @@
  * `:fetchPredictOperation` per status call. The operation name is the task id. With
  * `outputGcsPrefix` Google writes the MP4 into our bucket (`{ gcsUri }`), else it comes back
  * inline (`{ bytes }`). Veo documents no cancel and no delete. Auth is ADC (the function's service
- * account), as for Gemini; the SDK is imported on first use only, never at cold start.
+ * account), as for Gemini, through the same client (../vertex.ts); the SDK is imported on first use
+ * only, never at cold start.
  *
  * Every HTTP call the SDK makes goes through our providerFetch (the SDK's `httpOptions.fetch`), so
  * Veo gets the same timeouts, Retry-After handling, never-retried start, retried status calls and
  * body-free errors as every other adapter. Test overrides as for Gemini: `project`, `location`,
  * `baseUrl` (else `VEO_BASE_URL`), `fetch`, `timeoutMs` (per attempt) and `authClient`.
  */
-import { AppError } from "../../errors.js";
 import { optionIn, refuseImage } from "../adapterKit.js";
-import { providerBaseUrl } from "../baseUrl.js";
 import { bytesResultStream } from "../download.js";
 import { videoInstructionFor } from "../prompts.js";
-import type { GeminiAuthClient } from "../gemini/index.js";
-import { isGoogleApiHost, vertexBaseUrl } from "../gemini/api.js";
-import { classifyWithCode, isLoopback, providerFetch } from "../http.js";
+import { classifyWithCode, providerFetch } from "../http.js";
 import { ProviderFailure, type VideoOperation, type VideoProvider, type VideoRequest, type VideoStatus } from "../types.js";
+import { loadSdk, vertexClient, type VertexOptions } from "../vertex.js";
 import {
   aspectRatioFor,
   DEFAULT_DURATION,
@@ -36,52 +34,25 @@ import {
   VEO_MODELS,
 } from "./api.js";
 
-const importSdk = () => import("@google/genai");
-type Sdk = Awaited<ReturnType<typeof importSdk>>;
-type Client = InstanceType<Sdk["GoogleGenAI"]>;
-type SdkAuthClient = NonNullable<NonNullable<NonNullable<ConstructorParameters<Sdk["GoogleGenAI"]>[0]>["googleAuthOptions"]>["authClient"]>;
-
 export { VEO_MODELS };
 
-export interface VeoOptions {
-  /** Default: GOOGLE_CLOUD_PROJECT, then GCLOUD_PROJECT (set by Cloud Functions). */
-  project?: string;
-  /** Default: GOOGLE_CLOUD_LOCATION, then us-central1 (where every Veo example runs). */
-  location?: string;
-  baseUrl?: string;
+/** `location` defaults to GOOGLE_CLOUD_LOCATION, then us-central1 (where every Veo example runs). */
+export interface VeoOptions extends VertexOptions {
   fetch?: typeof fetch;
   /** Per HTTP attempt; default 120 s to start (the photo travels inline), 60 s per status call (inline videos are MBs). */
   timeoutMs?: number;
-  authClient?: GeminiAuthClient;
 }
 
-let sdk: Sdk | undefined;
-const loadSdk = async (): Promise<Sdk> => (sdk ??= await importSdk());
-
-/** Loopback fakes (tests, the local stack) get no credential at all. */
-const anonymous: GeminiAuthClient = { getRequestHeaders: async () => new Headers() };
-
 export function createVeoProvider(options: VeoOptions = {}): VideoProvider {
-  const project = options.project ?? (process.env.GOOGLE_CLOUD_PROJECT || process.env.GCLOUD_PROJECT);
-  const location = options.location ?? (process.env.GOOGLE_CLOUD_LOCATION || "us-central1");
-  const baseUrl = options.baseUrl ?? providerBaseUrl("veo", vertexBaseUrl(location));
-  if (!project) throw new AppError("failed-precondition", "provider: veo is not configured (no Google Cloud project)", "provider-unavailable");
-  const host = new URL(baseUrl);
-  // The ADC token is only ever sent to Google's API hosts; a loopback fake gets none.
-  const authClient = options.authClient ?? (isLoopback(host.hostname) ? anonymous : undefined);
-  if (!authClient && !isGoogleApiHost(host.host)) {
-    throw new AppError("failed-precondition", "provider: VEO_BASE_URL must be a googleapis.com host", "provider-unavailable");
-  }
-  let client: Client | undefined;
-  const getClient = async () =>
-    (client ??= new (await loadSdk()).GoogleGenAI({
-      vertexai: true,
-      project,
-      location,
-      ...(authClient && { googleAuthOptions: { authClient: authClient as unknown as SdkAuthClient } }),
+  const getClient = vertexClient(
+    {
+      provider: "veo",
+      defaultLocation: "us-central1",
       // v1: the version Vertex documents for Veo. No SDK timeout or retryOptions: providerFetch owns both.
-      httpOptions: { baseUrl, apiVersion: "v1" },
-    }));
+      httpOptions: { apiVersion: "v1" },
+    },
+    options,
+  );
 
   /** The SDK's fetch for one call: providerFetch with this call's idempotency, timeout and caller signal. */
   const sdkFetch =
