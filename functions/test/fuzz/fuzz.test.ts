@@ -1,0 +1,21 @@
+/**
+ * The quick fuzz subset for `npm test` (issue 5, item 7): a fixed seed, a few hundred cases through
+ * the real callables against the offline backends. `npm run fuzz` runs thousands (fuzz.main.ts).
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { useBackends } from "../support/backends.js";
+import { runFuzz, type FuzzFailure } from "./runFuzz.js";
+
+useBackends();
+
+const SEED = Number(process.env.FUZZ_SEED ?? 20_261_105);
+const CASES = Number(process.env.FUZZ_CASES ?? 300);
+
+test(`fuzz: ${CASES} structure-aware cases (seed ${SEED}) answer documented codes and leave nothing behind`, { timeout: 120_000 }, async (t) => {
+  const report = await runFuzz({ seed: SEED, cases: CASES });
+  const codes = Object.entries(report.outcomes).map(([k, v]) => `${k}=${v}`).join(" ");
+  t.diagnostic(`fuzz: ${report.passed} passed, ${report.failed} failed (seed ${SEED}, ${report.durationMs} ms, ${report.decodedJobs} decoded) ${codes}`);
+  assert.equal(report.failures.length, 0, report.failures.map((f) => `case ${f.index} [${f.tags.join(" ")}]: ${f.problem}\n  repro: ${f.repro}`).join("\n"));
+  assert.equal(report.cases, CASES);
+});
