@@ -130,3 +130,9 @@ test("image-too-many-pixels for decompression bombs, before any decoding", async
   rejects(() => inspectImage(jpeg, "image/jpeg", { ...LIMITS, maxPixels: 9_999 }), "image-too-many-pixels");
   assert.equal(inspectImage(jpeg, "image/jpeg", { ...LIMITS, maxPixels: 10_000 }).width, 100);
 });
+
+test("a tiny JPEG whose header claims millions of pixels under the cap is refused before any decode", async () => {
+  const { makeBombJpeg } = await import("../../test/fixtures/images.js");
+  const bomb = await makeBombJpeg(6000, 6000); // 36 MP: under the 40 MP cap, a few hundred bytes
+  assert.throws(() => inspectImage(bomb, "image/jpeg", { maxBytes: 15e6, maxPixels: 40e6 }), (e: AppError) => e.reason === "image-truncated");
+});

@@ -5,10 +5,11 @@
  * and a stable reason; they never echo the data.
  */
 import { AppError } from "../errors.js";
-import type { ImageMime } from "../providers/types.js";
+import type { ImageMime, InputImage } from "../providers/types.js";
 import { readImageDimensions } from "./dimensions.js";
 import { isTruncated } from "./integrity.js";
 import { describeNonImage, OTHER_IMAGE_KINDS, sniffImageType } from "./sniff.js";
+import { stripMetadata } from "./stripMetadata.js";
 
 export const ACCEPTED_MIME_TYPES = [
   "image/jpeg",
@@ -76,7 +77,23 @@ export function inspectImage(bytes: Uint8Array, declaredMime: string, limits: Im
     throw fail("image-too-many-pixels", `image has too many pixels (the limit is ${megapixels(limits.maxPixels)})`);
   }
 
+  // A JPEG spends bits on every 8x8 block: even flat grey at quality 1 takes ~3 KB per megapixel.
+  // Far fewer bytes means a header that lies about the size: a bomb under the pixel cap that
+  // libjpeg would otherwise "decode" in full (265 bytes -> 36 MP of grey). Found by the fuzzer.
+  if (sniffed === "image/jpeg" && bytes.length < (dims.width * dims.height) / 4_000) {
+    throw fail("image-truncated", "image is truncated or corrupt (the upload may be incomplete)");
+  }
   if (isTruncated(bytes, sniffed)) throw fail("image-truncated", "image is truncated or corrupt (the upload may be incomplete)");
 
   return { mime: sniffed, width: dims.width, height: dims.height };
+}
+
+/**
+ * The input image a provider may see: inspected as above, then stripped of metadata (EXIF with
+ * GPS, XMP, IPTC, comments; see stripMetadata.ts) without re-encoding. Width and height are the
+ * header's, which stripping does not change.
+ */
+export function prepareInputImage(bytes: Uint8Array, declaredMime: string, limits: ImageLimits): InputImage {
+  const inspected = inspectImage(bytes, declaredMime, limits);
+  return { ...inspected, bytes: stripMetadata(bytes, inspected.mime) };
 }

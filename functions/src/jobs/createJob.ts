@@ -6,7 +6,7 @@
 import { settings, type Settings } from "../config/params.js";
 import { getRuntimeConfig } from "../config/runtimeConfig.js";
 import { AppError } from "../errors.js";
-import { inspectImage } from "../images/validate.js";
+import { prepareInputImage } from "../images/validate.js";
 import * as logs from "../logging/logs.js";
 import { transientPaths } from "../privacy/paths.js";
 import { deleteTransient, readTransient } from "../privacy/transientStore.js";
@@ -98,9 +98,10 @@ export async function createJob(uid: string, data: unknown, now = Date.now()): P
   }
 }
 
+/** Validated and stripped of metadata (EXIF/GPS, XMP, IPTC, comments): the bytes providers see. */
 function decodeInline(image: { base64: string; mimeType: string }, s: Settings): InputImage {
   const bytes = Buffer.from(image.base64, "base64");
-  return { bytes, ...inspectImage(bytes, image.mimeType, { maxBytes: s.maxImageBytes, maxPixels: s.maxImagePixels }) };
+  return prepareInputImage(bytes, image.mimeType, { maxBytes: s.maxImageBytes, maxPixels: s.maxImagePixels });
 }
 
 /**
@@ -115,7 +116,7 @@ async function takeUpload(uid: string, jobId: string, uploadId: string, s: Setti
   }
   await deleteTransient(path);
   logs.inputDeleted(jobId, 1);
-  return { bytes: upload.bytes, ...inspectImage(upload.bytes, upload.contentType ?? "", { maxBytes: s.maxImageBytes, maxPixels: s.maxImagePixels }) };
+  return prepareInputImage(upload.bytes, upload.contentType ?? "", { maxBytes: s.maxImageBytes, maxPixels: s.maxImagePixels });
 }
 
 function toInline(image: ResultImage): NonNullable<CreateJobResponse["result"]> {

@@ -62,6 +62,24 @@ describe("createJob with the local provider", () => {
     }
   });
 
+  test("providers never see the photo's location: EXIF/GPS is stripped before the provider call", async () => {
+    const { createJob } = await fns();
+    const { localProvider } = await import("../../src/providers/local/index.js");
+    const { withExifGps, exifGpsEntryCount, makeFaceImage } = await import("../fixtures/images.js");
+    const withGps = await withExifGps(await makeFaceImage({ width: 128, height: 128, format: "jpeg" }));
+    assert.ok(exifGpsEntryCount((await sharp(withGps).metadata()).exif) > 0, "the fixture carries GPS");
+    const submit = localProvider.submit;
+    let seen: Uint8Array | undefined;
+    localProvider.submit = async (req, signal) => ((seen = req.image.bytes), submit.call(localProvider, req, signal));
+    try {
+      await callAs(createJob, "u-gps", await createJobRequest({ image: { base64: withGps.toString("base64"), mimeType: "image/jpeg" } }));
+    } finally {
+      localProvider.submit = submit;
+    }
+    assert.ok(seen, "the provider was called");
+    assert.equal(exifGpsEntryCount((await sharp(Buffer.from(seen)).metadata()).exif), 0);
+  });
+
   test("the same caller and requestId give the same job and one provider call", async () => {
     const { createJob } = await fns();
     const request = await createJobRequest();
