@@ -1,6 +1,7 @@
 /** `npm run bench`: the performance budgets (ARCHITECTURE §10 and the issues), each measured in one run. */
 import { measureColdStart } from "./coldStart.js";
 import { measureStreamMemory } from "./streamMemory.js";
+import { measureUploadMemory } from "./uploadMemory.js";
 import { measureVideoPolls } from "./videoPolls.js";
 
 interface BenchResult {
@@ -23,6 +24,7 @@ async function main() {
     },
     measureVideoPolls(),
     await measureStreamMemory(),
+    await measureUploadMemory(),
   ];
   for (const r of results) console.log(`${r.ok ? "PASS" : "FAIL"}  ${r.name}: ${r.detail}; ratio ${r.ratio.toFixed(3)} (budget: ${r.budget})`);
   process.exitCode = results.every((r) => r.ok) ? 0 : 1;

@@ -4,5 +4,6 @@
  * (triggers/tasks) and Cloud Scheduler (triggers/scheduled).
  */
 export { createJob, getJobResult, ackJobResult, cancelJob } from "./triggers/https/jobs.js";
+export { uploadImage } from "./triggers/https/uploadImage.js";
 export { pollJob } from "./triggers/tasks/pollJob.js";
 export { purgeTransient } from "./triggers/scheduled/purgeTransient.js";

@@ -41,3 +41,6 @@ export const internalError = (correlationId: string, fn: string, errorName: stri
   logger.error("internal error", { correlationId, fn, errorName, errorCode });
 
 export const taskRejected = (fn: string) => logger.error("malformed task payload dropped", { fn });
+
+export const uploadStored = (uploadId: string, bytes: number, mimeType: string) =>
+  logger.info("upload stored", { uploadId, bytes, mimeType });

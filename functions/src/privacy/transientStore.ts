@@ -68,6 +68,13 @@ export function isNotFound(error: unknown): boolean {
   return e?.code === 404 || e?.response?.statusCode === 404;
 }
 
+/** A streamed (resumable) write of a transient object: one session, never a whole body in memory. */
+export function openTransientWriteStream(path: string, contentType: string, meta: TransientMetadata) {
+  return transientBucket()
+    .file(path)
+    .createWriteStream({ resumable: true, contentType, metadata: { cacheControl: "private, no-store", metadata: meta } });
+}
+
 /**
  * Streams a result into a transient object without buffering it: `check` sees the first bytes
  * (type sniffing) and the byte count is capped. A failed or refused stream leaves no object.
@@ -79,9 +86,7 @@ export async function saveTransientStream(
   meta: TransientMetadata,
   limits: { maxBytes: number; checkHead: (head: Uint8Array) => void },
 ): Promise<number> {
-  const file = transientBucket().file(path);
-  // Resumable: one streamed upload of unknown length, never a whole-file multipart body in memory.
-  const out = file.createWriteStream({ resumable: true, contentType, metadata: { cacheControl: "private, no-store", metadata: meta } });
+  const out = openTransientWriteStream(path, contentType, meta);
   let total = 0;
   let head: Uint8Array | undefined;
   const counter = new Transform({
