@@ -52,9 +52,15 @@ export async function startVideoJob(uid: string, jobId: string, provider: VideoP
     if (error instanceof AppError) throw error;
     throw toAppError(providerErrorOf(provider, error));
   }
-  await updateJob(jobId, state.videoStarted(startedAt, op.id));
-  logs.inputDeleted(jobId, 0);
-  await enqueuePoll({ jobId, attempt: 1 }, pollDelayMs(videoPolling(provider), 1));
+  try {
+    await updateJob(jobId, state.videoStarted(startedAt, op.id));
+    logs.inputDeleted(jobId, 0);
+    await enqueuePoll({ jobId, attempt: 1 }, pollDelayMs(videoPolling(provider), 1));
+  } catch (error) {
+    // Nobody would poll this task: stop the paid work before the job is recorded as failed.
+    await provider.cancel?.(op).catch(() => undefined);
+    throw error;
+  }
   return "running";
 }
 

@@ -247,6 +247,19 @@ describe("video jobs", () => {
     await assertNothingLeftFor("u-ttl");
   });
 
+  test("a task that cannot be queued is cancelled at the provider and the job ends failed", async () => {
+    const { provider, calls } = scriptedProvider([done]);
+    (await import("../../src/jobs/pollQueue.js")).setPollEnqueuerForTests(async () => {
+      throw new Error("Cloud Tasks unavailable");
+    });
+    const error = await rejectionOf(startVideo("u-noqueue", provider));
+    assert.equal(error.code, "internal");
+    assert.equal(calls.cancel, 1);
+    const jobs = await getFirestore().collection("jobs").where("uid", "==", "u-noqueue").get();
+    assert.equal(jobs.docs[0]!.get("status"), "failed");
+    await assertNothingLeftFor("u-noqueue");
+  });
+
   test("a start refused for quota ends the job failed with resource-exhausted", async () => {
     const { provider } = scriptedProvider([done]);
     provider.start = async () => {
