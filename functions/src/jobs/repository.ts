@@ -60,10 +60,10 @@ export async function finishJobIfUnchanged(
   jobId: string,
   fields: Partial<JobDoc>,
   lastUpdateTime: Timestamp,
-): Promise<{ finished: true } | { finished: false; current: JobDoc }> {
+): Promise<{ finished: true; writeTime: Timestamp } | { finished: false; current: JobDoc }> {
   try {
-    await jobRef(jobId).update(fields, { lastUpdateTime });
-    return { finished: true };
+    const { writeTime } = await jobRef(jobId).update(fields, { lastUpdateTime });
+    return { finished: true, writeTime };
   } catch (error) {
     if ((error as { code?: number }).code !== GRPC_FAILED_PRECONDITION) throw error;
     const current = await getJob(jobId);

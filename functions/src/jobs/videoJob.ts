@@ -126,7 +126,7 @@ async function storeResult(task: PollTask, job: JobDoc, provider: VideoProvider,
   // Claim first, so a duplicate delivery never downloads the same video twice.
   const claimed = await finishJobIfUnchanged(task.jobId, state.polled(now, task.attempt, 100), readAt);
   if (!claimed.finished) return;
-  const claimedAt = (await getFirestore().doc(`jobs/${task.jobId}`).get()).updateTime!;
+  const claimedAt = claimed.writeTime;
   const s = settings();
   const path = transientPaths.result(job.uid, task.jobId);
   const expiresAt = Date.now() + s.resultTtlMinutes * 60_000;
