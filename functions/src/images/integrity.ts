@@ -56,7 +56,7 @@ function jpegReachesEndOfImage(bytes: Uint8Array): boolean {
 }
 
 /** Offset of the next real marker after entropy-coded data, or bytes.length if none. */
-function nextMarkerAfterEntropyData(bytes: Uint8Array, from: number): number {
+export function nextMarkerAfterEntropyData(bytes: Uint8Array, from: number): number {
   for (let i = from; i + 1 < bytes.length; i++) {
     if (bytes[i] !== 0xff) continue;
     const b = bytes[i + 1]!;

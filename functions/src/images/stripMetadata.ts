@@ -35,6 +35,7 @@ import { AppError } from "../errors.js";
 import type { ImageMime } from "../providers/types.js";
 import { ascii, startsWith, u16be, u16le, u32be, u32le, u64be, u8 } from "./bytes.js";
 import { isoBoxes } from "./dimensions.js";
+import { nextMarkerAfterEntropyData } from "./integrity.js";
 
 /** New bytes (never a view of `bytes`) without metadata; see the file comment for what goes. */
 export function stripMetadata(bytes: Uint8Array, mime: ImageMime): Uint8Array {
@@ -136,17 +137,6 @@ function minimalExifSegment(orientation: number): Buffer {
   const header = Buffer.from([0xff, 0xe1, 0, 0, ...EXIF_HEADER]);
   header.writeUInt16BE(2 + EXIF_HEADER.length + tiff.length, 2);
   return Buffer.concat([header, tiff]);
-}
-
-/** Offset of the next marker after entropy-coded data (FF00 stuffing, RSTn and fill are data). */
-function nextMarkerAfterEntropyData(bytes: Uint8Array, from: number): number {
-  for (let i = from; i + 1 < bytes.length; i++) {
-    if (bytes[i] !== 0xff) continue;
-    const b = bytes[i + 1]!;
-    if (b === 0x00 || (b >= 0xd0 && b <= 0xd7) || b === 0xff) continue;
-    return i;
-  }
-  return bytes.length;
 }
 
 function stripJpeg(bytes: Uint8Array): Uint8Array {
