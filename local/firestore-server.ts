@@ -52,9 +52,20 @@ export interface LocalFirestore {
   hostPort: string;
   /** The underlying in-memory store (`state.toJSON()` is handy for snapshots/debugging). */
   state: FirestoreState;
-  /** Delete all data (of one project, or of all projects). Synchronous, in-process. */
+  /**
+   * Billable operations since the last reset, counted as Firestore bills them: one read per
+   * document got (found or not) or returned by a query (at least one per query), one per 1,000
+   * index entries of an aggregation, one write per document write committed.
+   */
+  usage(): Usage;
+  /** Delete all data (of one project, or of all projects), and zero the usage. Synchronous, in-process. */
   reset(projectId?: string): void;
   stop(): Promise<void>;
+}
+
+export interface Usage {
+  reads: number;
+  writes: number;
 }
 
 type Doc = FirestoreStateDocument;
@@ -496,7 +507,7 @@ function serverStream<Req, Res>(fn: (req: Req, write: (r: Res) => void) => void)
   };
 }
 
-function createService(state: FirestoreState, tx: Transactions) {
+function createService(state: FirestoreState, tx: Transactions, usage: Usage) {
   type Req<K extends keyof UnimplementedFirestoreService> =
     Parameters<UnimplementedFirestoreService[K]>[0] extends { request: infer R } ? R : never;
   const readTimeNow = () => {
@@ -519,6 +530,7 @@ function createService(state: FirestoreState, tx: Transactions) {
         tx.validate(req.transaction);
         const date = tx.commitDate();
         const results = applyWrites(state, tx, req.writes, date);
+        usage.writes += results.length;
         const ts = { seconds: Math.floor(date.getTime() / 1000), nanos: (date.getTime() % 1000) * 1e6 };
         return CommitResponse.fromObject({ commit_time: ts, write_results: results.map((r) => r.toObject()) });
       } finally {
@@ -534,6 +546,7 @@ function createService(state: FirestoreState, tx: Transactions) {
         try {
           const date = tx.commitDate();
           write_results.push(applyWrites(state, tx, [w], date)[0].toObject());
+          usage.writes++;
           statuses.push({ code: Status.OK });
         } catch (err) {
           const s = toStatus(err);
@@ -548,6 +561,7 @@ function createService(state: FirestoreState, tx: Transactions) {
       const t = txFor(req);
       if (req.has_new_transaction) write(BatchGetDocumentsResponse.fromObject({ transaction: t }));
       tx.read(t, req.documents);
+      usage.reads += req.documents.length;
       for (const path of req.documents) {
         const doc = state.getDocument(path);
         write(BatchGetDocumentsResponse.fromObject({
@@ -562,6 +576,7 @@ function createService(state: FirestoreState, tx: Transactions) {
       const t = txFor(req);
       const docs = runQuery(state, req.parent, req.structured_query);
       tx.read(t, docs.map((d) => d.getPath()));
+      usage.reads += Math.max(1, docs.length);
       const base = { read_time: readTimeNow(), skipped_results: 0, ...(t ? { transaction: t } : {}) };
       if (docs.length === 0) write(RunQueryResponse.fromObject({ ...base, done: true }));
       docs.forEach((d, i) => write(RunQueryResponse.fromObject({ ...base, document: d.toV1DocumentObject(), done: i === docs.length - 1 })));
@@ -571,6 +586,7 @@ function createService(state: FirestoreState, tx: Transactions) {
       const t = txFor(req);
       const docs = runQuery(state, req.parent, req.structured_aggregation_query.structured_query);
       tx.read(t, docs.map((d) => d.getPath()));
+      usage.reads += Math.max(1, Math.ceil(docs.length / 1000));
       const fields: Record<string, object> = {};
       for (const agg of req.structured_aggregation_query.aggregations) {
         if (agg.has_count) {
@@ -639,8 +655,11 @@ export async function startFirestoreServer(opts: { host?: string; port?: number 
   // Listen (package code) and our service both go through this one query implementation.
   (state as unknown as { v1Query: unknown }).v1Query = (parent: string, q: StructuredQuery) => runQuery(state, parent, q);
   const tx = new Transactions();
+  const usage: Usage = { reads: 0, writes: 0 };
 
   const reset = (projectId?: string) => {
+    usage.reads = 0;
+    usage.writes = 0;
     const s = state as unknown as { projects: Record<string, unknown> };
     if (projectId) {
       const { [projectId]: _dropped, ...rest } = s.projects;
@@ -652,7 +671,7 @@ export async function startFirestoreServer(opts: { host?: string; port?: number 
   };
 
   const grpcServer = new Server();
-  grpcServer.addService(UnimplementedFirestoreService.definition, createService(state, tx) as never);
+  grpcServer.addService(UnimplementedFirestoreService.definition, createService(state, tx, usage) as never);
   const injector = grpcServer.createConnectionInjector(ServerCredentials.createInsecure());
 
   const httpServer = http.createServer((req, res) => {
@@ -696,6 +715,7 @@ export async function startFirestoreServer(opts: { host?: string; port?: number 
     port,
     hostPort: `${host}:${port}`,
     state,
+    usage: () => ({ ...usage }),
     reset,
     async stop() {
       await new Promise<void>((resolve) => {

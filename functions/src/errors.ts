@@ -21,7 +21,7 @@ export class AppError extends Error {
     message: string,
     /** Stable machine-readable reason, e.g. "image-type-mismatch"; safe to store in a job's error. */
     readonly reason: string = code,
-    readonly details?: { retryAfterSeconds?: number },
+    readonly details?: { retryAfterSeconds?: number; retryAt?: string },
   ) {
     super(message);
     this.name = "AppError";

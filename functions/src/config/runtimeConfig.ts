@@ -6,7 +6,7 @@
 import "../admin.js";
 import { getFirestore } from "firebase-admin/firestore";
 import { FEATURES, type Feature } from "../providers/types.js";
-import { DEFAULT_RUNTIME_CONFIG, runtimeConfigSchema, type RuntimeConfig } from "./runtimeConfigSchema.js";
+import { DEFAULT_QUOTAS, DEFAULT_RUNTIME_CONFIG, runtimeConfigSchema, type RuntimeConfig } from "./runtimeConfigSchema.js";
 import { settings } from "./params.js";
 
 export { DEFAULT_RUNTIME_CONFIG, runtimeConfigSchema, type RuntimeConfig };
@@ -31,8 +31,12 @@ export async function getRuntimeConfig(now = Date.now()): Promise<RuntimeConfig>
 
 function withDefaults(config: RuntimeConfig): RuntimeConfig {
   const defaults = { ...config.defaults };
-  for (const feature of FEATURES) defaults[feature] ??= DEFAULT_RUNTIME_CONFIG.defaults[feature as Feature];
-  return { ...config, defaults };
+  const perFeature = { ...config.quotas.perFeature };
+  for (const feature of FEATURES) {
+    defaults[feature] ??= DEFAULT_RUNTIME_CONFIG.defaults[feature as Feature];
+    perFeature[feature] ??= DEFAULT_QUOTAS.perFeature[feature];
+  }
+  return { ...config, defaults, quotas: { ...config.quotas, perFeature } };
 }
 
 /** Tests and the local stack change config/runtime and need the next call to see it. */

@@ -10,14 +10,15 @@ import { prepareInputImage } from "../images/validate.js";
 import * as logs from "../logging/logs.js";
 import { transientPaths } from "../privacy/paths.js";
 import { deleteTransient, readTransient } from "../privacy/transientStore.js";
-import { routeImageRequest, routeVideoRequest } from "./route.js";
+import { loadImageRoute, loadVideoRoute, routeImageRequest, routeVideoRequest } from "./route.js";
 import { startVideoJob, videoDeadlineMs } from "./videoJob.js";
 import { runImageProvider } from "./runProvider.js";
 import { jobIdFor } from "./jobId.js";
 import { createJobOnce, finishJobIfUnchanged, updateJob } from "./repository.js";
-import { consentSchema, createJobSchema, type CreateJobRequest, type JobStatus } from "./schema.js";
+import { consentSchema, createJobSchema, type CreateJobRequest, type JobDoc, type JobStatus } from "./schema.js";
 import * as state from "./state.js";
 import { zodMessage } from "./zodMessage.js";
+import type { ProviderId } from "../providers/catalog.js";
 import type { InputImage, ResultImage } from "../providers/types.js";
 
 export interface CreateJobResponse {
@@ -52,7 +53,7 @@ export async function createJob(uid: string, data: unknown, now = Date.now()): P
   // Inline images are checked before the job exists, so bad input leaves nothing behind at all.
   const inline = "base64" in request.image ? decodeInline(request.image, s) : undefined;
 
-  const job = state.queuedJob({
+  const queued = state.queuedJob({
     uid,
     requestId: request.requestId,
     feature: request.feature,
@@ -61,40 +62,95 @@ export async function createJob(uid: string, data: unknown, now = Date.now()): P
     now,
     deadlineMs: route.kind === "video" ? videoDeadlineMs(route.provider, s) : s.imageJobDeadlineMinutes * 60_000,
   });
-  const created = await createJobOnce(jobId, job);
+  // Image jobs start at once, so they are created running: one write fewer per job.
+  const job = route.kind === "image" ? { ...queued, ...state.started(now, 1) } : queued;
+  const created = await createJobOnce(jobId, job, config.quotas);
   if (!created.created) {
     logs.jobDuplicateRequest(jobId, created.existing.status);
     return { jobId, status: created.existing.status, ...(created.existing.error && { error: created.existing.error }) };
   }
   logs.jobCreated(jobId, request.feature, route.provider.id, route.model);
 
-  let startedAt: number | undefined;
+  const served = new ServedBy(jobId, route.provider.id, route.model);
+  let startedAt: number | undefined = route.kind === "image" ? now : undefined;
   try {
     const image = inline ?? (await takeUpload(uid, jobId, (request.image as { uploadId: string }).uploadId, s));
-    startedAt = Date.now();
     if (route.kind === "video") {
-      const { provider, model } = route;
-      return { jobId, status: await startVideoJob(uid, jobId, provider, { model, image, prompt: request.prompt, options: request.options, jobId }, startedAt) };
+      startedAt = Date.now();
+      const status = await served.withFallback(route, route.fallbacks, (id) => loadVideoRoute(id, request, config), ({ provider, model }) =>
+        startVideoJob(uid, jobId, provider, { model, image, prompt: request.prompt, options: request.options, jobId }, startedAt!, served.fields()),
+      );
+      return { jobId, status };
     }
-    const runningSince = await updateJob(jobId, state.started(startedAt, 1));
-    const { provider, model, feature } = route;
-    const result = await runImageProvider(provider, { feature, model, image, prompt: request.prompt, style: request.style, options: request.options, jobId }, s);
+    const { feature } = route;
+    const result = await served.withFallback(route, route.fallbacks, (id) => loadImageRoute(id, feature, request, config), ({ provider, model }) =>
+      runImageProvider(provider, { feature, model, image, prompt: request.prompt, style: request.style, options: request.options, jobId }, s),
+    );
     const finishedAt = Date.now();
-    const outcome = await finishJobIfUnchanged(jobId, state.succeededInline(finishedAt, startedAt), runningSince);
+    const outcome = await finishJobIfUnchanged(jobId, { ...state.succeededInline(finishedAt, now), ...served.fields() }, created.writeTime);
     if (!outcome.finished) {
       // Cancelled or expired meanwhile: that state stands and the result is not handed out.
       logs.jobEndedElsewhere(jobId, outcome.current.status);
       return { jobId, status: outcome.current.status };
     }
-    logs.jobSucceeded(jobId, finishedAt - startedAt);
+    logs.jobSucceeded(jobId, finishedAt - now);
     return { jobId, status: "succeeded", result: toInline(result) };
   } catch (error) {
     const failure = error instanceof AppError ? error : undefined;
     const code = failure?.code ?? "internal";
     const message = failure?.message ?? "The job failed because of an internal error.";
-    await updateJob(jobId, state.failed(Date.now(), { code: failure?.reason ?? code, message }, startedAt));
+    await updateJob(jobId, { ...state.failed(Date.now(), { code: failure?.reason ?? code, message }, startedAt), ...served.fields() });
     logs.jobFailed(jobId, code, failure?.reason ?? "unexpected");
     throw error;
+  }
+}
+
+/** Provider errors that say "this provider, now" rather than "this request": worth another provider. */
+const FALLBACK_REASONS = new Set(["provider-unavailable", "provider-quota"]);
+
+/**
+ * Which provider served the job, after any automatic fallback, and the ones that were down before
+ * it: recorded in the job with the write that ends (or, for video, starts) it.
+ */
+class ServedBy {
+  private readonly skipped: { provider: string; code: string }[] = [];
+  constructor(
+    private readonly jobId: string,
+    private provider: string,
+    private model: string,
+  ) {}
+
+  async withFallback<P extends { id: string }, T>(
+    first: { provider: P; model: string },
+    fallbacks: readonly ProviderId[],
+    load: (id: ProviderId) => Promise<{ provider: P; model: string }>,
+    run: (route: { provider: P; model: string }) => Promise<T>,
+  ): Promise<T> {
+    let current = first;
+    let cause: unknown; // why the first provider was left: what the user hears if no other can serve
+    for (const next of [...fallbacks, undefined]) {
+      try {
+        return await run(current);
+      } catch (error) {
+        const reason = error instanceof AppError ? error.reason : undefined;
+        // A stand-in that cannot take this request (a style it lacks, say) is skipped, not blamed.
+        const unsuited = cause !== undefined && error instanceof AppError && error.code === "invalid-argument";
+        if (!unsuited && (!reason || !FALLBACK_REASONS.has(reason))) throw error;
+        cause ??= error;
+        if (!next) throw unsuited ? cause : error;
+        this.skipped.push({ provider: current.provider.id, code: reason! });
+        logs.providerFallback(this.jobId, current.provider.id, next, reason!);
+        current = await load(next);
+        this.provider = current.provider.id;
+        this.model = current.model;
+      }
+    }
+    throw new Error("unreachable: the last candidate rethrows");
+  }
+
+  /** Nothing when the first choice served, so the usual job document is unchanged. */
+  fields(): Partial<JobDoc> {
+    return this.skipped.length ? { provider: this.provider, model: this.model, fallbacks: [...this.skipped] } : {};
   }
 }
 

@@ -5,8 +5,11 @@
 import "../admin.js";
 import { getFirestore, type Timestamp } from "firebase-admin/firestore";
 import { AppError } from "../errors.js";
+import * as logs from "../logging/logs.js";
 import { firestorePaths } from "../privacy/paths.js";
-import { jobDocSchema, type JobDoc } from "./schema.js";
+import type { QuotaLimits } from "../config/runtimeConfigSchema.js";
+import { admit, quotaDocSchema, refusalMessage, type QuotaDoc, type QuotaReason } from "../quotas/policy.js";
+import { isTerminal, jobDocSchema, type JobDoc } from "./schema.js";
 
 const GRPC_ALREADY_EXISTS = 6;
 const GRPC_FAILED_PRECONDITION = 9;
@@ -31,19 +34,72 @@ export async function getOwnedJob(uid: string, jobId: string): Promise<JobDoc> {
 }
 
 /**
- * Creates the job unless it exists. A single create() with an exists=false precondition makes
- * concurrent duplicates safe: exactly one caller wins, the others read the winner's state.
+ * Creates the job unless it exists, and counts it against the owner's quota in the same atomic
+ * batch: one read (the quota document) and two writes. Concurrency is optimistic: the quota write
+ * is conditional on the version read, and the job's create() on its absence, so of concurrent
+ * duplicates exactly one wins and the others read the winner's state; a quota changed meanwhile
+ * by another of the user's jobs means reading it again.
  */
-export async function createJobOnce(jobId: string, doc: JobDoc): Promise<{ created: true } | { created: false; existing: JobDoc }> {
-  try {
-    await jobRef(jobId).create(doc);
-    return { created: true };
-  } catch (error) {
-    if ((error as { code?: number }).code !== GRPC_ALREADY_EXISTS) throw error;
-    const existing = await getJob(jobId);
-    if (!existing) throw error;
-    return { created: false, existing };
+export async function createJobOnce(
+  jobId: string,
+  doc: JobDoc,
+  limits: QuotaLimits,
+): Promise<{ created: true; writeTime: Timestamp } | { created: false; existing: JobDoc }> {
+  const db = getFirestore();
+  const quotaRef = db.doc(firestorePaths.quotas(doc.uid));
+  const request = { feature: doc.feature, jobId, deadlineAt: doc.deadlineAt.toMillis(), now: doc.createdAt.toMillis() };
+  for (let attempt = 1; ; attempt++) {
+    const snap = await quotaRef.get();
+    const quota = snap.exists ? parseQuota(snap.data()) : undefined;
+    let decision = admit(quota, request, limits);
+    if (!decision.admitted && decision.reason === "check-active") {
+      decision = admit(quota, request, limits, await endedJobs(decision.jobIds));
+    }
+    if (!decision.admitted) {
+      if (decision.reason === "check-active") throw new Error("unreachable: active jobs were checked");
+      // A retried request for a job that exists gets that job, not a quota error.
+      const existing = await getJob(jobId);
+      if (existing) return { created: false, existing };
+      throw quotaExceeded(decision.reason, decision.retryAt, request.now);
+    }
+    const batch = db.batch().create(jobRef(jobId), doc);
+    if (snap.exists) batch.update(quotaRef, decision.next, { lastUpdateTime: snap.updateTime! });
+    else batch.create(quotaRef, decision.next);
+    try {
+      const [jobWrite] = await batch.commit();
+      return { created: true, writeTime: jobWrite!.writeTime };
+    } catch (error) {
+      const code = (error as { code?: number }).code;
+      if (code !== GRPC_ALREADY_EXISTS && code !== GRPC_FAILED_PRECONDITION) throw error;
+      const existing = await getJob(jobId);
+      if (existing) return { created: false, existing };
+      if (attempt >= MAX_QUOTA_ATTEMPTS) throw error; // sustained contention on one user's quota
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
   }
+}
+
+const MAX_QUOTA_ATTEMPTS = 8;
+
+/** Of these jobs, the ones that can no longer be running (terminal or gone). */
+async function endedJobs(jobIds: string[]): Promise<Set<string>> {
+  const snaps = await getFirestore().getAll(...jobIds.map(jobRef));
+  return new Set(snaps.filter((s) => !s.exists || isTerminal(parseJob(s.data()).status)).map((s) => s.id));
+}
+
+function parseQuota(data: unknown): QuotaDoc | undefined {
+  // A counter document an admin mangled must not lock the user out: start it over.
+  const parsed = quotaDocSchema.safeParse(data);
+  return parsed.success ? parsed.data : undefined;
+}
+
+function quotaExceeded(reason: QuotaReason, retryAt: number, now: number): AppError {
+  const retryAfterSeconds = Math.max(1, Math.ceil((retryAt - now) / 1000));
+  logs.quotaRefused(reason, retryAfterSeconds);
+  return new AppError("resource-exhausted", refusalMessage(reason, retryAfterSeconds), `quota-${reason}`, {
+    retryAfterSeconds,
+    retryAt: new Date(retryAt).toISOString(),
+  });
 }
 
 /** Writes fields and returns the write time, used as the precondition of the next transition. */

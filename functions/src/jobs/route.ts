@@ -6,26 +6,42 @@ import type { RuntimeConfig } from "../config/runtimeConfig.js";
 import { AppError } from "../errors.js";
 import { isProviderId, PROVIDERS, type ProviderId } from "../providers/catalog.js";
 import { IMAGE_PROVIDER_IDS, loadProvider, loadVideoProvider, servesImages, servesVideo, VIDEO_PROVIDER_IDS } from "../providers/registry.js";
-import type { ImageFeature, ImageProvider, VideoProvider } from "../providers/types.js";
+import type { Feature, ImageFeature, ImageProvider, VideoProvider } from "../providers/types.js";
 
 type Requested = { provider?: string; model?: string };
 
-export async function routeImageRequest(feature: ImageFeature, requested: Requested, config: RuntimeConfig): Promise<{ provider: ImageProvider; model: string }> {
+/** Where a request goes: the provider and model, and in order the providers that may stand in. */
+export interface Route<P> {
+  provider: P;
+  model: string;
+  /** Providers to try if this one is down (automatic fallback on, nothing named by the client). */
+  fallbacks: ProviderId[];
+}
+
+export async function routeImageRequest(feature: ImageFeature, requested: Requested, config: RuntimeConfig): Promise<Route<ImageProvider>> {
   const id = chooseProvider(feature, requested, config, servesImages, IMAGE_PROVIDER_IDS);
-  if (!servesImages(id)) throw new Error("unreachable: chooseProvider checks the feature");
+  return { ...(await loadImageRoute(id, feature, requested, config)), fallbacks: fallbacksFor(id, feature, requested, config, servesImages) };
+}
+
+export async function routeVideoRequest(requested: Requested, config: RuntimeConfig): Promise<Route<VideoProvider>> {
+  const id = chooseProvider("video", requested, config, servesVideo, VIDEO_PROVIDER_IDS());
+  return { ...(await loadVideoRoute(id, requested, config)), fallbacks: fallbacksFor(id, "video", requested, config, servesVideo) };
+}
+
+export async function loadImageRoute(id: ProviderId, feature: ImageFeature, requested: Requested, config: RuntimeConfig): Promise<{ provider: ImageProvider; model: string }> {
+  if (!servesImages(id)) throw new Error("unreachable: routing checks the feature");
   const provider = await loadProvider(id);
   const providerDefault = provider.models.defaults[feature];
   if (!providerDefault) throw new AppError("invalid-argument", `feature: ${id} does not offer ${feature}`, "feature-not-offered");
   return { provider, model: chooseModel(id, feature, requested, config, providerDefault, provider.models.allowed) };
 }
 
-export async function routeVideoRequest(requested: Requested, config: RuntimeConfig): Promise<{ provider: VideoProvider; model: string }> {
-  const id = chooseProvider("video", requested, config, servesVideo, VIDEO_PROVIDER_IDS());
+export async function loadVideoRoute(id: ProviderId, requested: Requested, config: RuntimeConfig): Promise<{ provider: VideoProvider; model: string }> {
   const provider = await loadVideoProvider(id);
   return { provider, model: chooseModel(id, "video", requested, config, provider.models.default, provider.models.allowed) };
 }
 
-function chooseProvider(feature: string, requested: Requested, config: RuntimeConfig, serves: (id: ProviderId) => boolean, ids: readonly string[]): ProviderId {
+function chooseProvider(feature: Feature, requested: Requested, config: RuntimeConfig, serves: (id: ProviderId) => boolean, ids: readonly string[]): ProviderId {
   if (config.killSwitch) {
     throw new AppError("unavailable", "Photo processing is paused by the administrators; try again later", "service-paused");
   }
@@ -39,8 +55,8 @@ function chooseProvider(feature: string, requested: Requested, config: RuntimeCo
   return id;
 }
 
-function chooseModel(id: ProviderId, feature: string, requested: Requested, config: RuntimeConfig, providerDefault: string, allowed: readonly string[]): string {
-  const preferred = config.defaults[feature as keyof RuntimeConfig["defaults"]];
+function chooseModel(id: ProviderId, feature: Feature, requested: Requested, config: RuntimeConfig, providerDefault: string, allowed: readonly string[]): string {
+  const preferred = config.defaults[feature];
   const configured = preferred?.provider === id ? preferred.model : undefined;
   const model = requested.model ?? configured ?? providerDefault;
   const admitted = allowed.filter((m) => config.allowedModels[id]?.includes(m) ?? true);
@@ -52,15 +68,31 @@ function chooseModel(id: ProviderId, feature: string, requested: Requested, conf
 
 /**
  * The admins' default for the feature, unless it is disabled, lacks credentials or does not serve
- * the feature: then the first usable one in `enabledProviders` serves instead. With none usable,
+ * the feature: then the first usable one in the fallback order serves instead. With none usable,
  * the preferred one is returned so the caller gets the precise refusal.
  */
-function defaultProvider(feature: string, config: RuntimeConfig, serves: (id: ProviderId) => boolean): string {
-  const usable = (id: string) => isProviderId(id) && serves(id) && config.enabledProviders.includes(id) && PROVIDERS[id].isConfigured();
-  const preferred = config.defaults[feature as keyof RuntimeConfig["defaults"]]?.provider;
-  if (preferred && usable(preferred)) return preferred;
-  const fallback = config.enabledProviders.find(usable);
-  if (fallback) return fallback;
+function defaultProvider(feature: Feature, config: RuntimeConfig, serves: (id: ProviderId) => boolean): string {
+  const preferred = config.defaults[feature]?.provider;
+  const [first] = usableInOrder(feature, config, serves);
+  if (first) return first;
   if (preferred) return preferred;
   throw new AppError("failed-precondition", `provider: no enabled provider offers ${feature}`, "provider-not-configured");
+}
+
+/** The default, then `fallbackOrder` (or `enabledProviders`), keeping only providers that can serve now. */
+function usableInOrder(feature: Feature, config: RuntimeConfig, serves: (id: ProviderId) => boolean): ProviderId[] {
+  const usable = (id: string): id is ProviderId =>
+    isProviderId(id) && serves(id) && config.enabledProviders.includes(id) && PROVIDERS[id].isConfigured();
+  const preferred = config.defaults[feature]?.provider;
+  const order = [...(preferred ? [preferred] : []), ...(config.fallbackOrder[feature] ?? config.enabledProviders)];
+  return [...new Set(order)].filter(usable);
+}
+
+/**
+ * Automatic fallback is the admins' choice (`autoFallback`) and only for requests that left the
+ * choice to them: a client that named a provider or model gets that one or an error.
+ */
+function fallbacksFor(chosen: ProviderId, feature: Feature, requested: Requested, config: RuntimeConfig, serves: (id: ProviderId) => boolean): ProviderId[] {
+  if (!config.autoFallback || requested.provider || requested.model) return [];
+  return usableInOrder(feature, config, serves).filter((id) => id !== chosen);
 }

@@ -91,6 +91,8 @@ export const jobDocSchema = z.strictObject({
   resultDeleted: z.boolean().optional(),
   inputDeleted: z.boolean(),
   providerTaskId: z.string().optional(),
+  /** Providers that were down before `provider` served (automatic fallback), with their error code. */
+  fallbacks: z.array(z.strictObject({ provider: z.string(), code: z.string() })).max(20).optional(),
   attempts: z.number().int().min(0),
   durationMs: z.number().min(0).optional(),
 });

@@ -43,7 +43,15 @@ export function pollDelayMs(policy: VideoPollingPolicy, attempt: number, random 
 }
 
 /** Starts the provider's task and schedules the first poll. Returns the job's new status. */
-export async function startVideoJob(uid: string, jobId: string, provider: VideoProvider, request: VideoRequest, startedAt: number): Promise<JobStatus> {
+export async function startVideoJob(
+  uid: string,
+  jobId: string,
+  provider: VideoProvider,
+  request: VideoRequest,
+  startedAt: number,
+  /** Recorded with the start, e.g. which provider serves after an automatic fallback. */
+  extraFields: Partial<JobDoc> = {},
+): Promise<JobStatus> {
   let op: VideoOperation;
   try {
     const bucket = transientBucket().name;
@@ -53,7 +61,7 @@ export async function startVideoJob(uid: string, jobId: string, provider: VideoP
     throw toAppError(providerErrorOf(provider, error));
   }
   try {
-    await updateJob(jobId, state.videoStarted(startedAt, op.id));
+    await updateJob(jobId, { ...state.videoStarted(startedAt, op.id), ...extraFields });
     logs.inputDeleted(jobId, 0);
     await enqueuePoll({ jobId, attempt: 1 }, pollDelayMs(videoPolling(provider), 1));
   } catch (error) {

@@ -11,6 +11,12 @@ export const jobCreated = (jobId: string, feature: string, provider: string, mod
 export const jobDuplicateRequest = (jobId: string, status: string) =>
   logger.info("duplicate request answered from the existing job", { jobId, status });
 
+export const providerFallback = (jobId: string, from: string, to: string, reason: string) =>
+  logger.warn("provider down, falling back to the next one", { jobId, from, to, reason });
+
+export const quotaRefused = (reason: string, retryAfterSeconds: number) =>
+  logger.info("job refused by quota", { reason, retryAfterSeconds });
+
 export const jobSucceeded = (jobId: string, durationMs: number) =>
   logger.info("job succeeded", { jobId, durationMs });
 
@@ -44,3 +50,16 @@ export const taskRejected = (fn: string) => logger.error("malformed task payload
 
 export const uploadStored = (uploadId: string, bytes: number, mimeType: string) =>
   logger.info("upload stored", { uploadId, bytes, mimeType });
+
+export const privacyRequestRecorded = (type: string, channel: string, outcome: string) =>
+  logger.info("privacy request recorded", { type, channel, outcome });
+
+export const userDataExported = (counts: Record<string, number>) => logger.info("user data exported", counts);
+
+export const userDataDeleted = (channel: string, counts: Record<string, number>) => logger.info("user data deleted", { channel, ...counts });
+
+export const providerCopyNotDeleted = (jobId: string, provider: string, errorCode: string) =>
+  logger.warn("could not delete a provider's copy of a task", { jobId, provider, errorCode });
+
+export const gpcSignalNotRecorded = (fn: string, errorCode: string) =>
+  logger.error("could not record a Global Privacy Control signal; the next request will try again", { fn, errorCode });
