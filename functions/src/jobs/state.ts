@@ -4,6 +4,7 @@
  */
 import { Timestamp } from "firebase-admin/firestore";
 import type { Feature } from "../providers/types.js";
+import { redactText } from "../logging/redact.js";
 import { isTerminal, type JobDoc, type JobStatus } from "./schema.js";
 
 const NEXT: Record<JobStatus, readonly JobStatus[]> = {
@@ -86,8 +87,9 @@ export const succeededHeld = (now: number, startedAtMs: number | undefined, resu
 export const succeededInline = (now: number, startedAtMs: number) =>
   ({ ...ended("succeeded", now, startedAtMs), progress: 100, resultDeleted: true }) satisfies Partial<JobDoc>;
 
+/** The error is shown to the owner and kept with the job: its text goes through the redaction layer. */
 export const failed = (now: number, error: { code: string; message: string }, startedAtMs?: number) =>
-  ({ ...ended("failed", now, startedAtMs), error }) satisfies Partial<JobDoc>;
+  ({ ...ended("failed", now, startedAtMs), error: { code: error.code, message: redactText(error.message) } }) satisfies Partial<JobDoc>;
 
 export const cancelled = (now: number, startedAtMs?: number) => ended("cancelled", now, startedAtMs);
 

@@ -3,7 +3,15 @@
  * one place. Lines carry a jobId and stable codes only: never image bytes, base64, prompts, signed
  * or provider URLs, tokens or provider response bodies (ARCHITECTURE §5.8).
  */
-import * as logger from "firebase-functions/logger";
+import * as functionsLogger from "firebase-functions/logger";
+import { redactFields } from "./redact.js";
+
+/** Whatever a caller passes, every line goes through the one redaction layer (redact.ts). */
+const logger = {
+  info: (message: string, fields: object) => functionsLogger.info(message, redactFields(fields)),
+  warn: (message: string, fields: object) => functionsLogger.warn(message, redactFields(fields)),
+  error: (message: string, fields: object) => functionsLogger.error(message, redactFields(fields)),
+};
 
 export const jobCreated = (jobId: string, feature: string, provider: string, model: string) =>
   logger.info("job created", { jobId, feature, provider, model });

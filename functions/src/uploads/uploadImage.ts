@@ -35,7 +35,7 @@ import type { ErrorCode } from "../errors.js";
 import { normaliseDeclaredMime } from "../images/validate.js";
 import { describeNonImage, OTHER_IMAGE_KINDS, sniffImageType } from "../images/sniff.js";
 import * as logs from "../logging/logs.js";
-import { errorSummary } from "../logging/redact.js";
+import { errorSummary, redactText } from "../logging/redact.js";
 import { transientPaths } from "../privacy/paths.js";
 import { deleteTransient, openTransientWriteStream } from "../privacy/transientStore.js";
 import type { ImageMime } from "../providers/types.js";
@@ -134,7 +134,7 @@ export async function handleUploadRequest(req: UploadRequest, res: ServerRespons
   } catch (error) {
     if (error instanceof UploadRejection) {
       logs.requestRejected(FN, error.code, error.reason);
-      sendJson(res, error.status, { error: { code: error.code, message: error.message, reason: error.reason } });
+      sendJson(res, error.status, { error: { code: error.code, message: redactText(error.message), reason: error.reason } });
     } else {
       // A bug or a Storage failure: the client gets a correlation id, the log the same id and a code.
       const correlationId = randomUUID();

@@ -33,7 +33,8 @@ async function toHttpsError(fn: string, error: unknown): Promise<HttpsError> {
   const logs = await import("../../logging/logs.js");
   if (error instanceof AppError) {
     logs.requestRejected(fn, error.code, error.reason);
-    return new HttpsError(error.code, error.message, { reason: error.reason, ...error.details });
+    const { redactText } = await import("../../logging/redact.js");
+    return new HttpsError(error.code, redactText(error.message), { reason: error.reason, ...error.details });
   }
   // A bug: the client gets a correlation id, the log gets the same id and a code, never the text.
   const correlationId = randomUUID();
