@@ -446,14 +446,14 @@ describe("prepareInputImage", () => {
 
   it("validates, then hands out stripped bytes with the header's dimensions", async () => {
     const input = await withExifGps(await makeFaceImage({ width: 96, height: 64 }));
-    const image = prepareInputImage(input, "image/jpg", limits);
+    const image = await prepareInputImage(input, "image/jpg", limits);
     assert.equal(image.mime, "image/jpeg");
     assert.deepEqual([image.width, image.height], [96, 64]);
     assert.equal(exifGpsEntryCount((await sharp(image.bytes).metadata()).exif), 0);
     assertNoSecrets(image.bytes);
   });
 
-  it("still refuses what validation refuses, before stripping", () => {
-    assert.throws(() => prepareInputImage(Buffer.from("hello"), "image/png", limits), (e) => e instanceof AppError && e.reason === "image-not-an-image");
+  it("still refuses what validation refuses, before stripping", async () => {
+    await assert.rejects(prepareInputImage(Buffer.from("hello"), "image/png", limits), (e) => e instanceof AppError && e.reason === "image-not-an-image");
   });
 });

@@ -6,6 +6,7 @@
  */
 import { AppError } from "../errors.js";
 import type { ImageMime, InputImage } from "../providers/types.js";
+import { convertHeifToJpeg, isHeif } from "./convertHeif.js";
 import { readImageDimensions } from "./dimensions.js";
 import { isTruncated } from "./integrity.js";
 import { describeNonImage, OTHER_IMAGE_KINDS, sniffImageType } from "./sniff.js";
@@ -89,11 +90,15 @@ export function inspectImage(bytes: Uint8Array, declaredMime: string, limits: Im
 }
 
 /**
- * The input image a provider may see: inspected as above, then stripped of metadata (EXIF with
- * GPS, XMP, IPTC, comments; see stripMetadata.ts) without re-encoding. Width and height are the
- * header's, which stripping does not change.
+ * The input image a provider may see: inspected as above (the pixel cap on header numbers, before
+ * anything decodes), then stripped of metadata (EXIF with GPS, XMP, IPTC, comments; see
+ * stripMetadata.ts) without re-encoding. HEIC/HEIF is then converted to a JPEG without any
+ * metadata (convertHeif.ts): no provider accepts it, so every provider, `local` included, gets
+ * JPEG, PNG or WebP. Width and height are the header's, or the converted picture's (rotation
+ * applied).
  */
-export function prepareInputImage(bytes: Uint8Array, declaredMime: string, limits: ImageLimits): InputImage {
+export async function prepareInputImage(bytes: Uint8Array, declaredMime: string, limits: ImageLimits): Promise<InputImage> {
   const inspected = inspectImage(bytes, declaredMime, limits);
-  return { ...inspected, bytes: stripMetadata(bytes, inspected.mime) };
+  const stripped: InputImage = { ...inspected, bytes: stripMetadata(bytes, inspected.mime) };
+  return isHeif(stripped.mime) ? convertHeifToJpeg(stripped, { maxPixels: limits.maxPixels }) : stripped;
 }

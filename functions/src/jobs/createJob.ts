@@ -51,7 +51,7 @@ export async function createJob(uid: string, data: unknown, now = Date.now()): P
       : { kind: "image" as const, feature: request.feature, ...(await routeImageRequest(request.feature, request, config)) };
   const jobId = jobIdFor(uid, request.requestId);
   // Inline images are checked before the job exists, so bad input leaves nothing behind at all.
-  const inline = "base64" in request.image ? decodeInline(request.image, s) : undefined;
+  const inline = "base64" in request.image ? await decodeInline(request.image, s) : undefined;
 
   const queued = state.queuedJob({
     uid,
@@ -154,8 +154,8 @@ class ServedBy {
   }
 }
 
-/** Validated and stripped of metadata (EXIF/GPS, XMP, IPTC, comments): the bytes providers see. */
-function decodeInline(image: { base64: string; mimeType: string }, s: Settings): InputImage {
+/** Validated, stripped of metadata (EXIF/GPS, XMP, IPTC, comments), HEIC made JPEG: the bytes providers see. */
+function decodeInline(image: { base64: string; mimeType: string }, s: Settings): Promise<InputImage> {
   const bytes = Buffer.from(image.base64, "base64");
   return prepareInputImage(bytes, image.mimeType, { maxBytes: s.maxImageBytes, maxPixels: s.maxImagePixels });
 }
