@@ -1,0 +1,206 @@
+/**
+ * Log hygiene across every entry point (issue #6, item 7): one synthetic face and one recognisable
+ * prompt go through every callable, the upload endpoint, the video poll task and the purge, on
+ * happy and unhappy paths, with a provider fake whose URLs and key are known. Then every captured
+ * log line, every error a client received and every Firestore document is scanned for the
+ * image's base64, the prompt, the signed URL, the provider's URLs, its key and the ID token.
+ * Expected hits: zero.
+ */
+import assert from "node:assert/strict";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, test } from "node:test";
+import { getFirestore } from "firebase-admin/firestore";
+import type { PollTask } from "../../src/jobs/pollQueue.js";
+import { ProviderFailure, type VideoProvider } from "../../src/providers/types.js";
+import { makeFaceImage } from "../fixtures/images.js";
+import { useBackends } from "../support/backends.js";
+import { callAs } from "../support/callables.js";
+import { FakeServer } from "../support/fakeServer.js";
+import { capturedLogs } from "../support/logCapture.js";
+import { secretsOf } from "../support/privacy.js";
+import { PROVIDER_SCRIPTS } from "../support/providerScripts.js";
+import { CONSENT } from "../support/requests.js";
+import { randomUUID } from "node:crypto";
+
+useBackends();
+const fns = () => import("../../src/index.js");
+
+const UID = "u-hygiene";
+const PROMPT = "make it black and white and sharper, like a CANARY zebra-striped teapot wearing a monocle";
+const ID_TOKEN = `test:${UID}`;
+const MP4 = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from("ftypisom"), Buffer.alloc(12), Buffer.alloc(4000, 7)]);
+
+let api: FakeServer;
+let cdn: FakeServer;
+let uploadBase = "";
+let uploadServer: http.Server;
+let restoreVerifiers: () => void;
+const bfl = PROVIDER_SCRIPTS.bfl!;
+
+/** Called inside the test: firebase-admin must first see the servers that useBackends starts. */
+async function startServers() {
+  [api, cdn] = await Promise.all([FakeServer.start(), FakeServer.start()]);
+  Object.assign(process.env, bfl.credentials, { [bfl.baseUrlEnv]: api.url, PROVIDER_POLL_INTERVAL_MS: "5" });
+  const uploads = await import("../../src/uploads/uploadImage.js");
+  restoreVerifiers = uploads.setUploadVerifiersForTests({
+    idToken: async (token) => {
+      if (token !== ID_TOKEN) throw new Error("invalid token");
+      return UID;
+    },
+    appCheck: async () => undefined,
+  });
+  const { uploadImage } = await import("../../src/triggers/https/uploadImage.js");
+  uploadServer = http.createServer((req, res) => void (uploadImage as unknown as http.RequestListener)(req, res));
+  await new Promise<void>((resolve) => uploadServer.listen(0, "127.0.0.1", resolve));
+  uploadBase = `http://127.0.0.1:${(uploadServer.address() as AddressInfo).port}`;
+}
+after(async () => {
+  restoreVerifiers();
+  uploadServer.closeAllConnections();
+  await new Promise((r) => uploadServer.close(r));
+  await api.close();
+  await cdn.close();
+});
+
+/** What clients were told when something went wrong: messages and details, as sent. */
+const clientErrors: string[] = [];
+async function call<T>(fn: Parameters<typeof callAs>[0], data: unknown): Promise<T | undefined> {
+  try {
+    return await callAs<T>(fn, UID, data);
+  } catch (error) {
+    clientErrors.push(JSON.stringify({ message: (error as Error).message, details: (error as { details?: unknown }).details }));
+    return undefined;
+  }
+}
+
+async function upload(bytes: Uint8Array, type: string, filename: string): Promise<{ uploadId?: string }> {
+  const body = new FormData();
+  body.append("file", new Blob([bytes], { type }), filename);
+  const res = await fetch(`${uploadBase}/`, { method: "POST", headers: { Authorization: `Bearer ${ID_TOKEN}`, "X-Firebase-AppCheck": "app-check-token" }, body });
+  const json = (await res.json()) as { uploadId?: string };
+  if (!res.ok) clientErrors.push(JSON.stringify(json));
+  return json;
+}
+
+async function allFirestoreDocuments(): Promise<string> {
+  const out: string[] = [];
+  for (const collection of await getFirestore().listCollections()) {
+    for (const doc of (await collection.get()).docs) out.push(JSON.stringify({ path: doc.ref.path, ...doc.data() }));
+  }
+  return out.join("\n");
+}
+
+test("no log line, client error or Firestore document holds the photo, the prompt, URLs or tokens", async () => {
+  await startServers();
+  const photo = await makeFaceImage({ width: 320, height: 320, format: "jpeg" });
+  const image = { base64: photo.toString("base64"), mimeType: "image/jpeg" };
+  const request = (overrides: Record<string, unknown> = {}) => ({ requestId: randomUUID(), feature: "edit", prompt: PROMPT, image, consent: CONSENT, ...overrides });
+  const { createJob, getJobResult, ackJobResult, cancelJob } = await fns();
+  await getFirestore().doc("config/runtime").set({ enabledProviders: ["local", "bfl"], defaults: {} });
+  (await import("../../src/config/runtimeConfig.js")).clearRuntimeConfigCache();
+
+  // Image jobs: local, a provider whose result comes from a signed CDN URL, and provider faults
+  // whose bodies echo the prompt and URLs back.
+  assert.ok(await call(createJob, request()), "local edit succeeds");
+  const signedCdnPath = `/results/r.jpg?X-Goog-Signature=${"ab".repeat(32)}&X-Goog-Credential=svc`;
+  api.on("POST", "/v1/flux-2-pro", { json: { id: "t1", polling_url: `${api.url}/v1/get_result?id=t1` } });
+  api.on("GET", "/v1/get_result", { json: { status: "Ready", result: { sample: `${cdn.url}${signedCdnPath}` } } });
+  cdn.on("GET", "/results/r.jpg", { body: await makeFaceImage({ width: 300, height: 300, format: "jpeg", background: "#ffcc00" }) });
+  assert.ok(await call(createJob, request({ provider: "bfl" })), "bfl edit succeeds");
+  api.reset();
+  api.on("POST", "/v1/flux-2-pro", { status: 500, json: { detail: `failed for "${PROMPT}" see ${api.url}/debug?key=${Object.values(bfl.credentials)[0]}` } });
+  assert.equal(await call(createJob, request({ provider: "bfl" })), undefined);
+  api.reset();
+  api.on("POST", "/v1/flux-2-pro", { status: 400, json: { detail: `moderation: ${PROMPT}` } });
+  assert.equal(await call(createJob, request({ provider: "bfl" })), undefined);
+  api.reset();
+  api.on("POST", "/v1/flux-2-pro", { json: { id: "t2", polling_url: `${api.url}/v1/get_result?id=t2` } });
+  api.on("GET", "/v1/get_result", { json: { status: "Ready", result: { sample: `${cdn.url}/expired.jpg?sig=${"cd".repeat(30)}` } } });
+  cdn.on("GET", "/expired.jpg", { status: 403, body: `<Error>expired ${cdn.url}/expired.jpg</Error>` });
+  assert.equal(await call(createJob, request({ provider: "bfl" })), undefined);
+
+  // Bad input of every kind, each carrying the prompt.
+  await call(createJob, request({ image: { base64: image.base64, mimeType: "image/png" } }));
+  await call(createJob, request({ image: { base64: image.base64.slice(0, 4000), mimeType: "image/jpeg" } }));
+  await call(createJob, request({ prompt: `${PROMPT}\u0007` }));
+  await call(createJob, request({ consent: undefined }));
+  await call(createJob, { ...request(), [PROMPT.replaceAll(" ", "_")]: image.base64.slice(0, 200) });
+  await call(createJob, request({ style: PROMPT, feature: "style" }));
+
+  // Uploads: a good one consumed by a job, a lying one, one with a telling file name.
+  const good = await upload(photo, "image/jpeg", `${PROMPT}.jpg`);
+  assert.ok(good.uploadId, `upload accepted: ${clientErrors.at(-1)}`);
+  assert.ok(await call(createJob, request({ image: { uploadId: good.uploadId } })));
+  await upload(Buffer.from(`<html>${PROMPT}</html>`), "image/jpeg", "x.jpg");
+  await upload(photo.subarray(0, 2000), "image/jpeg", `${cdn.url}/photo.jpg`);
+
+  // A video job: started, polled, result held, fetched by signed URL, acknowledged; one cancelled.
+  const queue: PollTask[] = [];
+  const { setPollEnqueuerForTests } = await import("../../src/jobs/pollQueue.js");
+  const { overrideProviderForTests } = await import("../../src/providers/registry.js");
+  setPollEnqueuerForTests(async (task) => void queue.push(task));
+  overrideProviderForTests("video:local", videoProviderAt(`${cdn.url}/video.mp4?token=${"ef".repeat(30)}`));
+  const { pollVideoJob } = await import("../../src/jobs/videoJob.js");
+  let heldUrl = "";
+  try {
+    const video = await call<{ jobId: string }>(createJob, request({ feature: "video" }));
+    assert.ok(video);
+    while (queue.length) await pollVideoJob(queue.shift()!);
+    const held = await call<{ result: { url: string } }>(getJobResult, { jobId: video.jobId });
+    heldUrl = held?.result.url ?? "";
+    assert.ok(heldUrl, "the result was held and handed out by URL");
+    await call(ackJobResult, { jobId: video.jobId });
+    await call(getJobResult, { jobId: video.jobId });
+    const second = await call<{ jobId: string }>(createJob, request({ feature: "video" }));
+    await call(cancelJob, { jobId: second!.jobId });
+    await call(cancelJob, { jobId: "f".repeat(40) });
+  } finally {
+    setPollEnqueuerForTests(undefined);
+    overrideProviderForTests("video:local", undefined);
+  }
+
+  // The purge, past every deadline.
+  const { purgeTransient } = await import("../../src/privacy/purge.js");
+  await purgeTransient({ now: Date.now() + 86_400_000 });
+
+  const secrets = [
+    ...secretsOf({ base64: image.base64, prompt: PROMPT }),
+    "zebra-striped teapot",
+    api.url.replace("http://", ""),
+    cdn.url.replace("http://", ""),
+    ...Object.values(bfl.credentials),
+    ID_TOKEN,
+    heldUrl,
+    new URL(heldUrl).search.slice(1) || "no-query",
+    "X-Goog-Signature",
+  ];
+  const places = { logs: capturedLogs(), "client errors": clientErrors.join("\n"), firestore: await allFirestoreDocuments() };
+  assert.ok(places.logs.includes('"severity"'), "logs were captured");
+  assert.ok(clientErrors.length >= 10, `client errors were captured (${clientErrors.length})`);
+  assert.match(places.firestore, /jobs\//, "job documents were written");
+  const hits = Object.entries(places).flatMap(([place, text]) => secrets.filter((s) => text.includes(s)).map((s) => `${place}: ${s.slice(0, 40)}`));
+  assert.deepEqual(hits, []);
+});
+
+/** A video provider whose result is downloaded from a URL carrying a token. */
+function videoProviderAt(url: string): VideoProvider {
+  cdn.on("GET", "/video.mp4", { body: MP4, headers: { "content-type": "video/mp4" } });
+  return {
+    id: "local",
+    models: { default: "local-kenburns-1", allowed: ["local-kenburns-1"] },
+    polling: { firstDelayMs: 5, intervalsMs: [5], deadlineMs: 600_000 },
+    async start() {
+      return { id: `task-${randomUUID()}`, model: "local-kenburns-1" };
+    },
+    async status() {
+      return { state: "succeeded", raw: "SUCCEEDED", result: { url } };
+    },
+    async openResult() {
+      const res = await fetch(url);
+      return { body: res.body!, contentType: "video/mp4", contentLength: Number(res.headers.get("content-length")) };
+    },
+    async cancel() {},
+    classify: (e) => (e instanceof ProviderFailure ? e.error : { kind: "permanent", message: `failed at ${url}` }),
+  };
+}
