@@ -1,5 +1,6 @@
 /** `npm run bench`: the performance budgets (ARCHITECTURE §10 and the issues), each measured in one run. */
 import { measureColdStart } from "./coldStart.js";
+import { measureHeicConversion } from "./heicConvert.js";
 import { measureStreamMemory } from "./streamMemory.js";
 import { measureUploadMemory } from "./uploadMemory.js";
 import { measureVideoPolls } from "./videoPolls.js";
@@ -25,6 +26,7 @@ async function main() {
     measureVideoPolls(),
     await measureStreamMemory(),
     await measureUploadMemory(),
+    measureHeicConversion(),
   ];
   for (const r of results) console.log(`${r.ok ? "PASS" : "FAIL"}  ${r.name}: ${r.detail}; ratio ${r.ratio.toFixed(3)} (budget: ${r.budget})`);
   process.exitCode = results.every((r) => r.ok) ? 0 : 1;

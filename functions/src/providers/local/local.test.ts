@@ -6,10 +6,11 @@ import {
   exifGpsEntryCount,
   makeBombJpeg,
   makeFaceImage,
-  makeHeicHeader,
   truncate,
   withExifGps,
 } from "../../../test/fixtures/images.js";
+import { makeHeicImage } from "../../../test/fixtures/heic.js";
+import { prepareInputImage } from "../../images/validate.js";
 import { ProviderFailure, type ImageRequest, type InputImage, type ResultImage } from "../types.js";
 import { matchEditKeywords } from "./effects.js";
 import { createLocalProvider, LOCAL_EDIT_KEYWORDS, LOCAL_STYLE_PRESETS, localProvider } from "./index.js";
@@ -226,14 +227,23 @@ test("EXIF orientation is applied before the effect", async () => {
   assert.deepEqual([out.width, out.height], [200, 300]);
 });
 
-test("decode refuses truncated JPEGs, pixel bombs and HEIC", async () => {
+test("decode refuses truncated JPEGs and pixel bombs", async () => {
   const jpeg = (await face()).bytes;
   const cut = { bytes: truncate(jpeg, Math.floor(jpeg.length * 0.6)), mime: "image/jpeg", width: SIZE, height: SIZE } as const;
   await rejectsWith(run({ feature: "style", style: "noir", image: cut }), "invalid-argument", "image-undecodable");
   const bomb = { bytes: await makeBombJpeg(), mime: "image/jpeg", width: 65_000, height: 65_000 } as const;
   await rejectsWith(run({ feature: "style", style: "noir", image: bomb }), "invalid-argument", "image-too-many-pixels");
-  const heic = { bytes: makeHeicHeader(64, 64), mime: "image/heic", width: 64, height: 64 } as const;
-  await rejectsWith(run({ feature: "style", style: "noir", image: heic }), "failed-precondition", "local-heic-unsupported");
+});
+
+test("HEIC works once the ingest path has converted it; raw HEIC handed straight to local is still refused", async () => {
+  const { heic } = await makeHeicImage({ width: 192, height: 144 });
+  const converted = await prepareInputImage(heic, "image/heic", { maxBytes: 15_000_000, maxPixels: 40_000_000 });
+  assert.equal(converted.mime, "image/jpeg");
+  const out = await run({ feature: "style", style: "noir", image: converted });
+  assert.deepEqual([out.mime, out.width, out.height], ["image/jpeg", 192, 144]);
+  // createJob never passes HEIC on (prepareInputImage converts it), and sharp cannot decode HEVC.
+  const raw = { bytes: heic, mime: "image/heic", width: 192, height: 144 } as const;
+  await rejectsWith(run({ feature: "style", style: "noir", image: raw }), "failed-precondition", "local-heic-unsupported");
 });
 
 test("PNG and WebP inputs (with transparency) work", async () => {

@@ -48,9 +48,10 @@ export function decodeError(error: unknown, mime: ImageMime): AppError {
   }
   if (mime === "image/heic" || mime === "image/heif") {
     // sharp's prebuilt libvips reads AVIF-coded HEIF only; HEVC (what phones write) is not built in.
+    // Unreachable through createJob, which converts HEIC/HEIF to JPEG at ingest (images/convertHeif.ts).
     return new AppError(
       "failed-precondition",
-      "image: the local provider cannot decode HEIC/HEIF photos; send JPEG, PNG or WebP, or choose another provider",
+      "image: the local provider cannot decode HEIC/HEIF photos; send JPEG, PNG or WebP",
       "local-heic-unsupported",
     );
   }
