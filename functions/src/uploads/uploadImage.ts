@@ -290,13 +290,13 @@ function receiveUpload(req: UploadRequest, res: ServerResponse, uid: string): Pr
     };
 
     bb.on("file", (name, stream, info) => {
-      if (settled) return void stream.resume();
+      if (settled) return discard(stream);
       if (fileSeen) {
-        stream.resume();
+        discard(stream);
         return fail(invalid(400, "upload-extra-part", `more than one part: ${ONE_PART}`));
       }
       if (name !== FILE_FIELD) {
-        stream.resume();
+        discard(stream);
         return fail(invalid(400, "upload-wrong-part", `the file part must be named ${FILE_FIELD}: ${ONE_PART}`));
       }
       fileSeen = true;
@@ -399,6 +399,15 @@ function checkHead(head: Buffer, declaredType: string): UploadRejection | undefi
 /** HEIC is HEIF with HEVC inside; clients label the same file either way (as in validate.ts). */
 const sameFamily = (a: ImageMime, b: ImageMime) =>
   a === b || ((a === "image/heic" || a === "image/heif") && (b === "image/heic" || b === "image/heif"));
+
+/**
+ * Drains a part we refuse. It needs an error listener: busboy destroys an unfinished part's stream
+ * with an error when the body ends early, and an unheard stream error would crash the instance.
+ */
+function discard(stream: Readable): void {
+  stream.on("error", () => undefined);
+  stream.resume();
+}
 
 /** Resolves once a stream has finished or been torn down, whichever way. */
 function settledStream(stream: Writable): Promise<void> {

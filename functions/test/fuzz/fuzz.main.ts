@@ -1,15 +1,18 @@
 /**
  * `npm run fuzz`: starts the offline Firestore and Storage servers in this process, runs the
- * fuzzer (default 5,000 cases) and prints the seed, counts per outcome, the duration and one
- * summary line. Exits non-zero when any case fails.
+ * callable fuzzer (default 5,000 cases), then the uploadImage fuzzer (default 2,000 requests), and
+ * prints the seed, counts per outcome, the duration and one summary line. Exits non-zero when any
+ * case fails.
  *
  *   npm run fuzz -- [--seed N] [--cases N] [--from N] [--only i,j,...] [--json report.json]
+ *                   [--uploads N] [--upload-only i,j,...]
  *
  * Without --seed the seed comes from the clock and is printed first, so any run reproduces.
  */
 import { captureLogs } from "../support/logCapture.js";
 import { startBackends } from "../support/backends.js";
 import { runFuzz } from "./runFuzz.js";
+import { runUploadFuzz } from "./runUploadFuzz.js";
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,7 +37,9 @@ async function main(): Promise<number> {
   const cases = intArg("cases", 5_000);
   const from = intArg("from", 0);
   const only = arg("only")?.split(",").map(Number).filter((n) => Number.isSafeInteger(n) && n >= 0);
-  console.log(`fuzz: seed ${seed}, ${only ? `cases ${only.join(",")}` : `${cases} cases from ${from}`}`);
+  const uploads = intArg("uploads", 2_000);
+  const uploadOnly = arg("upload-only")?.split(",").map(Number).filter((n) => Number.isSafeInteger(n) && n >= 0);
+  console.log(`fuzz: seed ${seed}, ${only ? `cases ${only.join(",")}` : `${cases} cases from ${from}`}; uploads: ${uploadOnly ? `cases ${uploadOnly.join(",")}` : uploads}`);
 
   captureLogs(); // structured logs are checked for leaks, not printed (SHOW_LOGS=1 prints them)
   const backends = await startBackends();
@@ -63,6 +68,18 @@ async function main(): Promise<number> {
     }
     console.log(`fuzz: ${report.passed} passed, ${report.failed} failed`);
     exitCode = report.failed === 0 && report.failures.length === 0 ? 0 : 1;
+
+    const up = await runUploadFuzz({ seed, cases: uploads, ...(uploadOnly && { only: uploadOnly }), log: (line) => console.log(line) });
+    const statuses = Object.entries(up.outcomes).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}=${v}`).join(" ");
+    console.log(`fuzz uploads: answers ${statuses}`);
+    console.log(`fuzz uploads: ${up.stored} stored and checked, ${up.consumed} taken by createJob (${up.consumedSucceeded} succeeded); slowest: ${up.slowest.map((s) => `#${s.index} ${s.ms} ms`).join(", ")}`);
+    console.log(`fuzz uploads: seed ${seed}, ${up.cases} requests in ${(up.durationMs / 1000).toFixed(1)} s`);
+    if (up.failures.length) {
+      console.log(`fuzz uploads: failures (first 20 of ${up.failures.length}):`);
+      for (const f of up.failures.slice(0, 20)) console.log(`  case ${f.index} [${f.tags.join(" ")}]: ${f.problem}\n    repro: ${f.repro}`);
+    }
+    console.log(`fuzz uploads: ${up.passed} passed, ${up.failed} failed`);
+    if (up.failed > 0) exitCode = 1;
   } catch (error) {
     console.error(`fuzz: the run itself failed (seed ${seed}):`, error);
   } finally {

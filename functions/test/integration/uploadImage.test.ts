@@ -344,6 +344,37 @@ describe("uploadImage: what may be uploaded", () => {
     await assertNothingStored();
   });
 
+  test("a refused part in a body that ends early (as the Functions framework hands it over) is answered, not a crash", async () => {
+    // busboy destroys an unfinished part's stream with an error at the early end; a refused part
+    // whose stream had no error listener took the instance down (found by the upload fuzzer).
+    const crashes: unknown[] = [];
+    const onCrash = (error: unknown) => crashes.push(error);
+    process.on("uncaughtException", onCrash);
+    try {
+      const jpeg = await makeFaceImage({ width: 64, height: 64 });
+      const boundary = "----photofixer";
+      const part = (name: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`;
+      const bodies = {
+        "upload-wrong-part": Buffer.concat([Buffer.from(part("photo")), jpeg.subarray(0, 500)]),
+        "upload-extra-part": Buffer.concat([Buffer.from(part("caption").replace('; filename="a.jpg"', "")), Buffer.from(`hello\r\n${part("file")}`), jpeg.subarray(0, 500)]),
+      };
+      for (const [reason, body] of Object.entries(bodies)) {
+        const res = await fetch(bufferedBase, {
+          method: "POST",
+          headers: { authorization: "Bearer test:u1", "x-firebase-appcheck": APP_CHECK, "content-type": `multipart/form-data; boundary=${boundary}` },
+          body,
+        });
+        assert.equal(res.status, 400);
+        assert.equal(((await res.json()) as Answer["body"]).error?.reason, reason);
+      }
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(crashes, [], "no uncaught stream error");
+      await assertNothingStored();
+    } finally {
+      process.off("uncaughtException", onCrash);
+    }
+  });
+
   test("a client that disconnects midway leaves no object behind", async () => {
     const boundary = "----photofixer";
     const chunk = Buffer.alloc(64 * 1024, 0x5a);
