@@ -13,14 +13,9 @@
  * emulator (which keeps no bucket settings) or with only the demo project, it says why it skipped
  * and exits 0. Read-only: it only reads the bucket resource.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { homedir } from "node:os";
-import path from "node:path";
+import { readFileSync } from "node:fs";
 import { checkBucket, TRANSIENT_LIFECYCLE, type BucketMetadata } from "../functions/src/privacy/bucketPolicy";
-
-const ROOT = path.resolve(__dirname, "..");
-const requireFromFunctions = createRequire(path.join(ROOT, "functions/package.json"));
+import { argOf, checkCredentials, firebasercProject, firstLine, requireFromFunctions } from "./operator";
 
 export interface VerifyBucketIo {
   argv: string[];
@@ -30,10 +25,7 @@ export interface VerifyBucketIo {
 
 /** Returns the exit code: 0 all checks passed or skipped, 1 a check failed or the bucket could not be read. */
 export async function verifyBucket({ argv, env, log }: VerifyBucketIo): Promise<number> {
-  const arg = (name: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
+  const arg = (name: string) => argOf(argv, name);
   const skip = (why: string) => {
     log(`verify:bucket: SKIPPED: ${why}`);
     return 0;
@@ -61,26 +53,16 @@ export async function verifyBucket({ argv, env, log }: VerifyBucketIo): Promise<
   // Projects created since October 2024 get <project>.firebasestorage.app, older ones <project>.appspot.com.
   const candidates = explicitBucket ? [explicitBucket] : [`${projectId}.firebasestorage.app`, `${projectId}.appspot.com`];
 
-  const { applicationDefault, initializeApp, deleteApp } = requireFromFunctions("firebase-admin/app") as typeof import("firebase-admin/app");
-  const { getStorage } = requireFromFunctions("firebase-admin/storage") as typeof import("firebase-admin/storage");
-  const credential = applicationDefault();
-  const credentialFile = adcFile(env);
-  try {
-    await withTimeout(credential.getAccessToken(), 20_000);
-  } catch (error) {
-    const reason = firstLine(error);
-    // A credential file that does not work is a failure; no credential at all is a skip.
-    if (credentialFile) {
-      log(`verify:bucket: FAILED: the credentials in ${credentialFile} gave no access token: ${reason}`);
-      return 1;
-    }
-    return skip(
-      "no Application Default Credentials (set GOOGLE_APPLICATION_CREDENTIALS to a service account key file, " +
-        `or run \`gcloud auth application-default login\`): ${reason}`,
-    );
+  const credentials = await checkCredentials(env);
+  if (!credentials.ok) {
+    if (credentials.skip) return skip(credentials.why);
+    log(`verify:bucket: FAILED: ${credentials.why}`);
+    return 1;
   }
 
-  const app = initializeApp({ credential, ...(projectId && { projectId }) }, `verify-bucket-${Date.now()}`);
+  const { applicationDefault, initializeApp, deleteApp } = requireFromFunctions("firebase-admin/app") as typeof import("firebase-admin/app");
+  const { getStorage } = requireFromFunctions("firebase-admin/storage") as typeof import("firebase-admin/storage");
+  const app = initializeApp({ credential: applicationDefault(), ...(projectId && { projectId }) }, `verify-bucket-${Date.now()}`);
   try {
     for (const name of candidates) {
       try {
@@ -117,32 +99,6 @@ function report(bucket: BucketMetadata, log: (line: string) => void): number {
   }
   log(`  gcloud storage buckets update gs://${name} ${fixes.join(" ")}`);
   return 1;
-}
-
-/** The credential file ADC would use, if any: GOOGLE_APPLICATION_CREDENTIALS, else gcloud's well-known file. */
-function adcFile(env: NodeJS.ProcessEnv): string | undefined {
-  if (env.GOOGLE_APPLICATION_CREDENTIALS) return env.GOOGLE_APPLICATION_CREDENTIALS;
-  const configDir = env.CLOUDSDK_CONFIG ?? (process.platform === "win32" && env.APPDATA ? path.join(env.APPDATA, "gcloud") : path.join(env.HOME ?? homedir(), ".config", "gcloud"));
-  const file = path.join(configDir, "application_default_credentials.json");
-  return existsSync(file) ? file : undefined;
-}
-
-function firebasercProject(): string | undefined {
-  try {
-    return (JSON.parse(readFileSync(path.join(ROOT, ".firebaserc"), "utf8")) as { projects?: { default?: string } }).projects?.default;
-  } catch {
-    return undefined;
-  }
-}
-
-function firstLine(error: unknown): string {
-  return String((error as Error)?.message ?? error).split("\n")[0];
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 if (require.main === module) {
