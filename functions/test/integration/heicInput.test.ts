@@ -77,20 +77,20 @@ describe("createJob with HEIC/HEIF photos", () => {
 
   test("providers never see a HEIC's location: its Exif item with GPS is gone after conversion", async () => {
     const { heic } = await makeHeicImage({ withExifGps: true });
-    assert.ok(heic.includes(HEIC_EXIF_MAKE), "the fixture carries an Exif item");
+    assert.ok(exifGpsEntryCount((await sharp(heic).metadata()).exif) > 0, "the fixture carries an Exif item with GPS");
     const image = { base64: heic.toString("base64"), mimeType: "image/heic" };
     const { res, seen } = await runRecordingInput("u-heic-gps", await createJobRequest({ image }));
     assert.equal(res.status, "succeeded");
     const meta = await sharp(Buffer.from(seen.bytes)).metadata();
-    assert.equal(meta.exif, undefined, "no EXIF at all");
-    assert.equal(exifGpsEntryCount(meta.exif), 0);
+    assert.equal(meta.exif, undefined, "no EXIF at all, so no GPS");
     assert.equal(meta.xmp, undefined);
     assert.equal(Buffer.from(seen.bytes).includes(HEIC_EXIF_MAKE), false);
   });
 
   test("an uploaded HEIC (the uploadImage path) is converted the same way, and the upload is deleted", async () => {
     const uid = "u-heic-up";
-    const { heic } = await makeHeicImage({ width: 256, height: 192, rotateAnticlockwise: 270 });
+    // As an iPhone writes it: a grid of tiles, rotated by the container.
+    const { heic } = await makeHeicImage({ width: 256, height: 192, rotateAnticlockwise: 270, tileSize: { width: 128, height: 128 } });
     const uploadId = await saveUpload(uid, heic, "image/heic");
     const { res, seen } = await runRecordingInput(uid, await createJobRequest({ image: { uploadId } }));
     assert.equal(res.status, "succeeded");
