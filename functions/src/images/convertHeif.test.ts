@@ -114,6 +114,16 @@ describe("HEIC/HEIF inputs become JPEG at ingest", () => {
     assert.equal(heifDecoderStats().live, 0);
   });
 
+  it("a HEIF with a codec other than HEVC inside (AV1 under generic brands) is image-unsupported-type", async () => {
+    const avif = await sharp({ create: { width: 64, height: 48, channels: 3, background: "#808080" } }).avif().toBuffer();
+    const ftypEnd = avif.readUInt32BE(0);
+    // Same bytes, but the ftyp no longer says "avif": sniffing takes it for a generic HEIF.
+    const generic = Buffer.concat([Buffer.from(avif.subarray(0, ftypEnd).toString("latin1").replaceAll("avif", "mif1"), "latin1"), avif.subarray(ftypEnd)]);
+    assert.equal(inspectImage(generic, "image/heif", LIMITS).mime, "image/heif");
+    const error = await rejectsWith(prepareInputImage(generic, "image/heif", LIMITS), "image-unsupported-type");
+    assert.match(error.message, /unsupported codec/);
+  });
+
   it("a decode that overruns its time is stopped and reported as image-undecodable", async () => {
     const { heic: bytes } = await heic();
     const image = { bytes, mime: "image/heic", width: 256, height: 192 } as const;

@@ -17,7 +17,7 @@ import type { InputImage } from "../providers/types.js";
 import type { HeifDecodeReply, HeifDecodeRequest } from "./heifDecodeWorker.js";
 
 export const HEIF_JPEG_QUALITY = 92;
-/** A 40 MP decode takes ~10 s; a stream that takes far longer is hostile or broken. */
+/** 12 MP decodes in 2–5 s here, 40 MP in a few times that; far longer means hostile or broken. */
 export const HEIF_DECODE_TIMEOUT_MS = 60_000;
 
 export const isHeif = (mime: InputImage["mime"]) => mime === "image/heic" || mime === "image/heif";
@@ -53,6 +53,10 @@ async function convert(image: InputImage, { maxPixels, timeoutMs = HEIF_DECODE_T
   if (!decoded.ok) {
     if (decoded.failure === "too-many-pixels") {
       throw new AppError("invalid-argument", `image has too many pixels (the limit is ${Math.round(maxPixels / 100_000) / 10} megapixels)`, "image-too-many-pixels");
+    }
+    if (decoded.failure === "unsupported-codec") {
+      // E.g. AV1 inside a HEIF that does not say "avif" in its brands (those are refused by sniffing).
+      throw new AppError("invalid-argument", "image is a HEIF coded with an unsupported codec (HEIC/HEIF must be HEVC); send JPEG, PNG, WebP or HEIC", "image-unsupported-type");
     }
     throw undecodable();
   }

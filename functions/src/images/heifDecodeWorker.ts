@@ -17,15 +17,11 @@ export interface HeifDecodeRequest {
   maxPixels: number;
 }
 
+export type HeifDecodeFailure = "too-many-pixels" | "unsupported-codec" | "undecodable";
+
 export type HeifDecodeReply =
   | { ok: true; pixels: ArrayBuffer; width: number; height: number; channels: 3 | 4 }
-  | {
-      ok: false;
-      failure: "unreadable" | "too-many-pixels" | "undecodable";
-      /** libheif's numeric error and suberror codes (safe to log: codes, not data). */
-      heifCode?: number;
-      heifSubcode?: number;
-    };
+  | { ok: false; failure: HeifDecodeFailure };
 
 /** The part of libheif-js's embind API used here (its own .d.ts is not exported by the package). */
 interface EmbindEnum {
@@ -69,11 +65,12 @@ interface LibHeif {
 const isError = (value: unknown): value is HeifError =>
   typeof value !== "object" || value === null || "code" in value;
 
-const failed = (failure: "unreadable" | "too-many-pixels" | "undecodable", error?: HeifError): HeifDecodeReply => ({
+/** libheif suberrors for a codec this build lacks (AV1, JPEG 2000, VVC... inside a HEIF): not corrupt, just unsupported. */
+const UNSUPPORTED_CODEC_SUBCODES = new Set([3000 /* Unsupported_codec */, 6003 /* No_matching_decoder_installed */]);
+
+const failed = (failure: HeifDecodeFailure, error?: HeifError): HeifDecodeReply => ({
   ok: false,
-  failure,
-  ...(error?.code && { heifCode: error.code.value }),
-  ...(error?.subcode && { heifSubcode: error.subcode.value }),
+  failure: error?.subcode && UNSUPPORTED_CODEC_SUBCODES.has(error.subcode.value) ? "unsupported-codec" : failure,
 });
 
 /** Copies the interleaved rows out of the WebAssembly heap into a buffer of their own, without row padding. */
@@ -90,9 +87,9 @@ export function decodeHeif(libheif: LibHeif, { bytes, maxPixels }: HeifDecodeReq
   const context = libheif.heif_context_alloc();
   try {
     const read = libheif.heif_context_read_from_memory(context, bytes);
-    if (read.code.value !== libheif.heif_error_code.heif_error_Ok.value) return failed("unreadable", read);
+    if (read.code.value !== libheif.heif_error_code.heif_error_Ok.value) return failed("undecodable", read);
     const handle = libheif.heif_js_context_get_primary_image_handle(context);
-    if (isError(handle)) return failed("unreadable", handle);
+    if (isError(handle)) return failed("undecodable", handle);
     try {
       // libheif's size (after rotation and crop) may differ from the header reader's: cap it too.
       // A coded stream larger than its `ispe` is refused by libheif's own security limits.
