@@ -1,9 +1,11 @@
 /**
  * Wires triggers only: every function the project deploys, and nothing else.
  * Client entry points are callables (triggers/https); internal work runs from Cloud Tasks
- * (triggers/tasks) and Cloud Scheduler (triggers/scheduled).
+ * (triggers/tasks), Cloud Scheduler (triggers/scheduled) and Firebase Auth events (triggers/auth).
  */
 export { createJob, getJobResult, ackJobResult, cancelJob } from "./triggers/https/jobs.js";
 export { uploadImage } from "./triggers/https/uploadImage.js";
 export { pollJob } from "./triggers/tasks/pollJob.js";
 export { purgeTransient } from "./triggers/scheduled/purgeTransient.js";
+export { exportMyData, deleteMyData, setPrivacyChoices } from "./triggers/https/privacy.js";
+export { onUserDeleted } from "./triggers/auth/onUserDeleted.js";

@@ -22,6 +22,7 @@ const read = {
   maxVideoBytes: intSetting("MAX_VIDEO_BYTES", 200_000_000, "Largest generated video accepted from a provider, in bytes."),
   resultUrlMinutes: intSetting("RESULT_URL_MINUTES", 10, "How long a result download URL handed to the client stays valid."),
   runtimeConfigCacheSeconds: intSetting("RUNTIME_CONFIG_CACHE_SECONDS", 30, "How long config/runtime is cached per instance."),
+  jobRetentionDays: intSetting("JOB_RETENTION_DAYS", 30, "How long a finished job's status document is kept before the purge deletes it (at least 1)."),
 };
 
 export type Settings = { [K in keyof typeof read]: number };
@@ -34,6 +35,12 @@ export function settings(): Settings {
 export function maxTransientTtlMs(s: Settings = settings()): number {
   return Math.max(s.resultTtlMinutes, s.uploadTtlMinutes, s.imageJobDeadlineMinutes, s.videoJobDeadlineMinutes) * 60_000;
 }
+
+/**
+ * How long a job's status document is kept after it is created (JOB_RETENTION_DAYS). At least a
+ * day: a job must have ended (deadlines are minutes) before its record may go.
+ */
+export const jobRetentionMs = (s: Settings = settings()) => Math.max(1, s.jobRetentionDays) * 86_400_000;
 
 /** Cron or App Engine syntax; read at deploy time, so it is an env var rather than a runtime param. */
 export const PURGE_SCHEDULE = process.env.PURGE_SCHEDULE || "every 10 minutes";

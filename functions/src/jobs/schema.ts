@@ -95,6 +95,8 @@ export const jobDocSchema = z.strictObject({
   fallbacks: z.array(z.strictObject({ provider: z.string(), code: z.string() })).max(20).optional(),
   attempts: z.number().int().min(0),
   durationMs: z.number().min(0).optional(),
+  /** Firestore TTL field: the document may go after this (JOB_RETENTION_DAYS; the purge deletes it first). */
+  retainUntil: timestamp.optional(),
 });
 
 export type JobDoc = z.infer<typeof jobDocSchema>;

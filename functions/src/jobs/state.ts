@@ -3,6 +3,7 @@
  * queued → running → succeeded | failed | cancelled | expired; terminal states never change.
  */
 import { Timestamp } from "firebase-admin/firestore";
+import { jobRetentionMs } from "../config/params.js";
 import type { Feature } from "../providers/types.js";
 import { redactText } from "../logging/redact.js";
 import { isTerminal, type JobDoc, type JobStatus } from "./schema.js";
@@ -40,6 +41,8 @@ export function queuedJob(input: {
     deadlineAt: Timestamp.fromMillis(input.now + input.deadlineMs),
     inputDeleted: false,
     attempts: 0,
+    // Set at creation, in the same write: the TTL policy's second line behind the purge.
+    retainUntil: Timestamp.fromMillis(input.now + jobRetentionMs()),
   };
 }
 

@@ -8,6 +8,7 @@ import { getFirestore } from "firebase-admin/firestore";
 import { settings, type Settings } from "../config/params.js";
 import { AppError } from "../errors.js";
 import * as logs from "../logging/logs.js";
+import { errorSummary } from "../logging/redact.js";
 import { transientPaths } from "../privacy/paths.js";
 import { adoptTransient, deleteTransientPrefixes, saveTransientStream, TransientLimitError, transientBucket } from "../privacy/transientStore.js";
 import { loadVideoProvider } from "../providers/registry.js";
@@ -190,6 +191,26 @@ export async function cancelAtProvider(job: JobDoc): Promise<void> {
   if (job.feature !== "video" || !job.providerTaskId) return;
   const provider = await loadVideoProvider(job.provider as ProviderId).catch(() => undefined);
   await provider?.cancel?.({ id: job.providerTaskId, model: job.model }).catch(() => undefined);
+}
+
+/**
+ * Deletion of a user's data (privacy/deleteData.ts): the provider's copy of a video task goes too,
+ * where the API allows: a task still running is cancelled, a finished one deleted (Runway and
+ * Seedance delete finished tasks; asking again for one already deleted is answered as done).
+ * Returns what happened, for the counts the user gets back.
+ */
+export async function deleteAtProvider(job: JobDoc, jobId: string): Promise<"none" | "deleted" | "not-possible" | "failed"> {
+  if (job.feature !== "video" || !job.providerTaskId) return "none";
+  const provider = await loadVideoProvider(job.provider as ProviderId).catch(() => undefined);
+  const call = isTerminal(job.status) ? provider?.deleteTask : provider?.cancel;
+  if (!provider || !call) return "not-possible";
+  try {
+    await call.call(provider, { id: job.providerTaskId, model: job.model });
+    return "deleted";
+  } catch (error) {
+    logs.providerCopyNotDeleted(jobId, job.provider, errorSummary(error).errorCode);
+    return "failed";
+  }
 }
 
 export { getJob };

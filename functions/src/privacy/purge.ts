@@ -1,7 +1,8 @@
 /**
  * The backstop (ARCHITECTURE §5.7): deletes every transient object past its deadline, and expires
  * every job stuck past its deadline, deleting its objects. Idempotent; pages through any number of
- * objects with bounded concurrency, deleting one page while the next is being listed.
+ * objects with bounded concurrency, deleting one page while the next is being listed. Then it
+ * deletes Firestore documents past their retention (privacy/retention.ts).
  */
 import "../admin.js";
 import { getFirestore, Timestamp } from "firebase-admin/firestore";
@@ -14,6 +15,7 @@ import { cancelAtProvider } from "../jobs/videoJob.js";
 import * as logs from "../logging/logs.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
 import { firestorePaths, TRANSIENT_ROOT, transientPaths } from "./paths.js";
+import { purgePastRetention } from "./retention.js";
 import { deleteTransient, deleteTransientPrefixes, transientBucket } from "./transientStore.js";
 
 export interface PurgeOptions {
@@ -27,16 +29,24 @@ export interface PurgeCounts {
   objectsDeleted: number;
   jobsExpired: number;
   resultsExpired: number;
+  /** Ended job status documents past JOB_RETENTION_DAYS (privacy/retention.ts). */
+  jobsDeleted: number;
+  /** Records of privacy requests past their 24 months. */
+  requestRecordsDeleted: number;
 }
 
 export async function purgeTransient(options: PurgeOptions = {}): Promise<PurgeCounts> {
   const started = Date.now();
   const now = options.now ?? started;
-  const counts: PurgeCounts = { objectsScanned: 0, objectsDeleted: 0, jobsExpired: 0, resultsExpired: 0 };
+  const counts: PurgeCounts = { objectsScanned: 0, objectsDeleted: 0, jobsExpired: 0, resultsExpired: 0, jobsDeleted: 0, requestRecordsDeleted: 0 };
   // Jobs first: expiring a job deletes its objects, which the object sweep then need not list.
   counts.jobsExpired = await expireStaleJobs(now, options);
   counts.resultsExpired = await expireHeldResults(now, options);
   await deleteExpiredObjects(now, options, counts);
+  // Then what has outlived its retention (after the sweep above has ended every stale job).
+  const retained = await purgePastRetention(now, options);
+  counts.jobsDeleted = retained[firestorePaths.jobs] ?? 0;
+  counts.requestRecordsDeleted = retained[firestorePaths.privacyRequests] ?? 0;
   logs.purgeCompleted({ ...counts }, Date.now() - started);
   return counts;
 }
@@ -95,16 +105,21 @@ async function expireStaleJobs(now: number, options: PurgeOptions): Promise<numb
   return expired;
 }
 
-/** Deletes a stale job's objects, then records it expired unless it ended meanwhile. */
+/**
+ * Deletes a stale job's inputs, records it expired unless it ended meanwhile, and then, if it did
+ * expire it, its result path (a job that succeeded meanwhile keeps its held result).
+ */
 async function expireJob(jobId: string, data: unknown, now: number): Promise<boolean> {
   const job = jobDocSchema.parse(data);
   await cancelAtProvider(job); // a video task nobody waits for any more: stop it where allowed
-  await deleteTransientPrefixes(transientPaths.jobPrefixes(job.uid, jobId), jobId);
+  const resultPrefix = transientPaths.result(job.uid, jobId);
+  await deleteTransientPrefixes(transientPaths.jobPrefixes(job.uid, jobId).filter((p) => p !== resultPrefix), jobId);
   let changed = false;
   await transitionJob(jobId, (current) => {
     changed = !isTerminal(current.status) && current.deadlineAt.toMillis() <= now;
     return changed ? state.expired(now, current.startedAt?.toMillis()) : undefined;
   });
+  if (changed) await deleteTransientPrefixes([resultPrefix], jobId);
   return changed;
 }
 

@@ -8,6 +8,8 @@ import { pipeline } from "node:stream/promises";
 import { getStorage } from "firebase-admin/storage";
 import * as logs from "../logging/logs.js";
 import { errorSummary } from "../logging/redact.js";
+import type { File } from "@google-cloud/storage";
+import { mapWithConcurrency } from "../util/concurrency.js";
 import type { TransientMetadata } from "./paths.js";
 
 export const transientBucket = () => getStorage().bucket();
@@ -140,4 +142,30 @@ export async function signedReadUrl(path: string, minutes: number): Promise<{ ur
   }
   const [url] = await transientBucket().file(path).getSignedUrl({ version: "v4", action: "read", expires: expiresAt });
   return { url, expiresAt };
+}
+
+/** Every object under a prefix, one page at a time (any number of objects, bounded memory). */
+export async function* listTransientPages(prefix: string, pageSize = 1000): AsyncGenerator<File[]> {
+  let pageToken: string | undefined;
+  do {
+    const [files, next] = await transientBucket().getFiles({ prefix, maxResults: pageSize, autoPaginate: false, ...(pageToken && { pageToken }) });
+    pageToken = (next as { pageToken?: string } | undefined)?.pageToken;
+    if (files.length) yield files;
+  } while (pageToken);
+}
+
+/**
+ * Deletes every object under a prefix, page by page with bounded concurrency (deletion of a user's
+ * data: any number of objects). A 404 counts as done; returns how many objects were removed.
+ */
+export async function deleteTransientPrefixPaged(prefix: string, concurrency = 32, pageSize = 1000): Promise<number> {
+  let deleted = 0;
+  // Always the first page again: a page token past objects just deleted is not reliable everywhere.
+  for (;;) {
+    const [files] = await transientBucket().getFiles({ prefix, maxResults: pageSize, autoPaginate: false });
+    if (!files.length) return deleted;
+    const removed = (await mapWithConcurrency(files, concurrency, (f) => deleteTransient(f.name))).filter(Boolean).length;
+    deleted += removed;
+    if (!removed) return deleted; // listed but already gone everywhere: nothing left to do
+  }
 }

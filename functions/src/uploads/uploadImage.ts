@@ -36,6 +36,7 @@ import { normaliseDeclaredMime } from "../images/validate.js";
 import { describeNonImage, OTHER_IMAGE_KINDS, sniffImageType } from "../images/sniff.js";
 import * as logs from "../logging/logs.js";
 import { errorSummary, redactText } from "../logging/redact.js";
+import { sendsGpc } from "../privacy/gpc.js";
 import { transientPaths } from "../privacy/paths.js";
 import { deleteTransient, openTransientWriteStream } from "../privacy/transientStore.js";
 import type { ImageMime } from "../providers/types.js";
@@ -121,17 +122,22 @@ export type UploadRequest = IncomingMessage & { rawBody?: Buffer };
  */
 export async function handleUploadRequest(req: UploadRequest, res: ServerResponse): Promise<void> {
   let uid: string | undefined;
+  let gpc: Promise<void> | undefined;
   try {
     if (req.method !== "POST") {
       res.setHeader("Allow", "POST");
       throw reject(405, "invalid-argument", "method-not-allowed", "uploadImage accepts POST requests only");
     }
     uid = await authenticate(req);
+    // Global Privacy Control is an opt-out here too (privacy/choices.ts); it never fails the upload.
+    if (sendsGpc(req.headers)) gpc = import("../privacy/choices.js").then((m) => m.honourGpcSignal(uid!, FN)).catch(() => undefined);
     const body = await receiveUpload(req, res, uid);
-    if (!body) return; // the client went away; the partial upload is already gone
+    if (!body) return void (await gpc); // the client went away; the partial upload is already gone
     logs.uploadStored(body.uploadId, body.bytes, body.mime);
+    await gpc;
     sendJson(res, 200, { uploadId: body.uploadId, expiresAt: body.expiresAt } satisfies UploadResponse);
   } catch (error) {
+    await gpc;
     if (error instanceof UploadRejection) {
       logs.requestRejected(FN, error.code, error.reason);
       sendJson(res, error.status, { error: { code: error.code, message: redactText(error.message), reason: error.reason } });

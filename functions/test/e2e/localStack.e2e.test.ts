@@ -116,6 +116,72 @@ describe("npm start: the local stack end to end", { timeout: 240_000 }, () => {
     }
   });
 
+  test("privacy rights over the wire: export, choices with Sec-GPC, deletion with the account; the Auth emulator's deletion fires onUserDeleted", async () => {
+    const { getAuth } = await import("firebase-admin/auth");
+    const { requestSubjectOf } = await import("../../src/privacy/salt.js");
+    const project = env.GCLOUD_PROJECT!;
+    const signUp = async () => {
+      const res = await fetch(`http://${env.FIREBASE_AUTH_EMULATOR_HOST}/identitytoolkit.googleapis.com/v1/accounts:signUp?key=fake-api-key`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ returnSecureToken: true }),
+      });
+      return (await res.json()) as { idToken: string; localId: string };
+    };
+    // The callable protocol by hand, to send a header the client SDK does not.
+    const callRaw = async (name: string, idToken: string, data: unknown, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${env.FUNCTIONS_EMULATOR_ORIGIN}/${project}/us-central1/${name}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${idToken}`, ...headers },
+        body: JSON.stringify({ data }),
+      });
+      return (await res.json()) as { result?: Record<string, unknown>; error?: { status: string; message: string } };
+    };
+    const jobsOf = async (uid: string) => (await getFirestore().collection("jobs").where("uid", "==", uid).get()).size;
+    const recordsOf = async (uid: string) =>
+      (await getFirestore().collection("privacyRequests").where("subject", "==", requestSubjectOf(uid)).get()).docs.map((d) => `${d.get("type")}:${d.get("channel")}:${d.get("outcome")}`).sort();
+
+    // Right to know, through the Firebase client SDK.
+    const user = await emulatorClient(start.clientOptions);
+    try {
+      const { jobId } = await user.call<Created>("createJob", { requestId: randomUUID(), feature: "style", style: "sepia", image: await faceImage("jpeg", 256), consent: CONSENT });
+      const exported = await user.call<{ uid: string; data: Record<string, { items: { id?: string }[] }>; providers: { id: string }[] }>("exportMyData", {});
+      assert.equal(exported.uid, user.uid);
+      assert.deepEqual(exported.data.jobs!.items.map((j) => j.id), [jobId]);
+      assert.ok(exported.providers.some((p) => p.id === "local"));
+      assert.doesNotMatch(JSON.stringify(exported), /https?:\/\//, "no URL in the export");
+
+      // Right to delete, with the account: gone from the Auth emulator too.
+      const deleted = await user.call<{ deleted: Record<string, number>; accountDeleted: boolean }>("deleteMyData", { deleteAccount: true });
+      assert.equal(deleted.accountDeleted, true);
+      assert.equal(deleted.deleted.jobs, 1);
+      await assert.rejects(getAuth().getUser(user.uid!), /no user record|user-not-found/i);
+      assert.equal(await jobsOf(user.uid!), 0);
+      assert.deepEqual(await recordsOf(user.uid!), ["delete:app:fulfilled", "know:app:fulfilled"]);
+    } finally {
+      await user.close();
+    }
+
+    // Opt-out by Global Privacy Control: the header reaches the function through the emulator.
+    const gpcUser = await signUp();
+    const choices = await callRaw("setPrivacyChoices", gpcUser.idToken, { optOutOfSale: false }, { "Sec-GPC": "1" });
+    assert.deepEqual({ ...choices.result, updatedAt: undefined }, { optOutOfSale: true, optOutOfSharing: true, gpc: true, updatedAt: undefined });
+    assert.equal((await getFirestore().doc(`privacy/${gpcUser.localId}`).get()).get("gpc"), true);
+    assert.equal((await callRaw("setPrivacyChoices", gpcUser.idToken, { optOutOfSale: "yes" })).error?.status, "INVALID_ARGUMENT");
+
+    // An account deleted in the Auth emulator (as in the console): onUserDeleted deletes its data.
+    const leaving = await signUp();
+    const created = await callRaw("createJob", leaving.idToken, { requestId: randomUUID(), feature: "style", style: "noir", image: await faceImage("png", 128), consent: CONSENT });
+    assert.equal(created.result?.status, "succeeded");
+    assert.equal(await jobsOf(leaving.localId), 1);
+    await getAuth().deleteUser(leaving.localId);
+    for (const started = Date.now(); (await jobsOf(leaving.localId)) > 0 && Date.now() - started < 60_000; ) await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await jobsOf(leaving.localId), 0, "onUserDeleted fired from the Auth emulator and deleted the job");
+    assert.equal((await getFirestore().doc(`quotas/${leaving.localId}`).get()).exists, false);
+    for (const started = Date.now(); (await recordsOf(leaving.localId)).length === 0 && Date.now() - started < 10_000; ) await new Promise((r) => setTimeout(r, 250));
+    assert.deepEqual(await recordsOf(leaving.localId), ["delete:account-deletion:fulfilled"]);
+  });
+
   test("SIGTERM stops the whole stack with no process left behind", async () => {
     process.kill(start.pid, "SIGTERM");
     assert.equal(await start.exited, 0);

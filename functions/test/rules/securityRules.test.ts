@@ -34,6 +34,7 @@ describe("security rules", () => {
       await db.doc("privacy/alice").set({ optOutOfSale: true });
       await db.doc("config/runtime").set({ killSwitch: false });
       await db.doc("quotas/alice").set({ n: 1 });
+      await db.doc("privacyRequests/r1").set({ subject: "a".repeat(64), type: "delete", outcome: "fulfilled" });
       await ctx.storage().ref("transient/results/alice/alice-job").putString("result");
       await ctx.storage().ref("transient/inputs/alice/alice-job").putString("input");
     });
@@ -43,7 +44,7 @@ describe("security rules", () => {
     await stack?.stop();
   });
 
-  test("firestore: owners read their own jobs and privacy choices; nothing else is readable; no client writes", { skip }, async () => {
+  test("firestore: owners read their own jobs and privacy choices; nothing else is readable (privacy request records included); no client writes", { skip }, async () => {
     const { assertFails, assertSucceeds } = await rut();
     const alice = env.authenticatedContext("alice").firestore();
     const anon = env.unauthenticatedContext().firestore();
@@ -56,9 +57,17 @@ describe("security rules", () => {
     await assertFails(alice.doc("config/runtime").get());
     await assertFails(alice.doc("quotas/alice").get());
     await assertFails(anon.doc("jobs/alice-job").get());
-    for (const p of ["jobs/alice-job", "jobs/new", "privacy/alice", "config/runtime", "quotas/alice"]) {
+    // Privacy choices: only one's own document, by id (no listing other users' choices).
+    await assertFails(alice.collection("privacy").get());
+    // Records of privacy requests: functions only, not even their subject may read them.
+    await assertFails(alice.doc("privacyRequests/r1").get());
+    await assertFails(alice.collection("privacyRequests").get());
+    await assertFails(anon.collection("privacyRequests").get());
+    for (const p of ["jobs/alice-job", "jobs/new", "privacy/alice", "config/runtime", "quotas/alice", "privacyRequests/r1", "privacyRequests/new"]) {
       await assertFails(alice.doc(p).set({ uid: "alice" }));
     }
+    await assertFails(alice.doc("privacy/alice").delete());
+    await assertFails(alice.doc("privacyRequests/r1").delete());
     await assertFails(alice.doc("jobs/alice-job").delete());
   });
 

@@ -9,14 +9,15 @@ export async function callAs<T = unknown>(
   fn: CallableFunction<any, any>,
   uid: string | undefined,
   data: unknown,
-  { appCheck = true, replayedAppCheck = false }: { appCheck?: boolean; replayedAppCheck?: boolean } = {},
+  { appCheck = true, replayedAppCheck = false, headers = {} }: { appCheck?: boolean; replayedAppCheck?: boolean; headers?: Record<string, string> } = {},
 ): Promise<T> {
   const request = {
     data,
     auth: uid ? { uid, token: { uid, sub: uid, firebase: { sign_in_provider: "anonymous" } } } : undefined,
     // What firebase-functions sets after verifying a valid X-Firebase-AppCheck token.
     app: appCheck ? { appId: "1:000000000000:ios:photofixer", token: { app_id: "1:000000000000:ios:photofixer" }, alreadyConsumed: replayedAppCheck } : undefined,
-    rawRequest: { headers: {} },
+    // Node lowercases header names; so do we, as the runtime's Express request would show them.
+    rawRequest: { headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])) },
     acceptsStreaming: false,
   } as unknown as CallableRequest<unknown>;
   return (await fn.run(request)) as T;

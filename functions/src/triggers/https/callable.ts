@@ -6,26 +6,42 @@
  * modules that are imported on first call, so loading the index stays as cheap as one bare onCall.
  */
 import { randomUUID } from "node:crypto";
-import { HttpsError, onCall, type CallableOptions } from "firebase-functions/v2/https";
+import { HttpsError, onCall, type CallableOptions, type CallableRequest } from "firebase-functions/v2/https";
 import { isEmulator } from "../../config/params.js";
 import { AppError } from "../../errors.js";
+import { sendsGpc } from "../../privacy/gpc.js";
+import { PRIVACY_RECORD_SALT } from "../../privacy/salt.js";
 
-export type UserHandler<T> = (uid: string, data: unknown) => Promise<T>;
+export type UserHandler<T> = (uid: string, data: unknown, request: CallableRequest<unknown>) => Promise<T>;
+
+/** Takes `Sec-GPC` itself (it is the request to change choices); every other callable honours it here. */
+const HANDLES_OWN_GPC = new Set(["setPrivacyChoices"]);
 
 export function userCallable<T>(name: string, options: CallableOptions, handler: UserHandler<T>) {
-  return onCall(options, async (request) => {
+  // Every callable may record a privacy request (a GPC signal), so each can pseudonymise the uid.
+  const secrets = [...(options.secrets ?? []), PRIVACY_RECORD_SALT];
+  return onCall({ ...options, secrets }, async (request) => {
     const uid = request.auth?.uid;
     if (!uid) throw new HttpsError("unauthenticated", "Sign in to use Photo Fixer.");
     // `request.app` is set only for a valid App Check token (invalid and missing ones leave it unset).
     if (!request.app && !isEmulator()) throw new HttpsError("permission-denied", "This app could not be verified (App Check).");
     // Only set where the function consumes tokens (createJob): a replayed token is refused.
     if (request.app?.alreadyConsumed) throw new HttpsError("permission-denied", "This App Check token was already used.");
+    // Global Privacy Control on any entry point is an opt-out (privacy/choices.ts honourGpcSignal):
+    // recorded alongside the request, never failing it, and only written when it changes something.
+    const gpc = !HANDLES_OWN_GPC.has(name) && sendsGpc(request.rawRequest?.headers) ? honourGpc(uid, name) : undefined;
     try {
-      return await handler(uid, request.data);
+      return await handler(uid, request.data, request);
     } catch (error) {
       throw await toHttpsError(name, error);
+    } finally {
+      await gpc;
     }
   });
+}
+
+async function honourGpc(uid: string, fn: string): Promise<void> {
+  await (await import("../../privacy/choices.js")).honourGpcSignal(uid, fn).catch(() => undefined); // it logs its own failures
 }
 
 async function toHttpsError(fn: string, error: unknown): Promise<HttpsError> {

@@ -6,9 +6,11 @@
  * request so loading the index stays cheap.
  */
 import { onRequest } from "firebase-functions/v2/https";
+import { PRIVACY_RECORD_SALT } from "../../privacy/salt.js";
 
 export const uploadImage = onRequest(
   // Photos are streamed to Storage, never held whole by our code: the default small instance does.
-  { cors: true, memory: "256MiB", invoker: "public" },
+  // The salt: a `Sec-GPC: 1` upload records an opt-out request (privacy/choices.ts).
+  { cors: true, memory: "256MiB", invoker: "public", secrets: [PRIVACY_RECORD_SALT] },
   async (req, res) => (await import("../../uploads/uploadImage.js")).handleUploadRequest(req, res),
 );

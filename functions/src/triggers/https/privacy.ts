@@ -1,0 +1,19 @@
+/**
+ * Privacy rights (ARCHITECTURE §3): know (exportMyData), delete (deleteMyData) and opt out
+ * (setPrivacyChoices). Thin wrappers over privacy/; each request is recorded (privacy/requestRecords.ts).
+ */
+import { PROVIDER_DELETION_SECRETS } from "../../providers/retention.js";
+import { userCallable } from "./callable.js";
+
+export const exportMyData = userCallable("exportMyData", { timeoutSeconds: 300, memory: "512MiB" }, async (uid, data) =>
+  (await import("../../privacy/exportData.js")).exportMyData(uid, data),
+);
+
+// Deleting provider copies of video tasks needs those providers' keys, and only those.
+export const deleteMyData = userCallable("deleteMyData", { timeoutSeconds: 540, secrets: PROVIDER_DELETION_SECRETS }, async (uid, data) =>
+  (await import("../../privacy/deleteData.js")).deleteMyData(uid, data),
+);
+
+export const setPrivacyChoices = userCallable("setPrivacyChoices", {}, async (uid, data, request) =>
+  (await import("../../privacy/choices.js")).setPrivacyChoices(uid, data, request.rawRequest?.headers),
+);
