@@ -28,6 +28,10 @@ export async function getJobResult(uid: string, jobId: string) {
 
 export async function ackJobResult(uid: string, jobId: string) {
   const job = await getOwnedJob(uid, jobId);
+  // An unfinished job holds no result yet; what is under its result path is a poll still storing
+  // the video, which records it held once complete. Deleting it then would leave
+  // `resultDeleted: false` with no result (a race the tests replay).
+  if (!isTerminal(job.status)) return { jobId, deleted: true as const };
   await deleteTransientPrefixes([transientPaths.result(uid, jobId)], jobId);
   if (job.resultDeleted === false) await updateJob(jobId, { resultDeleted: true, updatedAt: state.nowTimestamp() });
   return { jobId, deleted: true as const };
@@ -37,14 +41,20 @@ export async function cancelJob(uid: string, jobId: string): Promise<{ jobId: st
   const owned = await getOwnedJob(uid, jobId);
   if (!isTerminal(owned.status)) await cancelAtProvider(owned); // stop paid work (video), where allowed
   // Inputs go first, so a job is never recorded as cancelled with inputDeleted while they exist.
-  const removed = await deleteTransientPrefixes(transientPaths.jobPrefixes(uid, jobId), jobId);
-  if (removed) logs.inputDeleted(jobId, removed);
+  const resultPrefix = transientPaths.result(uid, jobId);
+  let removed = await deleteTransientPrefixes(transientPaths.jobPrefixes(uid, jobId).filter((p) => p !== resultPrefix), jobId);
   const now = Date.now();
-  const job = await transitionJob(jobId, (current) =>
-    isTerminal(current.status) ? undefined : state.cancelled(now, current.startedAt?.toMillis()),
-  );
+  let endedHere = false;
+  const job = await transitionJob(jobId, (current) => {
+    endedHere = !isTerminal(current.status);
+    return endedHere ? state.cancelled(now, current.startedAt?.toMillis()) : undefined;
+  });
   if (!job) throw new AppError("not-found", "jobId: no such job", "job-not-found");
-  if (job.status === "cancelled") logs.jobCancelled(jobId);
+  // The result path only once this call has ended the job: a job that ended otherwise (a video
+  // that just succeeded, even while we were here) keeps its state and its held result.
+  if (endedHere) removed += await deleteTransientPrefixes([resultPrefix], jobId);
+  if (removed) logs.inputDeleted(jobId, removed);
+  if (endedHere) logs.jobCancelled(jobId);
   return { jobId, status: job.status };
 }
 
