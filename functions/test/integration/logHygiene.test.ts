@@ -1,10 +1,10 @@
 /**
  * Log hygiene across every entry point (issue #6, item 7): one synthetic face and one recognisable
- * prompt go through every callable, the upload endpoint, the video poll task and the purge, on
- * happy and unhappy paths, with a provider fake whose URLs and key are known. Then every captured
- * log line, every error a client received and every Firestore document is scanned for the
- * image's base64, the prompt, the signed URL, the provider's URLs, its key and the ID token.
- * Expected hits: zero.
+ * prompt go through every callable (jobs and privacy rights), the upload endpoint, the video poll
+ * task and the purge, on happy and unhappy paths, with a provider fake whose URLs and key are
+ * known. Then every captured log line, every error a client received, every Firestore document
+ * (before and after the user's deletion) and the data export are scanned for the image's base64,
+ * the prompt, the signed URL, the provider's URLs, its key and the ID token. Expected hits: zero.
  */
 import assert from "node:assert/strict";
 import http from "node:http";
@@ -160,9 +160,19 @@ test("no log line, client error or Firestore document holds the photo, the promp
     overrideProviderForTests("video:local", undefined);
   }
 
+  // The privacy rights: choices (with GPC), an export taken while objects and jobs exist.
+  const { exportMyData, setPrivacyChoices, deleteMyData } = await fns();
+  await call(setPrivacyChoices, { optOutOfSale: true, gpc: true });
+  await call(setPrivacyChoices, { optOutOfSale: PROMPT });
+  await upload(photo, "image/jpeg", "pending.jpg"); // an upload still held, so the export lists an object
+  const exported = JSON.stringify(await call(exportMyData, {}));
+  assert.match(exported, /uploads/, "the export lists the held upload");
+
   // The purge, past every deadline.
   const { purgeTransient } = await import("../../src/privacy/purge.js");
   await purgeTransient({ now: Date.now() + 86_400_000 });
+  const firestoreBeforeDeletion = await allFirestoreDocuments();
+  const deletion = JSON.stringify(await call(deleteMyData, {}));
 
   const secrets = [
     ...secretsOf({ base64: image.base64, prompt: PROMPT }),
@@ -175,10 +185,19 @@ test("no log line, client error or Firestore document holds the photo, the promp
     new URL(heldUrl).search.slice(1) || "no-query",
     "X-Goog-Signature",
   ];
-  const places = { logs: capturedLogs(), "client errors": clientErrors.join("\n"), firestore: await allFirestoreDocuments() };
+  const places = {
+    logs: capturedLogs(),
+    "client errors": clientErrors.join("\n"),
+    firestore: firestoreBeforeDeletion,
+    "firestore after deletion": await allFirestoreDocuments(),
+    // Answers to the owner, but about the data, never the data: no face, prompt or URL either.
+    "data export": exported,
+    "deletion report": deletion,
+  };
   assert.ok(places.logs.includes('"severity"'), "logs were captured");
   assert.ok(clientErrors.length >= 10, `client errors were captured (${clientErrors.length})`);
   assert.match(places.firestore, /jobs\//, "job documents were written");
+  assert.match(places["firestore after deletion"], /privacyRequests\//, "the records of requests outlive the deletion");
   const hits = Object.entries(places).flatMap(([place, text]) => secrets.filter((s) => text.includes(s)).map((s) => `${place}: ${s.slice(0, 40)}`));
   assert.deepEqual(hits, []);
 });
