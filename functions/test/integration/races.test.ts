@@ -31,7 +31,7 @@ useBackends();
 const fns = () => import("../../src/index.js");
 
 const SEED = Number(process.env.RACE_SEED ?? 5_005);
-const CONCURRENT_RUNS = Number(process.env.RACE_RUNS ?? 10);
+const CONCURRENT_RUNS = Number(process.env.RACE_RUNS ?? 6);
 /** Actors start within this many milliseconds of each other in the concurrent runs. */
 const SPREAD_MS = 60;
 const MP4 = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from("ftypisom"), Buffer.alloc(12), Buffer.alloc(64_000, 7)]);
@@ -131,7 +131,7 @@ interface RunSignals {
 type Plan = { name: string; order?: string[]; start: (actor: string, signals: RunSignals) => Promise<void> };
 
 /** Steps through the poll's download and upload (about 40 ms): where a late finish can interleave. */
-const STREAMING_STEPS_MS = Array.from({ length: 14 }, (_, i) => i * 4);
+const streamingSteps = (stepMs: number) => Array.from({ length: Math.floor(44 / stepMs) + 1 }, (_, i) => i * stepMs);
 
 /**
  * Every sequential order of the actors; with a poll among them, runs where the others start a
@@ -139,7 +139,7 @@ const STREAMING_STEPS_MS = Array.from({ length: 14 }, (_, i) => i * 4);
  * through the whole transfer up to the moment it records its success; then concurrent runs with
  * seeded start offsets.
  */
-function plans(actors: string[]): Plan[] {
+function plans(actors: string[], stepMs = 4): Plan[] {
   const orders: string[][] = [];
   const permute = (done: string[], rest: string[]) => {
     if (!rest.length) return void orders.push(done);
@@ -148,7 +148,7 @@ function plans(actors: string[]): Plan[] {
   permute([], actors);
   const sequential = orders.map((order): Plan => ({ name: `in order ${order.join(" → ")}`, order, start: async () => {} }));
   const stepped = actors.includes("poll")
-    ? STREAMING_STEPS_MS.map((ms): Plan => ({
+    ? streamingSteps(stepMs).map((ms): Plan => ({
         name: `the others ${ms} ms into the poll's transfer`,
         start: async (actor, signals) => {
           if (actor === "poll") return;
@@ -199,7 +199,7 @@ function watchStatuses(jobId: string) {
     seen,
     streaming,
     async stop() {
-      await delay(50); // let the last change arrive
+      await delay(20); // let the last change arrive
       unsubscribe();
     },
   };
@@ -313,7 +313,7 @@ describe("races on one video job", () => {
   test("ackJobResult while a late pollJob finish streams the video in: the result is either held whole or gone, as recorded", { timeout: 120_000 }, async () => {
     const { ackJobResult } = await fns();
     let run = 0;
-    for (const plan of plans(["ack", "poll"])) {
+    for (const plan of plans(["ack", "poll"], 2)) {
       const uid = `race-ack-${run++}`;
       const { provider } = finishedTaskProvider();
       const jobId = await runningVideo(uid, provider);
