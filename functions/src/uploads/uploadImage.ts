@@ -133,8 +133,15 @@ export async function handleUploadRequest(req: UploadRequest, res: ServerRespons
     if (sendsGpc(req.headers)) gpc = import("../privacy/choices.js").then((m) => m.honourGpcSignal(uid!, FN)).catch(() => undefined);
     const body = await receiveUpload(req, res, uid);
     if (!body) return void (await gpc); // the client went away; the partial upload is already gone
-    logs.uploadStored(body.uploadId, body.bytes, body.mime);
     await gpc;
+    if (!canAnswer(res)) {
+      // The connection closed after the form's last byte: nobody can learn this uploadId, so the
+      // photo may not wait for the purge.
+      logs.requestRejected(FN, "cancelled", "client-disconnected");
+      await deleteTransient(transientPaths.upload(uid, body.uploadId));
+      return;
+    }
+    logs.uploadStored(body.uploadId, body.bytes, body.mime);
     sendJson(res, 200, { uploadId: body.uploadId, expiresAt: body.expiresAt } satisfies UploadResponse);
   } catch (error) {
     await gpc;
@@ -423,6 +430,11 @@ function settledStream(stream: Writable): Promise<void> {
     stream.once("close", () => resolve());
     stream.once("error", () => resolve());
   });
+}
+
+/** Whether an answer can still reach the client: nothing sent yet and its connection still open. */
+function canAnswer(res: ServerResponse): boolean {
+  return !res.headersSent && !res.writableEnded && !res.destroyed && (!res.socket || (res.socket.writable && !res.socket.destroyed));
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

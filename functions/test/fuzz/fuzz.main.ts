@@ -72,7 +72,7 @@ async function main(): Promise<number> {
     const up = await runUploadFuzz({ seed, cases: uploads, ...(uploadOnly && { only: uploadOnly }), log: (line) => console.log(line) });
     const statuses = Object.entries(up.outcomes).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}=${v}`).join(" ");
     console.log(`fuzz uploads: answers ${statuses}`);
-    console.log(`fuzz uploads: ${up.stored} stored and checked, ${up.consumed} taken by createJob (${up.consumedSucceeded} succeeded); slowest: ${up.slowest.map((s) => `#${s.index} ${s.ms} ms`).join(", ")}`);
+    console.log(`fuzz uploads: ${up.stored} stored and checked, ${up.consumed} taken by createJob (${up.consumedSucceeded} succeeded, ${up.gpsStripped} of them with EXIF GPS that the provider got stripped); slowest: ${up.slowest.map((s) => `#${s.index} ${s.ms} ms`).join(", ")}`);
     console.log(`fuzz uploads: seed ${seed}, ${up.cases} requests in ${(up.durationMs / 1000).toFixed(1)} s`);
     if (up.failures.length) {
       console.log(`fuzz uploads: failures (first 20 of ${up.failures.length}):`);

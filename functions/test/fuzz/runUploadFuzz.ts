@@ -29,12 +29,14 @@ import type { AddressInfo } from "node:net";
 import { HttpsError } from "firebase-functions/v2/https";
 import { getFirestore } from "firebase-admin/firestore";
 import { getStorage } from "firebase-admin/storage";
-import { withExifGps } from "../fixtures/images.js";
+import sharp from "sharp";
+import { exifGpsEntryCount, withExifGps } from "../fixtures/images.js";
 import { callAs } from "../support/callables.js";
 import { capturedLogs, clearCapturedLogs } from "../support/logCapture.js";
 import { CONSENT } from "../support/requests.js";
 import { buildCorpus, mulberry32, subSeed, type ImageCorpus, type Rng } from "./generators.js";
 import { DOCUMENTED_CODES } from "./runFuzz.js";
+import type { ImageProvider, ImageRequest } from "../../src/providers/types.js";
 import { FUZZ_APP_CHECK, generateUploadCase, UPLOAD_FUZZ_CAP, UPLOAD_FUZZ_UIDS, type RawRequest, type UploadCase } from "./uploadGenerators.js";
 
 export interface UploadFuzzOptions {
@@ -70,6 +72,8 @@ export interface UploadFuzzReport {
   /** Stored uploads then taken by createJob: by their owner, and the owner's jobs that succeeded. */
   consumed: number;
   consumedSucceeded: number;
+  /** Of those, uploads that carried an EXIF GPS position, which the provider got without it. */
+  gpsStripped: number;
   durationMs: number;
   slowest: { index: number; ms: number; tags: string }[];
 }
@@ -99,6 +103,9 @@ interface ClientResult {
 }
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => unknown;
+
+/** The photos the local provider was given (set by runUploadFuzz, emptied per consumed upload). */
+const providerInputs: Buffer[] = [];
 
 // ---------------------------------------------------------------- servers
 
@@ -302,6 +309,7 @@ export async function runUploadFuzz(options: UploadFuzzOptions): Promise<UploadF
   const { seed, cases, from = 0, timeoutMs = 30_000, log = () => {} } = options;
   const corpus = options.corpus ?? (await buildCorpus());
   const exifJpeg = await withExifGps(corpus.faces.find((f) => f.format === "jpeg" && f.size === 96)!.bytes);
+  if (exifGpsEntryCount((await sharp(exifJpeg).metadata()).exif) === 0) throw new Error("the EXIF GPS fixture has no GPS entries");
 
   const savedEnv = { FUNCTIONS_EMULATOR: process.env.FUNCTIONS_EMULATOR, MAX_IMAGE_BYTES: process.env.MAX_IMAGE_BYTES };
   delete process.env.FUNCTIONS_EMULATOR; // App Check is enforced, as in production
@@ -320,9 +328,19 @@ export async function runUploadFuzz(options: UploadFuzzOptions): Promise<UploadF
   });
   const { uploadImage } = await import("../../src/triggers/https/uploadImage.js");
   const { createJob } = await import("../../src/index.js");
+  // The real local provider, recording the photo it is given: what a provider sees of an upload.
+  const { localProvider } = await import("../../src/providers/local/index.js");
+  const { overrideProviderForTests } = await import("../../src/providers/registry.js");
+  const recording: ImageProvider = Object.assign(Object.create(localProvider) as ImageProvider, {
+    submit: (req: ImageRequest, signal?: AbortSignal) => {
+      providerInputs.push(Buffer.from(req.image.bytes));
+      return localProvider.submit(req, signal);
+    },
+  });
+  overrideProviderForTests("image:local", recording);
   const harness = await startHarness(uploadImage as unknown as Handler);
 
-  const report: UploadFuzzReport = { seed, cases: 0, passed: 0, failed: 0, failures: [], outcomes: {}, stored: 0, consumed: 0, consumedSucceeded: 0, durationMs: 0, slowest: [] };
+  const report: UploadFuzzReport = { seed, cases: 0, passed: 0, failed: 0, failures: [], outcomes: {}, stored: 0, consumed: 0, consumedSucceeded: 0, gpsStripped: 0, durationMs: 0, slowest: [] };
   const count = (key: string) => (report.outcomes[key] = (report.outcomes[key] ?? 0) + 1);
   const repro = (index: number) => `npm run fuzz -- --seed ${seed} --cases 0 --upload-only ${index}`;
 
@@ -362,6 +380,7 @@ export async function runUploadFuzz(options: UploadFuzzOptions): Promise<UploadF
     process.off("uncaughtException", onCrash);
     await harness.close();
     restoreVerifiers();
+    overrideProviderForTests("image:local", undefined);
     for (const [k, v] of Object.entries(savedEnv)) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
@@ -521,6 +540,7 @@ async function consumeOrDelete(c: UploadCase, path: string, uploadId: string, cr
   if (!c.consume) return void (await file.delete().catch(() => undefined));
   const caller = c.consume === "owner" ? c.uid : UPLOAD_FUZZ_UIDS[(UPLOAD_FUZZ_UIDS.indexOf(c.uid) + 1) % UPLOAD_FUZZ_UIDS.length]!;
   const request = { requestId: randomUUID(), feature: "style", style: "noir", image: { uploadId }, consent: CONSENT };
+  providerInputs.length = 0;
   let outcome: { ok: true; value: { status?: string; result?: unknown } } | { ok: false; error: unknown };
   try {
     outcome = { ok: true, value: await callAs(createJob, caller, request) };
@@ -546,6 +566,14 @@ async function consumeOrDelete(c: UploadCase, path: string, uploadId: string, cr
   if (outcome.ok) {
     if (outcome.value.status === "succeeded" && outcome.value.result) report.consumedSucceeded++;
     else fail(`createJob on the upload answered status ${outcome.value.status}`);
+    // The provider got the photo without its location: EXIF GPS is stripped before any provider.
+    if (providerInputs.length !== 1) fail(`the provider was called ${providerInputs.length} times for one job`);
+    for (const input of providerInputs) {
+      const meta = await sharp(input).metadata().catch(() => undefined);
+      if (!meta) fail("the provider was given bytes that do not decode");
+      else if (exifGpsEntryCount(meta.exif) > 0) fail("the provider was given the photo with its EXIF GPS position");
+      else if (c.tags.includes("file:valid-jpeg-exif-gps")) report.gpsStripped++;
+    }
   } else {
     const e = outcome.error;
     if (!(e instanceof HttpsError)) fail(`createJob on the upload threw a non-HttpsError ${(e as Error)?.name}`);

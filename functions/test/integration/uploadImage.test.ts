@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import http from "node:http";
+import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { after, afterEach, before, describe, test } from "node:test";
 import { getStorage } from "firebase-admin/storage";
@@ -373,6 +374,37 @@ describe("uploadImage: what may be uploaded", () => {
     } finally {
       process.off("uncaughtException", onCrash);
     }
+  });
+
+  test("a complete form whose answer can no longer be delivered leaves no object behind", async () => {
+    // The form ends within the declared length; the bytes after it are not HTTP, so Node drops the
+    // connection while the photo is being stored: nobody can learn the uploadId (fuzzer-found).
+    const jpeg = await makeFaceImage({ width: 64, height: 64 });
+    const boundary = "----photofixer";
+    const form = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`),
+      jpeg,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const { port } = new URL(streamingBase);
+    const head = [
+      "POST / HTTP/1.1",
+      "Host: 127.0.0.1",
+      "Authorization: Bearer test:u-lost",
+      `X-Firebase-AppCheck: ${APP_CHECK}`,
+      `Content-Type: multipart/form-data; boundary=${boundary}`,
+      `Content-Length: ${form.length}`,
+    ].join("\r\n");
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(Number(port), "127.0.0.1", () => socket.end(Buffer.concat([Buffer.from(`${head}\r\n\r\n`), form, Buffer.from("\u0000 not HTTP\r\n\r\n")])));
+      socket.on("error", () => resolve());
+      socket.on("close", () => resolve());
+      socket.resume();
+    });
+    const deadline = Date.now() + 5000;
+    while (!capturedLogs().includes("client-disconnected") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(capturedLogs().includes("client-disconnected"), "the handler noticed that no one can be answered");
+    await assertNothingStored("the stored photo was deleted again");
   });
 
   test("a client that disconnects midway leaves no object behind", async () => {
