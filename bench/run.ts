@@ -1,6 +1,8 @@
 /** `npm run bench`: the performance budgets (ARCHITECTURE §10 and the issues), each measured in one run. */
 import { measureColdStart } from "./coldStart.js";
 import { measureHeicConversion } from "./heicConvert.js";
+import { measureImageMemory } from "./imageMemory.js";
+import { measurePurgeSpeed } from "./purgeSpeed.js";
 import { measureStreamMemory } from "./streamMemory.js";
 import { measureUploadMemory } from "./uploadMemory.js";
 import { measureVideoPolls } from "./videoPolls.js";
@@ -27,6 +29,8 @@ async function main() {
     await measureStreamMemory(),
     await measureUploadMemory(),
     measureHeicConversion(),
+    ...(await measureImageMemory()),
+    await measurePurgeSpeed(),
   ];
   for (const r of results) console.log(`${r.ok ? "PASS" : "FAIL"}  ${r.name}: ${r.detail}; ratio ${r.ratio.toFixed(3)} (budget: ${r.budget})`);
   process.exitCode = results.every((r) => r.ok) ? 0 : 1;
