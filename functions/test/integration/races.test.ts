@@ -199,7 +199,10 @@ function watchStatuses(jobId: string) {
     seen,
     streaming,
     async stop() {
-      await delay(20); // let the last change arrive
+      // Let the listener catch up with the document as it now is (a loaded machine is slow to deliver).
+      const now = (await getFirestore().doc(`jobs/${jobId}`).get()).get("status") as string;
+      const until = Date.now() + 5_000;
+      while (seen[seen.length - 1] !== now && Date.now() < until) await delay(5);
       unsubscribe();
     },
   };
