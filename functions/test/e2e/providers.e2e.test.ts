@@ -39,7 +39,12 @@ describe("createJob with each provider through the Functions emulator (video thr
     }
     stack = await startNpmStart(env);
     initializeApp({ projectId: stack.env.GCLOUD_PROJECT, storageBucket: `${stack.env.GCLOUD_PROJECT}.appspot.com` });
-    await getFirestore().doc("config/runtime").set({ enabledProviders: ["local", ...Object.keys(fakes)], defaults: {} });
+    // One signed-in user runs every provider here: lift the per-user video quota (5 an hour).
+    await getFirestore().doc("config/runtime").set({
+      enabledProviders: ["local", ...Object.keys(fakes)],
+      defaults: {},
+      quotas: { perFeature: { video: { perHour: 100, perDay: 100 } }, maxConcurrentJobs: 3 },
+    });
     client = await emulatorClient(stack.clientOptions);
   });
 
