@@ -12,6 +12,7 @@ import { transientPaths } from "../privacy/paths.js";
 import { deleteTransient, readTransient } from "../privacy/transientStore.js";
 import { loadImageRoute, loadVideoRoute, routeImageRequest, routeVideoRequest } from "./route.js";
 import { startVideoJob, videoDeadlineMs } from "./videoJob.js";
+import { receiptOf, type JobReceipt } from "./receipt.js";
 import { runImageProvider } from "./runProvider.js";
 import { jobIdFor } from "./jobId.js";
 import { createJobOnce, finishJobIfUnchanged, updateJob } from "./repository.js";
@@ -26,6 +27,8 @@ export interface CreateJobResponse {
   status: JobStatus;
   result?: { mimeType: string; base64: string; width: number; height: number };
   error?: { code: string; message: string };
+  /** Who received the photo and when our copies went: with an image result, and on a retried request. */
+  receipt?: JobReceipt;
 }
 
 export function parseCreateJobRequest(data: unknown, s: Settings): CreateJobRequest {
@@ -67,7 +70,7 @@ export async function createJob(uid: string, data: unknown, now = Date.now()): P
   const created = await createJobOnce(jobId, job, config.quotas);
   if (!created.created) {
     logs.jobDuplicateRequest(jobId, created.existing.status);
-    return { jobId, status: created.existing.status, ...(created.existing.error && { error: created.existing.error }) };
+    return { jobId, status: created.existing.status, ...(created.existing.error && { error: created.existing.error }), receipt: receiptOf(created.existing) };
   }
   logs.jobCreated(jobId, request.feature, route.provider.id, route.model);
 
@@ -87,14 +90,15 @@ export async function createJob(uid: string, data: unknown, now = Date.now()): P
       runImageProvider(provider, { feature, model, image, prompt: request.prompt, style: request.style, options: request.options, jobId }, s),
     );
     const finishedAt = Date.now();
-    const outcome = await finishJobIfUnchanged(jobId, { ...state.succeededInline(finishedAt, now), ...served.fields() }, created.writeTime);
+    const finished = { ...state.succeededInline(finishedAt, now), ...served.fields() };
+    const outcome = await finishJobIfUnchanged(jobId, finished, created.writeTime);
     if (!outcome.finished) {
       // Cancelled or expired meanwhile: that state stands and the result is not handed out.
       logs.jobEndedElsewhere(jobId, outcome.current.status);
       return { jobId, status: outcome.current.status };
     }
     logs.jobSucceeded(jobId, finishedAt - now);
-    return { jobId, status: "succeeded", result: toInline(result) };
+    return { jobId, status: "succeeded", result: toInline(result), receipt: receiptOf({ ...job, ...finished }) };
   } catch (error) {
     const failure = error instanceof AppError ? error : undefined;
     const code = failure?.code ?? "internal";

@@ -9,13 +9,16 @@ import { settings } from "../config/params.js";
 import { deleteTransientPrefixes, signedReadUrl, transientBucket } from "../privacy/transientStore.js";
 import { cancelAtProvider } from "./videoJob.js";
 import { getOwnedJob, transitionJob, updateJob } from "./repository.js";
+import { receiptOf } from "./receipt.js";
 import { isTerminal, jobRefRequestSchema, type JobStatus } from "./schema.js";
 import { zodMessage } from "./zodMessage.js";
 import * as state from "./state.js";
 
 export async function getJobResult(uid: string, jobId: string) {
   const job = await getOwnedJob(uid, jobId);
-  if (job.status !== "succeeded") return { jobId, status: job.status, ...(job.progress !== undefined && { progress: job.progress }), ...(job.error && { error: job.error }) };
+  if (job.status !== "succeeded") {
+    return { jobId, status: job.status, ...(job.progress !== undefined && { progress: job.progress }), ...(job.error && { error: job.error }), receipt: receiptOf(job) };
+  }
   // Image results are returned inline by createJob and never held; a video is held until acknowledged.
   const path = transientPaths.result(uid, jobId);
   const held = job.resultDeleted === false && (job.resultExpiresAt?.toMillis() ?? 0) > Date.now() && (await transientBucket().file(path).exists())[0];
@@ -23,7 +26,8 @@ export async function getJobResult(uid: string, jobId: string) {
     throw new AppError("not-found", "jobId: the result is no longer held (image results are returned inline by createJob)", "result-gone");
   }
   const { url, expiresAt } = await signedReadUrl(path, settings().resultUrlMinutes);
-  return { jobId, status: job.status, result: { mimeType: "video/mp4", url, urlExpiresAt: new Date(expiresAt).toISOString(), deleteAt: job.resultExpiresAt!.toDate().toISOString() } };
+  const result = { mimeType: "video/mp4", url, urlExpiresAt: new Date(expiresAt).toISOString(), deleteAt: job.resultExpiresAt!.toDate().toISOString() };
+  return { jobId, status: job.status, result, receipt: receiptOf(job) };
 }
 
 export async function ackJobResult(uid: string, jobId: string) {

@@ -56,7 +56,9 @@ describe("owner actions", () => {
   test("getJobResult reports a running or failed job's status", async () => {
     const { getJobResult } = await fns();
     const jobId = await runningJobWithInput("u2");
-    assert.deepEqual(await callAs(getJobResult, "u2", { jobId }), { jobId, status: "running" });
+    const { receipt, ...answer } = await callAs<{ receipt?: { inputDeleted: boolean } }>(getJobResult, "u2", { jobId });
+    assert.deepEqual(answer, { jobId, status: "running" });
+    assert.equal(receipt?.inputDeleted, false, "the receipt says the input is still there");
   });
 
   test("ackJobResult deletes any held result and is idempotent", async () => {
