@@ -7,5 +7,6 @@ export { createJob, getJobResult, ackJobResult, cancelJob } from "./triggers/htt
 export { uploadImage } from "./triggers/https/uploadImage.js";
 export { pollJob } from "./triggers/tasks/pollJob.js";
 export { purgeTransient } from "./triggers/scheduled/purgeTransient.js";
+export { dailyStats } from "./triggers/scheduled/dailyStats.js";
 export { exportMyData, deleteMyData, setPrivacyChoices } from "./triggers/https/privacy.js";
 export { onUserDeleted } from "./triggers/auth/onUserDeleted.js";

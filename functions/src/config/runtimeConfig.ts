@@ -8,10 +8,12 @@ import { getFirestore } from "firebase-admin/firestore";
 import { FEATURES, type Feature } from "../providers/types.js";
 import { DEFAULT_QUOTAS, DEFAULT_RUNTIME_CONFIG, runtimeConfigSchema, type RuntimeConfig } from "./runtimeConfigSchema.js";
 import { settings } from "./params.js";
+import type { NonUserCollection } from "../privacy/paths.js";
 
 export { DEFAULT_RUNTIME_CONFIG, runtimeConfigSchema, type RuntimeConfig };
 
-export const RUNTIME_CONFIG_PATH = "config/runtime";
+// A collection declared in paths.ts as holding no user data (the privacy audit allows it).
+export const RUNTIME_CONFIG_PATH = `${"config" satisfies NonUserCollection}/runtime`;
 
 let cached: { value: RuntimeConfig; readAt: number } | undefined;
 

@@ -48,6 +48,12 @@ export const transientDeleteFailed = (jobId: string | undefined, errorCode: stri
 export const purgeCompleted = (counts: Record<string, number>, durationMs: number) =>
   logger.info("purge completed", { ...counts, durationMs });
 
+export const purgeStatsNotRecorded = (errorCode: string) =>
+  logger.error("could not add the purge run to the daily statistics; the purge itself completed", { errorCode });
+
+export const dailyStatsComputed = (day: string, jobs: number, pagesRead: number, durationMs: number) =>
+  logger.info("daily statistics computed", { day, jobs, pagesRead, durationMs });
+
 export const runtimeConfigInvalid = (fields: string) =>
   logger.error("config/runtime is invalid; using the safe default (local provider only)", { fields });
 

@@ -11,10 +11,9 @@ import { getAuth, type GetUsersResult, type UserIdentifier } from "firebase-admi
 import { FieldPath, getFirestore, type DocumentReference, type QueryDocumentSnapshot } from "firebase-admin/firestore";
 import type { Bucket, File } from "@google-cloud/storage";
 import { maxTransientTtlMs, settings, type Settings } from "../config/params.js";
-import { RUNTIME_CONFIG_PATH } from "../config/runtimeConfig.js";
 import { isTerminal, JOB_DOC_FIELDS, JOB_STATUSES, type JobStatus } from "../jobs/schema.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
-import { firestorePaths, TRANSIENT_KINDS, TRANSIENT_ROOT, userDataLocations, type TransientMetadata, type UserDataLocation } from "./paths.js";
+import { firestorePaths, NON_USER_COLLECTIONS, TRANSIENT_KINDS, TRANSIENT_ROOT, userDataLocations, type TransientMetadata, type UserDataLocation } from "./paths.js";
 import { objectDeadline } from "./purge.js";
 import { transientBucket } from "./transientStore.js";
 
@@ -26,7 +25,7 @@ export const VIOLATIONS = {
   objectsOutsideAllowedPrefixes: "objects outside the allowed prefixes (paths.ts)",
   objectsMissingMetadata: "transient objects without valid { uid, kind, deleteAt } metadata",
   usersWithoutAccount: "users with data (documents or objects) but no Auth account",
-  unexpectedCollections: "collections outside the allowed ones (paths.ts, config)",
+  unexpectedCollections: "collections outside the allowed ones (paths.ts)",
 } as const;
 export type Violation = keyof typeof VIOLATIONS;
 
@@ -81,7 +80,7 @@ interface AuditPlan {
 }
 
 export function auditPlan(s: Settings = settings(), locations: UserDataLocation[] = userDataLocations(UID_PLACEHOLDER, s)): AuditPlan {
-  const plan: AuditPlan = { allowedCollections: new Set([RUNTIME_CONFIG_PATH.split("/")[0]]), uidDocCollections: [], uidFieldCollections: [], objectPatterns: [], retentionRules: [] };
+  const plan: AuditPlan = { allowedCollections: new Set(Object.keys(NON_USER_COLLECTIONS)), uidDocCollections: [], uidFieldCollections: [], objectPatterns: [], retentionRules: [] };
   for (const location of locations) {
     if (location.kind === "firestore-doc") {
       const [collection, id, ...rest] = location.path.split("/");

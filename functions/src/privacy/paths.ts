@@ -38,6 +38,19 @@ export const firestorePaths = {
   privacyRequests: "privacyRequests",
 };
 
+/**
+ * The top-level collections that hold no data about any user, with why: export and deletion have
+ * nothing to do there, and the privacy audit allows them (anything else outside the locations
+ * below is reported). Keep them free of uids, job ids, prompts and anything face-bearing.
+ */
+export const NON_USER_COLLECTIONS = {
+  /** `config/runtime`: the switches and routing admins edit in the console (config/runtimeConfig.ts). */
+  config: "service settings edited by admins; names no user",
+  /** `stats/{YYYY-MM-DD}`: daily aggregates for admins (stats/statsStore.ts): counts and durations only. */
+  stats: "daily counts and durations of all jobs and purge runs; no uid, job id, request id or prompt",
+} as const;
+export type NonUserCollection = keyof typeof NON_USER_COLLECTIONS;
+
 /** Metadata every transient object carries, so the purge can act without any other lookup. */
 export interface TransientMetadata {
   uid: string;

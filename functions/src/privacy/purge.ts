@@ -13,6 +13,8 @@ import { isTerminal, jobDocSchema } from "../jobs/schema.js";
 import * as state from "../jobs/state.js";
 import { cancelAtProvider } from "../jobs/videoJob.js";
 import * as logs from "../logging/logs.js";
+import { errorSummary } from "../logging/redact.js";
+import { recordPurgeRun } from "../stats/statsStore.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
 import { firestorePaths, TRANSIENT_ROOT, transientPaths } from "./paths.js";
 import { purgePastRetention } from "./retention.js";
@@ -48,6 +50,9 @@ export async function purgeTransient(options: PurgeOptions = {}): Promise<PurgeC
   counts.jobsDeleted = retained[firestorePaths.jobs] ?? 0;
   counts.requestRecordsDeleted = retained[firestorePaths.privacyRequests] ?? 0;
   logs.purgeCompleted({ ...counts }, Date.now() - started);
+  // The admins' daily statistics: one write per run. The purge has done its work by now, so a
+  // failure here is logged rather than failing (and retrying) the run.
+  await recordPurgeRun(now, counts).catch((error: unknown) => logs.purgeStatsNotRecorded(errorSummary(error).errorCode));
   return counts;
 }
 

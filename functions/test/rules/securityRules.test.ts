@@ -35,6 +35,7 @@ describe("security rules", () => {
       await db.doc("config/runtime").set({ killSwitch: false });
       await db.doc("quotas/alice").set({ n: 1 });
       await db.doc("privacyRequests/r1").set({ subject: "a".repeat(64), type: "delete", outcome: "fulfilled" });
+      await db.doc("stats/2026-01-02").set({ day: "2026-01-02", jobs: { total: 3 }, purge: { runs: 1 } });
       await ctx.storage().ref("transient/results/alice/alice-job").putString("result");
       await ctx.storage().ref("transient/inputs/alice/alice-job").putString("input");
     });
@@ -69,6 +70,21 @@ describe("security rules", () => {
     await assertFails(alice.doc("privacy/alice").delete());
     await assertFails(alice.doc("privacyRequests/r1").delete());
     await assertFails(alice.doc("jobs/alice-job").delete());
+  });
+
+  test("firestore: the admins' daily statistics are closed to every client (read, list, write, delete)", { skip }, async () => {
+    const { assertFails } = await rut();
+    const alice = env.authenticatedContext("alice").firestore();
+    const admin = env.authenticatedContext("admin", { admin: true }).firestore();
+    const anon = env.unauthenticatedContext().firestore();
+    for (const db of [alice, admin, anon]) {
+      await assertFails(db.doc("stats/2026-01-02").get());
+      await assertFails(db.collection("stats").get());
+      await assertFails(db.doc("stats/2026-01-02").set({ jobs: { total: 0 } }));
+      await assertFails(db.doc("stats/2026-01-02").update({ "purge.runs": 99 }));
+      await assertFails(db.doc("stats/2026-01-03").set({ day: "2026-01-03" }));
+      await assertFails(db.doc("stats/2026-01-02").delete());
+    }
   });
 
   test("storage: owners create their own image uploads within the cap and read their own results only", { skip }, async () => {
