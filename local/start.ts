@@ -1,15 +1,18 @@
 /**
  * `npm start`: the whole local stack, seeded, until Ctrl-C / SIGTERM (then nothing is left running).
  * Env: LOCAL_EMULATORS=offline|official|auto (default auto), LOCAL_QUIET=1 hides the CLI output,
- * LOCAL_FREE_PORTS=1 picks free ports instead of firebase.json's.
+ * LOCAL_FREE_PORTS=1 picks free ports instead of firebase.json's. LOCAL_WEB_PORT: the web console's
+ * port (default 5173; a free one if that is taken or under LOCAL_FREE_PORTS).
  */
 import { readFileSync } from "node:fs";
 import { requireFromFunctions, startLocalStack, type LocalStack } from "./stack";
 import { RUNTIME_CONFIG, seedRuntimeConfig } from "./seed";
+import { startWebConsole, type WebConsole } from "./webConsole";
+import { runtimeConfigSchema } from "../functions/src/config/runtimeConfigSchema";
 
 export { RUNTIME_CONFIG, seedRuntimeConfig };
 
-function printTable(stack: LocalStack, projectId: string) {
+function printTable(stack: LocalStack, projectId: string, web: WebConsole) {
   const h = "127.0.0.1";
   const impl = stack.implementation;
   const rows: [string, string, string][] = [];
@@ -41,6 +44,9 @@ function printTable(stack: LocalStack, projectId: string) {
   console.log(rule("└", "┴", "┘"));
   console.log("Seeded: config/runtime. Environment for clients / admin SDK:");
   for (const [k, v] of Object.entries(stack.env)) console.log(`  export ${k}='${v}'`);
+  const open = `  Web console: ${web.url}  `;
+  console.log(`\n╔${"═".repeat(open.length)}╗\n║${open}║\n╚${"═".repeat(open.length)}╝`);
+  console.log("Open it in a browser: sign in, send a sample face, read its privacy receipt.");
   console.log("Press Ctrl-C to stop.\n");
 }
 
@@ -81,6 +87,7 @@ async function main() {
 
   // Signals are handled from the start: if one arrives while starting, we stop once started.
   let stack: LocalStack | undefined;
+  let web: WebConsole | undefined;
   let stopping: string | undefined;
   let stopStarted = false;
   const shutdown = async (why: string) => {
@@ -88,6 +95,7 @@ async function main() {
     if (!stack || stopStarted) return; // not started yet: main() stops it once started
     stopStarted = true;
     console.log(`\n${why}: stopping the local stack...`);
+    await web?.stop();
     await stack.stop();
     console.log("Stopped.");
     process.exit(0);
@@ -110,12 +118,27 @@ async function main() {
   const db = getFirestore(initializeApp({ projectId }, "local-start"));
   try {
     await seedRuntimeConfig(db);
+    web = await startWebConsoleOnPort(stack, projectId, async () => runtimeConfigSchema.parse((await db.doc("config/runtime").get()).data() ?? {}));
   } catch (err) {
     await stack.stop();
     throw err;
   }
+  if (stopping) return shutdown(stopping);
 
-  printTable(stack, projectId);
+  printTable(stack, projectId, web);
+}
+
+/** The demo page (web/) on LOCAL_WEB_PORT or 5173, or on a free port when that one is taken. */
+async function startWebConsoleOnPort(stack: LocalStack, projectId: string, providerChoices: () => Promise<{ enabledProviders: string[]; defaults: Partial<Record<string, { provider: string }>> }>) {
+  const options = { host: "127.0.0.1", projectId, ports: stack.ports, providerChoices };
+  const wanted = process.env.LOCAL_FREE_PORTS === "1" ? 0 : Number(process.env.LOCAL_WEB_PORT ?? 5173);
+  try {
+    return await startWebConsole({ ...options, port: wanted });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+    console.log(`Port ${wanted} is taken: the web console uses a free port instead.`);
+    return startWebConsole({ ...options, port: 0 });
+  }
 }
 
 if (require.main === module) {

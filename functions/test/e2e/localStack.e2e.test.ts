@@ -41,6 +41,7 @@ describe("npm start: the local stack end to end", { timeout: 240_000 }, () => {
   test("it says what runs where, runs functions on Node 22, and seeds config/runtime with the local provider", async () => {
     for (const service of ["Firestore", "Storage", "Auth", "Functions", "Cloud Tasks"]) assert.match(output, new RegExp(`│ ${service}\\s`));
     assert.match(output, /offline replacement/);
+    assert.match(output, /Web console: http:\/\/127\.0\.0\.1:\d+\//, "the demo page's address is printed");
     assert.match(output, /Using node@22 from host/, "the Functions emulator runs the functions on Node 22");
     const config = (await getFirestore().doc("config/runtime").get()).data();
     assert.deepEqual(config?.enabledProviders, ["local"]);
@@ -196,7 +197,7 @@ describe("npm start: the local stack end to end", { timeout: 240_000 }, () => {
     for (let i = 0; i < 50 && groupAlive(); i++) await new Promise((r) => setTimeout(r, 200));
     assert.equal(groupAlive(), false, "a process of the stack's group is still alive");
     // The firebase CLI runs in a process group of its own: its ports must be closed too.
-    for (const url of [env.FUNCTIONS_EMULATOR_ORIGIN!, `http://${env.FIREBASE_AUTH_EMULATOR_HOST}`, `http://${env.FIRESTORE_EMULATOR_HOST}`]) {
+    for (const url of [env.FUNCTIONS_EMULATOR_ORIGIN!, `http://${env.FIREBASE_AUTH_EMULATOR_HOST}`, `http://${env.FIRESTORE_EMULATOR_HOST}`, start.webUrl]) {
       await assert.rejects(fetch(url, { signal: AbortSignal.timeout(2000) }), `${url} still answers`);
     }
   });

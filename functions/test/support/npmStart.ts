@@ -13,6 +13,8 @@ export interface RunningStart {
   pid: number;
   env: Record<string, string>;
   clientOptions: ClientOptions;
+  /** The demo web console's address, as printed. */
+  webUrl: string;
   output(): string;
   exited: Promise<number | null>;
   stop(): Promise<void>;
@@ -45,6 +47,7 @@ export async function startNpmStart(extraEnv: Record<string, string> = {}, timeo
     pid: child.pid!,
     env,
     clientOptions: { authPort: port(env.FIREBASE_AUTH_EMULATOR_HOST!), functionsPort: port(env.FUNCTIONS_EMULATOR_ORIGIN!) },
+    webUrl: /Web console: (http:\/\/\S+)/.exec(output)?.[1] ?? "",
     output: () => output,
     exited,
     async stop() {
