@@ -27,7 +27,7 @@ interface VideoElement {
 }
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-export const SCREENSHOTS = path.resolve(__dirname, "../../test-artifacts/web");
+const SCREENSHOTS = path.resolve(__dirname, "../../test-artifacts/web");
 /** machines/node.md: without the background-networking flags Chromium calls out at every start. */
 const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
