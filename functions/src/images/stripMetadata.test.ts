@@ -299,6 +299,24 @@ describe("stripMetadata: WebP", () => {
   });
 });
 
+describe("stripMetadata: copies only when something goes", () => {
+  it("hands back a JPEG, PNG or WebP with nothing to remove as the same bytes; never modifies its input", async () => {
+    for (const [format, background] of [["jpeg", undefined], ["png", undefined], ["webp", undefined], ["webp", "transparent"]] as const) {
+      const clean = await makeFaceImage({ width: 32, height: 32, format, ...(background && { background }) });
+      const mime = `image/${format}` as ImageMime;
+      assert.equal(stripMetadata(clean, mime), clean, `${format} ${background ?? ""}: nothing to remove, no copy`);
+
+      const tagged = await sharp(clean).withExif(EXIF).withXmp(XMP).toFormat(format).toBuffer();
+      const before = Buffer.from(tagged);
+      const out = stripMetadata(tagged, mime);
+      assert.notEqual(out, tagged);
+      assert.ok(tagged.equals(before), `${format}: the input is left as it was`);
+      assertNoSecrets(out);
+      await assertSamePixels(tagged, out);
+    }
+  });
+});
+
 // ---------------------------------------------------------------- HEIF (ISO-BMFF)
 
 function box(type: string, ...content: Buffer[]): Buffer {

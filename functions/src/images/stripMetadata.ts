@@ -37,7 +37,11 @@ import { ascii, startsWith, u16be, u16le, u32be, u32le, u64be, u8 } from "./byte
 import { isoBoxes } from "./dimensions.js";
 import { nextMarkerAfterEntropyData } from "./integrity.js";
 
-/** New bytes (never a view of `bytes`) without metadata; see the file comment for what goes. */
+/**
+ * The image without metadata; see the file comment for what goes. `bytes` is never modified. A
+ * JPEG, PNG or WebP with nothing to remove comes back as `bytes` itself (a 15 MB photo is not copied
+ * for nothing); anything else is new bytes (HEIF always: its items are overwritten in a copy).
+ */
 export function stripMetadata(bytes: Uint8Array, mime: ImageMime): Uint8Array {
   try {
     return strippers[mime](bytes);
@@ -46,6 +50,16 @@ export function stripMetadata(bytes: Uint8Array, mime: ImageMime): Uint8Array {
     // The walkers are written not to throw; anything else is still only "unreadable input".
     throw unreadable();
   }
+}
+
+/** The kept parts as one buffer, or `bytes` itself when they are all of it, in order. */
+function joinKept(bytes: Uint8Array, parts: readonly Uint8Array[]): Uint8Array {
+  let end = bytes.byteOffset;
+  for (const part of parts) {
+    if (part.buffer !== bytes.buffer || part.byteOffset !== end) return Buffer.concat(parts);
+    end += part.length;
+  }
+  return end === bytes.byteOffset + bytes.length ? bytes : Buffer.concat(parts);
 }
 
 const unreadable = () =>
@@ -154,7 +168,7 @@ function stripJpeg(bytes: Uint8Array): Uint8Array {
     pos++;
     if (marker === 0xd9) {
       parts.push(bytes.subarray(pos - 2, pos)); // EOI; whatever follows is not the image
-      return Buffer.concat(parts);
+      return joinKept(bytes, parts);
     }
     if (marker === 0x00) throw unreadable();
     if (isStandalone(marker)) {
@@ -185,7 +199,7 @@ function stripJpeg(bytes: Uint8Array): Uint8Array {
   // Data ended without EOI. Inside the last scan that is a truncated (but readable) image;
   // before any scan there is no image at all.
   if (!scanSeen) throw unreadable();
-  return Buffer.concat(parts);
+  return joinKept(bytes, parts);
 }
 
 // ---------------------------------------------------------------- PNG
@@ -232,7 +246,7 @@ function stripPng(bytes: Uint8Array): Uint8Array {
       if (needsOrientation(orientation)) parts.push(pngChunk("eXIf", minimalOrientationTiff(orientation)));
     }
     pos = end;
-    if (type === "IEND") return Buffer.concat(parts); // trailing data is not the image
+    if (type === "IEND") return joinKept(bytes, parts); // trailing data is not the image
   }
   throw unreadable(); // no IEND: truncated or not a PNG
 }
@@ -256,7 +270,7 @@ function stripWebp(bytes: Uint8Array): Uint8Array {
   const riffEnd = 8 + u32le(bytes, 4);
   if (!(riffEnd >= 12 && riffEnd <= bytes.length)) throw unreadable();
   const parts: Uint8Array[] = [];
-  let vp8x: Buffer | undefined;
+  let vp8xIndex = -1;
   let exifIndex = -1; // where the minimal orientation EXIF went, if anywhere
   let pos = 12;
   while (pos + 8 <= riffEnd) {
@@ -266,9 +280,9 @@ function stripWebp(bytes: Uint8Array): Uint8Array {
     if (!(data + size <= riffEnd)) throw unreadable();
     // Chunks are padded to even sizes; tolerate a missing pad byte on the last chunk.
     const end = Math.min(data + size + (size & 1), riffEnd);
-    if (fourcc === "VP8X" && vp8x === undefined && size >= 10) {
-      vp8x = Buffer.from(bytes.subarray(pos, end)); // a copy: its flags are rewritten below
-      parts.push(vp8x);
+    if (fourcc === "VP8X" && vp8xIndex < 0 && size >= 10) {
+      vp8xIndex = parts.length;
+      parts.push(bytes.subarray(pos, end));
     } else if (WEBP_KEEP.has(fourcc) && fourcc !== "VP8X") {
       parts.push(bytes.subarray(pos, end));
     } else if (fourcc === "EXIF") {
@@ -280,17 +294,23 @@ function stripWebp(bytes: Uint8Array): Uint8Array {
     }
     pos = end;
   }
-  if (vp8x) {
-    const flags = vp8x[8]! & ~VP8X_XMP_FLAG & ~VP8X_EXIF_FLAG;
-    vp8x[8] = exifIndex >= 0 ? flags | VP8X_EXIF_FLAG : flags;
+  if (vp8xIndex >= 0) {
+    const vp8x = parts[vp8xIndex]!;
+    const cleared = vp8x[8]! & ~VP8X_XMP_FLAG & ~VP8X_EXIF_FLAG;
+    const flags = exifIndex >= 0 ? cleared | VP8X_EXIF_FLAG : cleared;
+    if (flags !== vp8x[8]) {
+      const copy = Buffer.from(vp8x); // a copy: the caller's bytes are not modified
+      copy[8] = flags;
+      parts[vp8xIndex] = copy;
+    }
   } else if (exifIndex >= 0) {
     // A simple (non-VP8X) file can't declare EXIF; drop the orientation rather than the format.
     parts.splice(exifIndex, 1);
   }
-  const header = Buffer.from(bytes.subarray(0, 12));
-  const body = Buffer.concat(parts);
-  header.writeUInt32LE(4 + body.length, 4);
-  return Buffer.concat([header, body]);
+  const kept = joinKept(bytes, [bytes.subarray(0, 12), ...parts]);
+  // A new file gets its own RIFF size (the header in it is already a copy).
+  if (kept !== bytes) new DataView(kept.buffer, kept.byteOffset, kept.length).setUint32(4, kept.length - 8, true);
+  return kept;
 }
 
 // ---------------------------------------------------------------- HEIC / HEIF
