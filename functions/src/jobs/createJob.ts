@@ -54,7 +54,7 @@ export async function createJob(uid: string, data: unknown, now = Date.now()): P
       : { kind: "image" as const, feature: request.feature, ...(await routeImageRequest(request.feature, request, config)) };
   const jobId = jobIdFor(uid, request.requestId);
   // Inline images are checked before the job exists, so bad input leaves nothing behind at all.
-  const inline = "base64" in request.image ? await decodeInline(request.image, s) : undefined;
+  let inline = "base64" in request.image ? await decodeInline(request.image, s) : undefined;
 
   const queued = state.queuedJob({
     uid,
@@ -77,18 +77,21 @@ export async function createJob(uid: string, data: unknown, now = Date.now()): P
   const served = new ServedBy(jobId, route.provider.id, route.model);
   let startedAt: number | undefined = route.kind === "image" ? now : undefined;
   try {
-    const image = inline ?? (await takeUpload(uid, jobId, (request.image as { uploadId: string }).uploadId, s));
+    // The photo is held only until the provider has answered, not while the answer is encoded.
+    let image: InputImage | undefined = inline ?? (await takeUpload(uid, jobId, (request.image as { uploadId: string }).uploadId, s));
+    inline = undefined;
     if (route.kind === "video") {
       startedAt = Date.now();
       const status = await served.withFallback(route, route.fallbacks, (id) => loadVideoRoute(id, request, config), ({ provider, model }) =>
-        startVideoJob(uid, jobId, provider, { model, image, prompt: request.prompt, options: request.options, jobId }, startedAt!, served.fields()),
+        startVideoJob(uid, jobId, provider, { model, image: image!, prompt: request.prompt, options: request.options, jobId }, startedAt!, served.fields()),
       );
       return { jobId, status };
     }
     const { feature } = route;
     const result = await served.withFallback(route, route.fallbacks, (id) => loadImageRoute(id, feature, request, config), ({ provider, model }) =>
-      runImageProvider(provider, { feature, model, image, prompt: request.prompt, style: request.style, options: request.options, jobId }, s),
+      runImageProvider(provider, { feature, model, image: image!, prompt: request.prompt, style: request.style, options: request.options, jobId }, s),
     );
+    image = undefined;
     const finishedAt = Date.now();
     const finished = { ...state.succeededInline(finishedAt, now), ...served.fields() };
     const outcome = await finishJobIfUnchanged(jobId, finished, created.writeTime);
@@ -180,5 +183,6 @@ async function takeUpload(uid: string, jobId: string, uploadId: string, s: Setti
 }
 
 function toInline(image: ResultImage): NonNullable<CreateJobResponse["result"]> {
-  return { mimeType: image.mime, base64: Buffer.from(image.bytes).toString("base64"), width: image.width, height: image.height };
+  const bytes = Buffer.from(image.bytes.buffer, image.bytes.byteOffset, image.bytes.byteLength); // a view, not a copy
+  return { mimeType: image.mime, base64: bytes.toString("base64"), width: image.width, height: image.height };
 }
