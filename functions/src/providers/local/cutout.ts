@@ -7,10 +7,13 @@
  * 2. Flood-fill from the border through pixels close to that colour: only background connected
  *    to the edges is removed, so background-coloured parts inside the subject stay.
  * 3. Refuse implausible results, then scale the mask up (soft edges for free) as the alpha channel.
+ *
+ * Memory: only the analysis copy is held as pixels. The full-size alpha goes to the final pass as a
+ * PNG (a mask compresses to almost nothing), which joins it to the photo as that streams through.
  */
 import { AppError } from "../../errors.js";
 import type { ResultImage } from "../types.js";
-import { encodePng, fromRaster, toRaster, type Raster } from "./raster.js";
+import { encodePngWithAlpha, fromRaster, readScaled, type Raster, type Source } from "./raster.js";
 
 const ANALYSIS_LONG_SIDE = 512;
 /** Euclidean RGB distance (0..441) within which a pixel counts as background. */
@@ -28,10 +31,8 @@ export const cutoutUnsupported = () =>
     "local-cutout-unsupported",
   );
 
-export async function cutout(image: Raster, signal?: AbortSignal): Promise<ResultImage> {
-  const small = await toRaster(
-    fromRaster(image).resize(ANALYSIS_LONG_SIDE, ANALYSIS_LONG_SIDE, { fit: "inside", withoutEnlargement: true }),
-  );
+export async function cutout(source: Source, signal?: AbortSignal): Promise<ResultImage> {
+  const small = await readScaled(source, ANALYSIS_LONG_SIDE);
   signal?.throwIfAborted();
   const ring = borderPixels(small);
   const background = medianColour(small, ring);
@@ -43,17 +44,13 @@ export async function cutout(image: Raster, signal?: AbortSignal): Promise<Resul
   if (foreground < MIN_FOREGROUND || foreground > MAX_FOREGROUND) throw cutoutUnsupported();
   signal?.throwIfAborted();
 
-  const alpha = await toRaster(
-    fromRaster({ data: Buffer.from(mask.buffer, mask.byteOffset, mask.length), width: small.width, height: small.height, channels: 1 })
-      .resize(image.width, image.height, { fit: "fill", kernel: "cubic" })
-      .blur(0.6) // feathers the edge by about a pixel
-      .toColourspace("b-w"), // else sharp hands back 3 channels (its default output is sRGB)
-  );
-  const rgb = image.channels === 3 ? image : await toRaster(fromRaster(image).removeAlpha().toColourspace("srgb"));
-  const { width, height } = rgb;
-  return encodePng(
-    await toRaster(fromRaster(rgb).joinChannel(alpha.data, { raw: { width, height, channels: 1 } })),
-  );
+  const alpha = await fromRaster({ data: Buffer.from(mask.buffer, mask.byteOffset, mask.length), width: small.width, height: small.height, channels: 1 })
+    .resize(source.width, source.height, { fit: "fill", kernel: "cubic" })
+    .blur(0.6) // feathers the edge by about a pixel
+    .toColourspace("b-w") // else sharp hands back 3 channels (its default output is sRGB)
+    .png({ compressionLevel: 1 })
+    .toBuffer();
+  return encodePngWithAlpha(source, alpha);
 }
 
 /** Pixel indices of the outer ring, each once. */

@@ -1,60 +1,38 @@
 /**
  * The local provider's image operations: classic tone, colour and edge effects, composed into
  * named style presets, prompt keywords and an enhance pass. Everything is deterministic: the same
- * pixels in give the same pixels out.
+ * pixels in give the same pixels out. Effects are lists of operations (plan.ts), run in as few sharp
+ * pipelines as their order allows.
  */
 import { AppError } from "../../errors.js";
-import { lutStep, sharpStep, type Step } from "./raster.js";
+import { affine, diagonal, type Kernel, type Matrix3, type Op, type Vec3 } from "./plan.js";
 
 // ---------------------------------------------------------------- building blocks
 
 // Effects stay in RGB where they can: libvips' LAB-based modulate/normalise/sharpen are several
 // times slower on a 12 MP photo, and a job's latency is the user's wait.
 
-type Matrix3 = [[number, number, number], [number, number, number], [number, number, number]];
-
 /** Luma weights (Rec. 601). */
-const LUMA: [number, number, number] = [0.299, 0.587, 0.114];
+const LUMA: Vec3 = [0.299, 0.587, 0.114];
 
+const uniform = (v: number): Vec3 => [v, v, v];
 /** Contrast around mid-grey: out = k * in + 128 * (1 - k). */
-const contrast = (k: number): Step => sharpStep((img) => img.linear(k, 128 * (1 - k)));
-const brightness = (k: number): Step => sharpStep((img) => img.linear(k, 0));
+const contrast = (k: number): Op => diagonal(uniform(k), uniform(128 * (1 - k)));
+const brightness = (k: number): Op => diagonal(uniform(k), uniform(0));
 /** Saturation by mixing each pixel with its own luma: k = 0 grey, 1 unchanged, > 1 richer. */
-const saturation = (k: number): Step => {
-  const matrix = [0, 1, 2].map((row) => LUMA.map((w, col) => (1 - k) * w + (row === col ? k : 0))) as Matrix3;
-  return sharpStep((img) => img.recomb(matrix));
-};
+const saturation = (k: number): Op =>
+  affine([0, 1, 2].map((row) => LUMA.map((w, col) => (1 - k) * w + (row === col ? k : 0))) as Matrix3);
 /** Luma into all three channels: keeps RGB so later colour steps still apply. */
-const greyscale: Step = sharpStep((img) => img.recomb([LUMA, LUMA, LUMA]));
-const denoise: Step = sharpStep((img) => img.median(3));
+const greyscale: Op = affine([LUMA, LUMA, LUMA]);
+const denoise: Op = { kind: "median", size: 3 };
+const convolve = (width: number, height: number, values: number[]): Op => ({ kind: "convolve", kernel: { width, height, values } });
 /** A gentle 3x3 sharpen: centre 2, each direct neighbour -1/4. */
-const sharpen: Step = sharpStep((img) =>
-  img.convolve({ width: 3, height: 3, kernel: [0, -1, 0, -1, 8, -1, 0, -1, 0], scale: 4 }),
-);
+const sharpen: Op = convolve(3, 3, [0, -1, 0, -1, 8, -1, 0, -1, 0].map((v) => v / 4));
 /** Per-channel gain and offset for R, G, B: a colour temperature shift. */
-const tint = (gain: [number, number, number], offset: [number, number, number]): Step =>
-  sharpStep((img) => img.linear(gain, offset));
+const tint = (gain: Vec3, offset: Vec3): Op => diagonal(gain, offset);
 
 /** Auto-levels: stretch luma so its 1st..99th percentiles span 0..255 (same gain on every channel). */
-const normalise: Step = async (image) => {
-  const histogram = new Uint32Array(256);
-  const { data, channels } = image;
-  for (let i = 0; i + 2 < data.length; i += channels) {
-    histogram[(data[i]! * 77 + data[i + 1]! * 150 + data[i + 2]! * 29) >> 8]!++;
-  }
-  const total = data.length / channels;
-  const percentile = (p: number) => {
-    let seen = 0;
-    for (let v = 0; v < 256; v++) if ((seen += histogram[v]!) >= total * p) return v;
-    return 255;
-  };
-  const low = percentile(0.01);
-  const high = percentile(0.99);
-  if (high - low < 8) return image; // flat image: stretching would only amplify noise
-  const gain = 255 / (high - low);
-  return contrastStretch(gain, -low * gain)(image);
-};
-const contrastStretch = (gain: number, offset: number): Step => sharpStep((img) => img.linear(gain, offset));
+const normalise: Op = { kind: "normalise" };
 
 /** The classic sepia matrix, scaled so white maps to a warm paper tone instead of clipping. */
 const SEPIA_MATRIX = [
@@ -62,31 +40,32 @@ const SEPIA_MATRIX = [
   [0.349, 0.686, 0.168],
   [0.272, 0.534, 0.131],
 ].map((row) => row.map((v) => v / 1.351)) as Matrix3;
-const sepia: Step = sharpStep((img) => img.recomb(SEPIA_MATRIX));
+const sepia: Op = affine(SEPIA_MATRIX);
 
 /** Mixes `amount` of sepia into the original colours: a faded-print look. */
-const sepiaWash = (amount: number): Step => {
-  const identity = [
-    [1, 0, 0],
-    [0, 1, 0],
-    [0, 0, 1],
-  ];
-  const mix = SEPIA_MATRIX.map((row, r) => row.map((v, c) => amount * v + (1 - amount) * identity[r]![c]!));
-  return sharpStep((img) => img.recomb(mix as Matrix3));
+const sepiaWash = (amount: number): Op =>
+  affine(SEPIA_MATRIX.map((row, r) => row.map((v, c) => amount * v + (1 - amount) * (r === c ? 1 : 0))) as Matrix3);
+
+/** Quantises each channel to `levels` flat bands (posterize): a lookup table, so its own pass. */
+const posterize = (levels: number): Op => {
+  const band = 256 / levels;
+  const table = Uint8Array.from({ length: 256 }, (_, v) => Math.round((Math.min(levels - 1, Math.floor(v / band)) * 255) / (levels - 1)));
+  return { kind: "lut", table };
 };
 
-/** Quantises each channel to `levels` flat bands (posterize). */
-const posterize = (levels: number): Step => {
-  const band = 256 / levels;
-  return lutStep((v) => (Math.min(levels - 1, Math.floor(v / band)) * 255) / (levels - 1));
-};
+/**
+ * The 3x3 Gaussian of sigma 1 as libvips' gaussblur builds it (integer mask 12 20 12 per axis):
+ * a convolution, so it composes with the edge kernel after it into one pass.
+ */
+const GAUSS_1D = [12, 20, 12].map((v) => v / 44);
+const GAUSS_3X3: Kernel = { width: 3, height: 3, values: GAUSS_1D.flatMap((a) => GAUSS_1D.map((b) => a * b)) };
 
 /** Pencil lines: edges found by a Laplacian, amplified, then inverted to dark lines on white. */
-const pencilEdges: Step[] = [
-  sharpStep((img) => img.blur(1)), // soften noise so it does not become speckle
+const pencilEdges: Op[] = [
+  { kind: "convolve", kernel: GAUSS_3X3 }, // soften noise so it does not become speckle
   greyscale,
-  sharpStep((img) => img.convolve({ width: 3, height: 3, kernel: [-1, -1, -1, -1, 8, -1, -1, -1, -1] })),
-  sharpStep((img) => img.linear(-4, 255)), // amplify and invert in one pass: dark lines on white
+  convolve(3, 3, [-1, -1, -1, -1, 8, -1, -1, -1, -1]),
+  diagonal(uniform(-4), uniform(255)), // amplify and invert in one pass: dark lines on white
 ];
 
 const warmer = tint([1.08, 1.0, 0.86], [6, 2, -4]);
@@ -103,12 +82,12 @@ const STYLE_PRESETS = {
   sketch: pencilEdges,
   "pop-art": [saturation(1.8), contrast(1.2), posterize(4)],
   vintage: [sepiaWash(0.45), contrast(0.85), tint([1.04, 1.0, 0.92], [14, 10, 4]), saturation(0.85)],
-} satisfies Record<string, Step[]>;
+} satisfies Record<string, Op[]>;
 
 export type StylePreset = keyof typeof STYLE_PRESETS;
 export const LOCAL_STYLE_PRESETS = Object.keys(STYLE_PRESETS) as readonly StylePreset[];
 
-export function styleSteps(style: string | undefined): Step[] {
+export function styleSteps(style: string | undefined): Op[] {
   const available = `available: ${LOCAL_STYLE_PRESETS.join(", ")}`;
   if (style && Object.hasOwn(STYLE_PRESETS, style)) return STYLE_PRESETS[style as StylePreset];
   if (!style) throw new AppError("invalid-argument", `style: a preset is required; ${available}`, "style-unknown");
@@ -122,7 +101,7 @@ export function styleSteps(style: string | undefined): Step[] {
 interface EditKeyword {
   name: string;
   pattern: RegExp;
-  steps: Step[];
+  steps: Op[];
 }
 
 /** What "edit" honestly understands offline; each keyword maps onto the effects above. */
@@ -161,7 +140,7 @@ export function matchEditKeywords(prompt: string | undefined): string[] {
     .map((m) => m.name);
 }
 
-export function editSteps(prompt: string | undefined): Step[] {
+export function editSteps(prompt: string | undefined): Op[] {
   const names = matchEditKeywords(prompt);
   if (names.length === 0) {
     throw new AppError(
@@ -178,11 +157,9 @@ export function editSteps(prompt: string | undefined): Step[] {
 /** Small photos are upscaled 2x (only when the long side is under this, and within the pixel cap). */
 export const ENHANCE_UPSCALE_BELOW = 1024;
 
-export function enhanceSteps(width: number, height: number, maxPixels: number): Step[] {
+export function enhanceSteps(width: number, height: number, maxPixels: number): Op[] {
   const upscale = Math.max(width, height) < ENHANCE_UPSCALE_BELOW && width * height * 4 <= maxPixels;
-  const resize: Step[] = upscale
-    ? [sharpStep((img) => img.resize(width * 2, height * 2, { kernel: "lanczos3", fit: "fill" }))]
-    : [];
+  const resize: Op[] = upscale ? [{ kind: "upscale2x" }] : [];
   // Denoise before upscaling (noise would grow with it), sharpen last (restores resize softness).
   return [normalise, denoise, ...resize, sharpen];
 }

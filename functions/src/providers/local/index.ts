@@ -13,7 +13,8 @@ import {
 import { classifyLocal } from "./classify.js";
 import { cutout } from "./cutout.js";
 import { editSteps, enhanceSteps, styleSteps } from "./effects.js";
-import { decode, DEFAULT_MAX_PIXELS, encodeJpeg, runSteps } from "./raster.js";
+import { planPasses } from "./plan.js";
+import { DEFAULT_MAX_PIXELS, openSource, runPasses } from "./raster.js";
 
 export { LOCAL_EDIT_KEYWORDS, LOCAL_STYLE_PRESETS } from "./effects.js";
 
@@ -65,11 +66,11 @@ async function transform(req: ImageRequest, maxPixels: number, signal?: AbortSig
   // Resolve style and prompt before decoding: a bad request costs no decode.
   const requested = req.feature === "style" ? styleSteps(req.style) : req.feature === "edit" ? editSteps(req.prompt) : [];
   signal?.throwIfAborted();
-  const pixels = await decode(req.image.bytes, req.image.mime, maxPixels);
+  const source = await openSource(req.image.bytes, req.image.mime, maxPixels);
   signal?.throwIfAborted();
-  if (req.feature === "cutout") return cutout(pixels, signal);
-  const steps = req.feature === "enhance" ? enhanceSteps(pixels.width, pixels.height, maxPixels) : requested;
-  return encodeJpeg(await runSteps(pixels, steps, signal));
+  if (req.feature === "cutout") return cutout(source, signal);
+  const steps = req.feature === "enhance" ? enhanceSteps(source.width, source.height, maxPixels) : requested;
+  return runPasses(source, planPasses(steps), signal);
 }
 
 const SERVED = new Set<string>(["edit", "style", "cutout", "enhance"]);
