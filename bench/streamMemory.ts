@@ -4,27 +4,17 @@
  * whole. The Storage emulator runs in its own process so only the pipeline's memory is measured.
  */
 import { execFileSync, spawn } from "node:child_process";
-import path from "node:path";
-
-const ROOT = path.resolve(__dirname, "..");
-const TSX_CLI = path.join(ROOT, "node_modules/tsx/dist/cli.mjs");
+import { readyLine, ROOT, TSX } from "./backendsProcess.js";
 
 export async function measureStreamMemory(sizeBytes = 200_000_000) {
-  const storage = spawn(process.execPath, [TSX_CLI, "-e", `
+  // `node --import tsx` (not the tsx CLI, whose grandchild would outlive the SIGKILL below).
+  const storage = spawn(process.execPath, [...TSX, "-e", `
     import("./local/storage-emulator.ts").then(async ({ startStorageEmulator }) => {
       const s = await startStorageEmulator({ port: 0, projectId: "demo-photo-fixer" });
       console.log("READY " + s.hostPort);
     });`], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
   try {
-    const hostPort = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      storage.stdout!.on("data", (d) => {
-        out += d;
-        const m = /READY (\S+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      storage.once("exit", () => reject(new Error("storage emulator exited")));
-    });
+    const [hostPort] = await readyLine(storage);
     const env = {
       ...process.env,
       GCLOUD_PROJECT: "demo-photo-fixer",
@@ -33,7 +23,7 @@ export async function measureStreamMemory(sizeBytes = 200_000_000) {
       STORAGE_EMULATOR_HOST: `http://${hostPort}`,
       METADATA_SERVER_DETECTION: "none",
     };
-    const out = execFileSync(process.execPath, ["--expose-gc", TSX_CLI, "bench/streamMemoryChild.ts", String(sizeBytes)], { cwd: ROOT, env, encoding: "utf8", maxBuffer: 1 << 20 });
+    const out = execFileSync(process.execPath, ["--expose-gc", ...TSX, "bench/streamMemoryChild.ts", String(sizeBytes)], { cwd: ROOT, env, encoding: "utf8", maxBuffer: 1 << 20 });
     const { idle, peak, seconds } = JSON.parse(out.trim().split("\n").pop()!) as { idle: number; peak: number; seconds: number };
     const growthMb = (peak - idle) / 1e6;
     return {
