@@ -16,7 +16,8 @@
  * first, garbage collected) before the request exists. Peak is the kernel's high-water mark
  * (`resourceUsage().maxRSS`), checked against RSS sampled every 5 ms.
  *
- * The same file is the measured process (`--child`) and the image generator (`--generate`).
+ * The same file is the measured process (`--child`) and the image generator (`--generate`). Run on
+ * its own, `bench/imageMemory.ts [effect]` measures another style preset, or `enhance`.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -27,7 +28,11 @@ import { ROOT, startBackendsProcess, TSX } from "./backendsProcess.js";
 
 const BUDGET = 4;
 const MAX_IMAGE_BYTES = 15_000_000;
-/** The heaviest preset: four full-colour raster passes (sepia wash, contrast, tint, saturation). */
+/**
+ * Four colour steps (sepia wash, contrast, tint, saturation): once a raw raster each, now one
+ * streamed pass (providers/local/plan.ts). Effects that still hold the picture as raw pixels
+ * somewhere (pop-art's posterize, enhance's sharpen after normalise, noir's luma histogram) cost more.
+ */
 const STYLE = "vintage";
 
 interface ChildResult {
@@ -42,7 +47,7 @@ interface ChildResult {
   resultBytes: number;
 }
 
-export async function measureImageMemory() {
+export async function measureImageMemory(effect = STYLE) {
   const dir = makeScratchDir("bench-image-memory");
   const backends = await startBackendsProcess();
   try {
@@ -51,7 +56,7 @@ export async function measureImageMemory() {
     for (const [file, mime] of [["max.jpg", "image/jpeg"], ["max.png", "image/png"]] as const) {
       const image = path.join(dir, file);
       const bytes = statSync(image).size;
-      const out = execFileSync(process.execPath, ["--expose-gc", ...TSX, "bench/imageMemory.ts", "--child", image, mime, path.join(dir, "warm.jpg")], {
+      const out = execFileSync(process.execPath, ["--expose-gc", ...TSX, "bench/imageMemory.ts", "--child", image, mime, path.join(dir, "warm.jpg"), effect], {
         cwd: ROOT,
         env: backends.env,
         encoding: "utf8",
@@ -64,7 +69,7 @@ export async function measureImageMemory() {
       const raster = r.width * r.height * 3;
       const mb = (n: number) => (n / 1e6).toFixed(0);
       results.push({
-        name: `peak RSS while createJob (local, style ${STYLE}) handles a ${(bytes / 1e6).toFixed(1)} MB ${mime.slice(6).toUpperCase()} of ${(r.width * r.height / 1e6).toFixed(1)} MP (growth over idle vs the image's byte size)`,
+        name: `peak RSS while createJob (local, ${effect === "enhance" ? effect : `style ${effect}`}) handles a ${(bytes / 1e6).toFixed(1)} MB ${mime.slice(6).toUpperCase()} of ${(r.width * r.height / 1e6).toFixed(1)} MP (growth over idle vs the image's byte size)`,
         detail:
           `idle ${mb(r.idle)} MB, +${mb(r.withRequest - r.idle)} MB with the request, peak +${mb(growth)} MB ` +
           `(sampled +${mb(r.sampledPeak - r.idle)}); RGB raster ${mb(raster)} MB = ${(raster / bytes).toFixed(1)}x the file, peak = ${(growth / raster).toFixed(1)} rasters; ` +
@@ -110,10 +115,11 @@ async function generate(dir: string) {
 
 // ------------------------------------------------------------------ the measured process (--child)
 
-async function child(image: string, mime: string, warmImage: string): Promise<ChildResult> {
+async function child(image: string, mime: string, warmImage: string, effect: string): Promise<ChildResult> {
   const { createJob } = await import("../functions/src/jobs/createJob.js");
   const consent = { faceDataProcessing: true, policyVersion: "2026-11" };
-  const request = (base64: string, mimeType: string) => ({ requestId: crypto.randomUUID(), feature: "style", style: STYLE, image: { base64, mimeType }, consent });
+  const feature = effect === "enhance" ? { feature: "enhance" } : { feature: "style", style: effect };
+  const request = (base64: string, mimeType: string) => ({ requestId: crypto.randomUUID(), ...feature, image: { base64, mimeType }, consent });
   const settle = async () => {
     global.gc!();
     await new Promise((r) => setTimeout(r, 200));
@@ -147,8 +153,8 @@ async function child(image: string, mime: string, warmImage: string): Promise<Ch
 if (require.main === module && process.argv.includes("--generate")) {
   void generate(process.argv[process.argv.indexOf("--generate") + 1]!).then(() => process.exit(0));
 } else if (require.main === module && process.argv.includes("--child")) {
-  const [image, mime, warm] = process.argv.slice(process.argv.indexOf("--child") + 1);
-  void child(image!, mime!, warm!).then(
+  const [image, mime, warm, effect] = process.argv.slice(process.argv.indexOf("--child") + 1);
+  void child(image!, mime!, warm!, effect!).then(
     (result) => {
       console.log(JSON.stringify(result));
       process.exit(0);
@@ -159,7 +165,7 @@ if (require.main === module && process.argv.includes("--generate")) {
     },
   );
 } else if (require.main === module) {
-  void measureImageMemory().then((results) => {
+  void measureImageMemory(process.argv[2]).then((results) => {
     for (const r of results) console.log(`${r.ok ? "PASS" : "FAIL"}  ${r.name}: ${r.detail}; ratio ${r.ratio.toFixed(3)} (budget: ${r.budget})`);
   });
 }
