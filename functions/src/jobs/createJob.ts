@@ -15,8 +15,8 @@ import { startVideoJob, videoDeadlineMs } from "./videoJob.js";
 import { receiptOf, type JobReceipt } from "./receipt.js";
 import { runImageProvider } from "./runProvider.js";
 import { jobIdFor } from "./jobId.js";
-import { createJobOnce, finishJobIfUnchanged, updateJob } from "./repository.js";
-import { consentSchema, createJobSchema, type CreateJobRequest, type JobDoc, type JobStatus } from "./schema.js";
+import { createJobOnce, finishJobIfUnchanged, transitionJob } from "./repository.js";
+import { consentSchema, createJobSchema, isTerminal, type CreateJobRequest, type JobDoc, type JobStatus } from "./schema.js";
 import * as state from "./state.js";
 import { zodMessage } from "./zodMessage.js";
 import type { ProviderId } from "../providers/catalog.js";
@@ -106,8 +106,11 @@ export async function createJob(uid: string, data: unknown, now = Date.now()): P
     const failure = error instanceof AppError ? error : undefined;
     const code = failure?.code ?? "internal";
     const message = failure?.message ?? "The job failed because of an internal error.";
-    await updateJob(jobId, { ...state.failed(Date.now(), { code: failure?.reason ?? code, message }, startedAt), ...served.fields() });
-    logs.jobFailed(jobId, code, failure?.reason ?? "unexpected");
+    // Read-then-write: a cancel or expiry that ended the job meanwhile stands (terminal states never change).
+    const failed = { ...state.failed(Date.now(), { code: failure?.reason ?? code, message }, startedAt), ...served.fields() };
+    const after = await transitionJob(jobId, (current) => (isTerminal(current.status) ? undefined : failed));
+    if (after && after.status !== "failed") logs.jobEndedElsewhere(jobId, after.status);
+    else logs.jobFailed(jobId, code, failure?.reason ?? "unexpected");
     throw error;
   }
 }

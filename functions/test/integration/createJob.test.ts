@@ -114,6 +114,38 @@ describe("createJob with the local provider", () => {
     }
   });
 
+  test("a job cancelled while its provider runs stays cancelled when the provider then fails", async () => {
+    const { createJob, cancelJob } = await fns();
+    const { loadProvider } = await import("../../src/providers/registry.js");
+    const { ProviderFailure } = await import("../../src/providers/types.js");
+    const localProvider = await loadProvider("local");
+    const submit = localProvider.submit;
+    let providerStarted!: () => void;
+    const started = new Promise<void>((resolve) => (providerStarted = resolve));
+    let failProvider!: () => void;
+    const failNow = new Promise<void>((resolve) => (failProvider = resolve));
+    localProvider.submit = async () => {
+      providerStarted();
+      await failNow;
+      throw new ProviderFailure({ kind: "retryable", message: "The provider is down." });
+    };
+    try {
+      const request = await createJobRequest();
+      const answer = callAs<Created>(createJob, "u-cancel-fail", request).catch((e) => e);
+      await started;
+      const [job] = (await getFirestore().collection("jobs").where("uid", "==", "u-cancel-fail").get()).docs;
+      assert.equal((await callAs<{ status: string }>(cancelJob, "u-cancel-fail", { jobId: job!.id })).status, "cancelled");
+      failProvider();
+      assert.equal((await answer).code, "unavailable", "the caller still hears what happened to its call");
+      const after = await assertJobKeepsStatusOnly(job!.id);
+      assert.equal(after.status, "cancelled", "the terminal state stands");
+      assert.equal(after.error, undefined);
+      await assertNothingLeftFor("u-cancel-fail");
+    } finally {
+      localProvider.submit = submit;
+    }
+  });
+
   test("an upload is read, used and deleted, and only its owner can use it", async () => {
     const { createJob } = await fns();
     const image = await faceImage("png");
