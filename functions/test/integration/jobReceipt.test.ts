@@ -4,14 +4,14 @@
  * status document (the receipt is built from it, with no read or write of its own).
  */
 import assert from "node:assert/strict";
-import { after, afterEach, before, beforeEach, describe, test } from "node:test";
+import { afterEach, beforeEach, describe, test } from "node:test";
 import { getFirestore } from "firebase-admin/firestore";
 import type { JobReceipt } from "../../src/jobs/receipt.js";
 import type { PollTask } from "../../src/jobs/pollQueue.js";
 import { useBackends } from "../support/backends.js";
 import { callAs, rejectionOf } from "../support/callables.js";
-import { FakeServer } from "../support/fakeServer.js";
 import { assertJobKeepsStatusOnly } from "../support/privacy.js";
+import { useScriptedProviderFake } from "../support/providerFakes.js";
 import { PROVIDER_SCRIPTS } from "../support/providerScripts.js";
 import { createJobRequest, faceImage } from "../support/requests.js";
 
@@ -108,21 +108,14 @@ describe("privacy receipt", () => {
   });
 
   describe("after an automatic fallback", () => {
-    let api: FakeServer;
     const seedream = PROVIDER_SCRIPTS.seedream!;
-    before(async () => {
-      api = await FakeServer.start();
-      Object.assign(process.env, seedream.credentials, { [seedream.baseUrlEnv]: api.url });
-    });
-    after(async () => {
-      await api.close();
-      delete process.env[seedream.baseUrlEnv];
-    });
+    const fake = useScriptedProviderFake("seedream");
 
     test("the provider tried first is named with its error: it may have received the photo too", async () => {
       await getFirestore().doc("config/runtime").set({
         enabledProviders: ["seedream", "local"], defaults: { style: { provider: "seedream" } }, fallbackOrder: { style: ["local"] }, autoFallback: true,
       });
+      const api = fake();
       seedream.serverError({ api, cdn: api, resultJpeg: Buffer.alloc(0), resultPng: Buffer.alloc(0) });
       const res = await callAs<Answer>((await fns()).createJob, "r-fb", await createJobRequest({ style: "sepia" }));
       assert.equal(res.status, "succeeded");

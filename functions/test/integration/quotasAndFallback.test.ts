@@ -5,7 +5,7 @@
  * per-job Firestore budget (ARCHITECTURE §10) counted on the wire.
  */
 import assert from "node:assert/strict";
-import { after, afterEach, before, beforeEach, describe, test } from "node:test";
+import { afterEach, beforeEach, describe, test } from "node:test";
 import { randomUUID } from "node:crypto";
 import { getFirestore } from "firebase-admin/firestore";
 import type { PollTask } from "../../src/jobs/pollQueue.js";
@@ -13,8 +13,9 @@ import { ProviderFailure, type VideoProvider } from "../../src/providers/types.j
 
 import { useBackends } from "../support/backends.js";
 import { callAs, rejectionOf } from "../support/callables.js";
-import { FakeServer } from "../support/fakeServer.js";
+import type { FakeServer } from "../support/fakeServer.js";
 import { assertJobKeepsStatusOnly, assertNothingLeftFor } from "../support/privacy.js";
+import { useScriptedProviderFake } from "../support/providerFakes.js";
 import { PROVIDER_SCRIPTS } from "../support/providerScripts.js";
 import { createJobRequest } from "../support/requests.js";
 
@@ -145,17 +146,10 @@ describe("quotas", () => {
 });
 
 describe("automatic fallback to the next provider", () => {
-  let api: FakeServer;
   const seedream = PROVIDER_SCRIPTS.seedream!;
-  before(async () => {
-    api = await FakeServer.start();
-    Object.assign(process.env, seedream.credentials, { [seedream.baseUrlEnv]: api.url });
-  });
-  after(async () => {
-    await api.close();
-    delete process.env[seedream.baseUrlEnv];
-  });
-  beforeEach(() => api.reset());
+  const fake = useScriptedProviderFake("seedream");
+  let api: FakeServer;
+  beforeEach(() => void (api = fake()));
   const fallbackConfig = (autoFallback = true) =>
     setConfig({ enabledProviders: ["seedream", "local"], defaults: { style: { provider: "seedream" } }, fallbackOrder: { style: ["local"] }, autoFallback });
 

@@ -3,9 +3,10 @@
  * URLs, both on 127.0.0.1, plus a synthetic face and result images to serve. The adapter under test
  * is pointed at the API fake through `<PROVIDER>_BASE_URL`, exactly as a region or proxy would be.
  */
-import { after, afterEach, before } from "node:test";
+import { after, afterEach, before, beforeEach } from "node:test";
 import { makeFaceImage } from "../fixtures/images.js";
 import { FakeServer } from "./fakeServer.js";
+import { PROVIDER_SCRIPTS } from "./providerScripts.js";
 import type { InputImage } from "../../src/providers/types.js";
 
 export interface ProviderFakes {
@@ -42,4 +43,26 @@ export function useProviderFakes(envName: string): () => ProviderFakes {
     await fakes?.cdn.close();
   });
   return () => fakes!;
+}
+
+/**
+ * Per suite: one scripted provider (test/support/providerScripts.ts) enabled against a fake of its
+ * API, with its generated test credentials, reset before each test. For tests of routing and
+ * fallback that need a real third-party adapter beside `local`.
+ */
+export function useScriptedProviderFake(id: string): () => FakeServer {
+  const script = PROVIDER_SCRIPTS[id];
+  if (!script) throw new Error(`no scripted fake for ${id}`);
+  let api: FakeServer | undefined;
+  before(async () => {
+    api = await FakeServer.start();
+    Object.assign(process.env, script.credentials, { [script.baseUrlEnv]: api.url });
+  });
+  beforeEach(() => api?.reset());
+  after(async () => {
+    await api?.close();
+    delete process.env[script.baseUrlEnv];
+    for (const name of Object.keys(script.credentials)) delete process.env[name];
+  });
+  return () => api!;
 }
