@@ -226,30 +226,32 @@ test("malformed callable requests are refused as invalid-argument and nothing of
     ["no data field", { prompt: PROMPT, image: { base64 }, url, ...forged }],
     ["extra fields", { data: {}, [PROMPT]: base64.slice(0, 200), [url]: 1 }],
     ["a content type carrying a URL", { data: {} }, { "Content-Type": url }],
+    // Refused before the SDK checks tokens (which it would otherwise answer first, unauthenticated).
+    ["@type with a bearer token sent along", { data: tagged }, { Authorization: bearer }],
   ];
   const secrets = [...secretsOf({ base64, prompt: PROMPT }), "zebra-striped teapot", "canary-bucket.example", bearer.slice(7), "forged-canary", "forged-label-value", "EMERGENCY", "canary.Prompt"];
   const logsBefore = capturedLogs().length;
   const answers: string[] = [];
+  const wrongAnswers: string[] = [];
   const { createJob, getJobResult, ackJobResult, cancelJob, exportMyData, deleteMyData, setPrivacyChoices } = await fns();
   for (const [name, fn] of Object.entries({ createJob, getJobResult, ackJobResult, cancelJob, exportMyData, deleteMyData, setPrivacyChoices })) {
     const server = await serveCallable(fn);
     try {
       for (const [label, body, headers] of bodies) {
-        const answer = await postCallable(server.url, body, { Authorization: bearer, ...headers });
+        const answer = await postCallable(server.url, body, headers);
         answers.push(JSON.stringify(answer.json));
-        assert.equal(answer.status, 400, `${name}, ${label}: ${JSON.stringify(answer.json).slice(0, 200)}`);
-        assert.equal(answer.json?.error?.status, "INVALID_ARGUMENT", `${name}, ${label}`);
-        assert.equal(answer.json?.error?.details?.reason, "request-malformed", `${name}, ${label}`);
+        const got = `${answer.status} ${answer.json?.error?.status} ${answer.json?.error?.details?.reason}`;
+        if (got !== "400 INVALID_ARGUMENT request-malformed") wrongAnswers.push(`${name}, ${label}: ${got}`);
       }
     } finally {
       await server.close();
     }
   }
   const logs = capturedLogs().slice(logsBefore);
-  assert.match(logs, /request-malformed/, "the refusals were logged, by reason");
   const places = { logs, answers: answers.join("\n") };
   const hits = Object.entries(places).flatMap(([place, text]) => secrets.filter((s) => text.includes(s)).map((s) => `${place}: ${s.slice(0, 40)}`));
-  assert.deepEqual(hits, []);
+  assert.deepEqual({ wrongAnswers, hits: [...new Set(hits)] }, { wrongAnswers: [], hits: [] });
+  assert.match(logs, /request-malformed/, "the refusals were logged, by reason");
 });
 
 /** A video provider whose result is downloaded from a URL carrying a token. */
