@@ -52,6 +52,12 @@ export interface ReasonDoc {
 
 export const REASONS: Readonly<Record<string, ReasonDoc>> = {
   "request-invalid": { group: "request", codes: ["invalid-argument"], meaning: "A field is missing, extra, of the wrong type or out of range; the message names it" },
+  "request-malformed": {
+    group: "request",
+    codes: ["invalid-argument"],
+    meaning:
+      "The callable request itself is malformed (not JSON, not `{ data }`, nested deeper than 64 levels, or an `@type` value other than the Int64/UInt64 form); the Firebase client SDKs never send one",
+  },
   "consent-missing": { group: "request", codes: ["failed-precondition"], meaning: "createJob without `consent: { faceDataProcessing: true, policyVersion }`" },
 
   "image-empty": { group: "image", codes: ["invalid-argument"], uploadStatus: 400, meaning: "The photo has no bytes" },

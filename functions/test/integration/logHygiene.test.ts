@@ -17,6 +17,7 @@ import { makeFaceImage } from "../fixtures/images.js";
 import { useBackends } from "../support/backends.js";
 import { callAs } from "../support/callables.js";
 import { FakeServer } from "../support/fakeServer.js";
+import { nestedJson, postCallable, serveCallable } from "../support/callableHttp.js";
 import { capturedLogs } from "../support/logCapture.js";
 import { secretsOf } from "../support/privacy.js";
 import { PROVIDER_SCRIPTS } from "../support/providerScripts.js";
@@ -56,6 +57,7 @@ async function startServers() {
   uploadBase = `http://127.0.0.1:${(uploadServer.address() as AddressInfo).port}`;
 }
 after(async () => {
+  if (!uploadServer) return; // the first test did not run (--test-name-pattern)
   restoreVerifiers();
   uploadServer.closeAllConnections();
   await new Promise((r) => uploadServer.close(r));
@@ -200,6 +202,56 @@ test("no log line, client error or Firestore document holds the photo, the promp
   assert.match(places["firestore after deletion"], /privacyRequests\//, "the records of requests outlive the deletion");
   const hits = Object.entries(places).flatMap(([place, text]) => secrets.filter((s) => text.includes(s)).map((s) => `${place}: ${s.slice(0, 40)}`));
   assert.deepEqual(hits, []);
+});
+
+/**
+ * Malformed callable requests through the HTTP handler itself (the SDK's checks and decoder sit in
+ * front of `.run`): before the guard (triggers/https/rawBodyGuard.ts) the SDK logged an
+ * undecodable `@type` object as log fields, a body without `data` whole, extra keys' names and the
+ * Content-Type header, and answered 10,000 levels of nesting with a bare 500.
+ */
+test("malformed callable requests are refused as invalid-argument and nothing of them is logged", async () => {
+  const photo = await makeFaceImage({ width: 160, height: 160, format: "jpeg" });
+  const base64 = photo.toString("base64");
+  const url = "https://canary-bucket.example/transient/u/photo.jpg?X-Goog-Signature=" + "9f".repeat(32);
+  const bearer = `Bearer eyJhbGciOiJSUzI1NiJ9.${Buffer.from(`{"sub":"${UID}","canary":"token"}`).toString("base64url")}.c2lnbmF0dXJl`;
+  const forged = { "logging.googleapis.com/labels": { "forged-canary": "forged-label-value" }, severity: "EMERGENCY" };
+  const tagged = { "@type": "type.googleapis.com/canary.Prompt", prompt: PROMPT, image: { base64, mimeType: "image/jpeg" }, url, token: bearer, ...forged };
+  const bodies: [string, unknown, Record<string, string>?][] = [
+    ["@type with the payload", { data: tagged }],
+    ["@type deep inside a request", { data: { requestId: randomUUID(), feature: "edit", prompt: "x", image: { base64: "AAAA", mimeType: "image/jpeg", meta: [tagged] } } }],
+    ["an Int64 tag whose value is the prompt", { data: { "@type": "type.googleapis.com/google.protobuf.Int64Value", value: PROMPT, url } }],
+    ["10,000 levels around the payload", `{"data":${nestedJson(10_000, "object", JSON.stringify({ prompt: PROMPT, url, token: bearer }))}}`],
+    ["10,000 levels of arrays", `{"data":${nestedJson(10_000, "array", JSON.stringify(PROMPT))}}`],
+    ["no data field", { prompt: PROMPT, image: { base64 }, url, ...forged }],
+    ["extra fields", { data: {}, [PROMPT]: base64.slice(0, 200), [url]: 1 }],
+    ["a content type carrying a URL", { data: {} }, { "Content-Type": url }],
+    // Refused before the SDK checks tokens (which it would otherwise answer first, unauthenticated).
+    ["@type with a bearer token sent along", { data: tagged }, { Authorization: bearer }],
+  ];
+  const secrets = [...secretsOf({ base64, prompt: PROMPT }), "zebra-striped teapot", "canary-bucket.example", bearer.slice(7), "forged-canary", "forged-label-value", "EMERGENCY", "canary.Prompt"];
+  const logsBefore = capturedLogs().length;
+  const answers: string[] = [];
+  const wrongAnswers: string[] = [];
+  const { createJob, getJobResult, ackJobResult, cancelJob, exportMyData, deleteMyData, setPrivacyChoices } = await fns();
+  for (const [name, fn] of Object.entries({ createJob, getJobResult, ackJobResult, cancelJob, exportMyData, deleteMyData, setPrivacyChoices })) {
+    const server = await serveCallable(fn);
+    try {
+      for (const [label, body, headers] of bodies) {
+        const answer = await postCallable(server.url, body, headers);
+        answers.push(JSON.stringify(answer.json));
+        const got = `${answer.status} ${answer.json?.error?.status} ${answer.json?.error?.details?.reason}`;
+        if (got !== "400 INVALID_ARGUMENT request-malformed") wrongAnswers.push(`${name}, ${label}: ${got}`);
+      }
+    } finally {
+      await server.close();
+    }
+  }
+  const logs = capturedLogs().slice(logsBefore);
+  const places = { logs, answers: answers.join("\n") };
+  const hits = Object.entries(places).flatMap(([place, text]) => secrets.filter((s) => text.includes(s)).map((s) => `${place}: ${s.slice(0, 40)}`));
+  assert.deepEqual({ wrongAnswers, hits: [...new Set(hits)] }, { wrongAnswers: [], hits: [] });
+  assert.match(logs, /request-malformed/, "the refusals were logged, by reason");
 });
 
 /** A video provider whose result is downloaded from a URL carrying a token. */

@@ -11,6 +11,7 @@ import { isEmulator } from "../../config/params.js";
 import { AppError } from "../../errors.js";
 import { sendsGpc } from "../../privacy/gpc.js";
 import { PRIVACY_RECORD_SALT } from "../../privacy/salt.js";
+import { guardCallableBody } from "./rawBodyGuard.js";
 
 export type UserHandler<T> = (uid: string, data: unknown, request: CallableRequest<unknown>) => Promise<T>;
 
@@ -20,7 +21,12 @@ const HANDLES_OWN_GPC = new Set(["setPrivacyChoices"]);
 export function userCallable<T>(name: string, options: CallableOptions, handler: UserHandler<T>) {
   // Every callable may record a privacy request (a GPC signal), so each can pseudonymise the uid.
   const secrets = [...(options.secrets ?? []), PRIVACY_RECORD_SALT];
-  return onCall({ ...options, secrets }, async (request) => {
+  // The guard answers malformed bodies before the SDK logs them verbatim (rawBodyGuard.ts).
+  return guardCallableBody(name, callable(name, { ...options, secrets }, handler), { reflectOrigin: options.cors === undefined || options.cors === true });
+}
+
+function callable<T>(name: string, options: CallableOptions, handler: UserHandler<T>) {
+  return onCall(options, async (request) => {
     const uid = request.auth?.uid;
     if (!uid) throw new HttpsError("unauthenticated", "Sign in to use Photo Fixer.");
     // `request.app` is set only for a valid App Check token (invalid and missing ones leave it unset).
