@@ -50,6 +50,13 @@ export const runtimeConfigSchema = z.object({
   autoFallback: z.boolean().default(false),
   /** Per-user quotas; a feature missing from `perFeature` uses the built-in default. */
   quotas: quotasSchema.default(DEFAULT_QUOTAS),
+  /**
+   * Per provider, caps on our calls across all instances (config/providerLimits.ts has the
+   * defaults); a field left out keeps its default, 0 lifts the cap.
+   */
+  providerLimits: z.record(z.string(), z.strictObject({ maxConcurrent: count.optional(), requestsPerMinute: count.optional() })).default({}),
+  /** How many createJob instances may run (its maxInstances): image calls get 1/this of each cap per instance. */
+  createJobMaxInstances: z.number().int().min(1).default(4),
 });
 
 export type RuntimeConfig = z.infer<typeof runtimeConfigSchema>;

@@ -95,6 +95,12 @@ export const REASONS: Readonly<Record<string, ReasonDoc>> = {
     codes: ["unavailable", "failed-precondition"],
     meaning: "`unavailable`: the provider is down after retries. `failed-precondition`: a Vertex AI provider (Gemini, Veo) is not set up on this server",
   },
+  "provider-busy": {
+    group: "provider",
+    codes: ["unavailable"],
+    meaning:
+      "Image features: this provider is at the cap the administrators set for it (`config/runtime` `providerLimits`) and no slot freed within 20 s; nothing was sent. Retry after `details.retryAfterSeconds` with a new `requestId`. (A video job over the cap is not refused: it stays `queued` until a slot frees.)",
+  },
   "provider-quota": { group: "provider", codes: ["resource-exhausted"], meaning: "The provider's own quota; `details.retryAfterSeconds` where the provider says" },
   "provider-policy-rejected": { group: "provider", codes: ["failed-precondition"], meaning: "The provider refused the photo or prompt under its content policy" },
   "provider-rejected": { group: "provider", codes: ["failed-precondition"], meaning: "The provider refused the request for another reason (e.g. an input it cannot use)" },

@@ -13,7 +13,7 @@ import { deleteTransient, readTransient } from "../privacy/transientStore.js";
 import { loadImageRoute, loadVideoRoute, routeImageRequest, routeVideoRequest } from "./route.js";
 import { startVideoJob, videoDeadlineMs } from "./videoJob.js";
 import { receiptOf, type JobReceipt } from "./receipt.js";
-import { runImageProvider } from "./runProvider.js";
+import { runImageProviderWithinLimits } from "./runProvider.js";
 import { jobIdFor } from "./jobId.js";
 import { createJobOnce, finishJobIfUnchanged, transitionJob } from "./repository.js";
 import { consentSchema, createJobSchema, isTerminal, type CreateJobRequest, type JobDoc, type JobStatus } from "./schema.js";
@@ -89,7 +89,7 @@ export async function createJob(uid: string, data: unknown, now = Date.now()): P
     }
     const { feature } = route;
     const result = await served.withFallback(route, route.fallbacks, (id) => loadImageRoute(id, feature, request, config), ({ provider, model }) =>
-      runImageProvider(provider, { feature, model, image: image!, prompt: request.prompt, style: request.style, options: request.options, jobId }, s),
+      runImageProviderWithinLimits(provider, { feature, model, image: image!, prompt: request.prompt, style: request.style, options: request.options, jobId }, s, config),
     );
     image = undefined;
     const finishedAt = Date.now();
@@ -115,8 +115,11 @@ export async function createJob(uid: string, data: unknown, now = Date.now()): P
   }
 }
 
-/** Provider errors that say "this provider, now" rather than "this request": worth another provider. */
-const FALLBACK_REASONS = new Set(["provider-unavailable", "provider-quota"]);
+/**
+ * Provider errors that say "this provider, now" rather than "this request": worth another provider.
+ * `provider-busy` (our own per-provider cap, jobs/providerLimits.ts) too: the photo has not left yet.
+ */
+const FALLBACK_REASONS = new Set(["provider-unavailable", "provider-quota", "provider-busy"]);
 
 /**
  * Which provider served the job, after any automatic fallback, and the ones that were down before

@@ -7,7 +7,12 @@ import { getFunctions } from "firebase-admin/functions";
 import { z } from "zod";
 import { jobIdSchema } from "./schema.js";
 
-export const pollTaskSchema = z.strictObject({ jobId: jobIdSchema, attempt: z.number().int().min(1).max(10_000) });
+export const pollTaskSchema = z.strictObject({
+  jobId: jobIdSchema,
+  attempt: z.number().int().min(1).max(10_000),
+  /** A video job waiting for a provider slot: try to start it (jobs/providerLimits.ts), not poll it. */
+  start: z.literal(true).optional(),
+});
 export type PollTask = z.infer<typeof pollTaskSchema>;
 
 export type PollEnqueuer = (task: PollTask, delayMs: number) => Promise<void>;
@@ -16,7 +21,7 @@ const cloudTasks: PollEnqueuer = async (task, delayMs) => {
   try {
     await getFunctions()
       .taskQueue<PollTask>("pollJob")
-      .enqueue(task, { id: `${task.jobId}-poll-${task.attempt}`, scheduleDelaySeconds: Math.ceil(delayMs / 1000), dispatchDeadlineSeconds: 300 });
+      .enqueue(task, { id: `${task.jobId}-${task.start ? "start" : "poll"}-${task.attempt}`, scheduleDelaySeconds: Math.ceil(delayMs / 1000), dispatchDeadlineSeconds: 300 });
   } catch (error) {
     if ((error as { code?: string }).code === "functions/task-already-exists") return; // a duplicate: fine
     throw error;

@@ -3,9 +3,11 @@
  * fetch and verify the result, and turn provider errors into the stable codes clients rely on.
  */
 import { maxResultBytes, type Settings } from "../config/params.js";
+import type { RuntimeConfig } from "../config/runtimeConfigSchema.js";
 import { AppError, type ErrorCode } from "../errors.js";
 import { inspectImage } from "../images/validate.js";
 import { ProviderFailure, type ImageProvider, type PollingPolicy, type ImageRequest, type JobRef, type Outcome, type ProviderError, type ResultImage } from "../providers/types.js";
+import { withImageProviderLimit } from "./providerLimits.js";
 
 const DEFAULT_POLLING: Omit<PollingPolicy, "deadlineMs"> = { startMs: 1_000, maxMs: 8_000, factor: 1.5 };
 
@@ -21,6 +23,14 @@ export function pollingPolicy(provider: ImageProvider, jobDeadlineMs: number, en
   if (deadline > 0) policy.deadlineMs = deadline;
   policy.deadlineMs = Math.min(policy.deadlineMs, jobDeadlineMs);
   return policy;
+}
+
+/**
+ * An image job's provider call within this instance's share of the provider's caps
+ * (jobs/providerLimits.ts): the slot is held from submit to the verified result.
+ */
+export function runImageProviderWithinLimits(provider: ImageProvider, request: ImageRequest, s: Settings, config: RuntimeConfig): Promise<ResultImage> {
+  return withImageProviderLimit(provider.id, config, () => runImageProvider(provider, request, s));
 }
 
 export async function runImageProvider(provider: ImageProvider, request: ImageRequest, s: Settings): Promise<ResultImage> {

@@ -10,11 +10,13 @@ import { AppError } from "../errors.js";
 import * as logs from "../logging/logs.js";
 import { errorSummary } from "../logging/redact.js";
 import { transientPaths } from "../privacy/paths.js";
-import { adoptTransient, deleteTransientPrefixes, saveTransientStream, TransientLimitError, transientBucket } from "../privacy/transientStore.js";
+import { adoptTransient, deleteTransientPrefixes, readTransient, saveTransient, saveTransientStream, TransientLimitError, transientBucket } from "../privacy/transientStore.js";
 import { loadVideoProvider } from "../providers/registry.js";
-import { ProviderFailure, type ProviderError, type VideoOperation, type VideoPollingPolicy, type VideoProvider, type VideoRequest, type VideoStatus } from "../providers/types.js";
+import { ProviderFailure, type InputImage, type ProviderError, type VideoOperation, type VideoPollingPolicy, type VideoProvider, type VideoRequest, type VideoStatus } from "../providers/types.js";
 import type { ProviderId } from "../providers/catalog.js";
 import { enqueuePoll, type PollTask } from "./pollQueue.js";
+import { jobIdFor } from "./jobId.js";
+import { acquireVideoSlot, releaseVideoSlot, videoLimitsOf } from "./providerLimits.js";
 import { finishJobIfUnchanged, getJob, parseJob, updateJob } from "./repository.js";
 import { providerErrorOf, toAppError } from "./runProvider.js";
 import { isTerminal, type JobDoc, type JobStatus } from "./schema.js";
@@ -43,7 +45,11 @@ export function pollDelayMs(policy: VideoPollingPolicy, attempt: number, random 
   return Math.round(base * (0.8 + 0.4 * random()));
 }
 
-/** Starts the provider's task and schedules the first poll. Returns the job's new status. */
+/**
+ * Starts the provider's task and schedules the first poll, or, when the provider is at its caps
+ * (jobs/providerLimits.ts), stages the request in `transient/inputs/{uid}/{jobId}` and schedules
+ * a start attempt: the job stays `queued`. Returns the job's new status.
+ */
 export async function startVideoJob(
   uid: string,
   jobId: string,
@@ -53,13 +59,22 @@ export async function startVideoJob(
   /** Recorded with the start, e.g. which provider serves after an automatic fallback. */
   extraFields: Partial<JobDoc> = {},
 ): Promise<JobStatus> {
+  const limits = await videoLimitsOf(provider.id);
+  if (limits) {
+    // The job's deadline was set moments ago from the same policy; the lease lapses with it.
+    const deadline = startedAt + videoDeadlineMs(provider, settings());
+    const slot = await acquireVideoSlot(provider.id, limits, jobId, deadline);
+    if (!slot.granted) {
+      await waitForSlot(uid, jobId, provider.id, request, deadline, slot.retryAfterMs, extraFields);
+      return "queued";
+    }
+  }
   let op: VideoOperation;
   try {
-    const bucket = transientBucket().name;
-    op = await provider.start({ ...request, outputGcsPrefix: `gs://${bucket}/${transientPaths.result(uid, jobId)}/` }, AbortSignal.timeout(START_TIMEOUT_MS));
+    op = await startAtProvider(uid, jobId, provider, request);
   } catch (error) {
-    if (error instanceof AppError) throw error;
-    throw toAppError(providerErrorOf(provider, error));
+    await releaseVideoSlot(provider.id, jobId);
+    throw error;
   }
   try {
     await updateJob(jobId, { ...state.videoStarted(startedAt, op.id), ...extraFields });
@@ -68,9 +83,112 @@ export async function startVideoJob(
   } catch (error) {
     // Nobody would poll this task: stop the paid work before the job is recorded as failed.
     await provider.cancel?.(op).catch(() => undefined);
+    await releaseVideoSlot(provider.id, jobId);
     throw error;
   }
   return "running";
+}
+
+async function startAtProvider(uid: string, jobId: string, provider: VideoProvider, request: VideoRequest): Promise<VideoOperation> {
+  try {
+    const bucket = transientBucket().name;
+    return await provider.start({ ...request, outputGcsPrefix: `gs://${bucket}/${transientPaths.result(uid, jobId)}/` }, AbortSignal.timeout(START_TIMEOUT_MS));
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw toAppError(providerErrorOf(provider, error));
+  }
+}
+
+/**
+ * The request must outlive this invocation until a slot frees: the photo (and prompt) go to the
+ * job's transient input, deleted when the task starts, when the job ends otherwise (cancel, purge,
+ * deletion) or at the deadline by the object sweep.
+ */
+async function waitForSlot(uid: string, jobId: string, providerId: string, request: VideoRequest, deadline: number, retryAfterMs: number, extraFields: Partial<JobDoc>) {
+  const path = transientPaths.input(uid, jobId);
+  await saveTransient(path, encodeStagedRequest(request), STAGED_TYPE, { uid, jobId, kind: "inputs", deleteAt: String(deadline) });
+  try {
+    if (Object.keys(extraFields).length) await updateJob(jobId, { ...extraFields, updatedAt: state.nowTimestamp() });
+    await enqueuePoll({ jobId, attempt: 1, start: true }, retryAfterMs);
+  } catch (error) {
+    await deleteTransientPrefixes([path], jobId); // the job is about to be recorded failed
+    throw error;
+  }
+  logs.videoJobWaiting(jobId, providerId, retryAfterMs);
+}
+
+const STAGED_TYPE = "application/x-photo-fixer-staged-request";
+
+/** A 4-byte header length, the JSON header (image type and size, model, prompt, options), the image. */
+function encodeStagedRequest(request: VideoRequest): Buffer {
+  const { image, model, prompt, options } = request;
+  const header = Buffer.from(JSON.stringify({ mime: image.mime, width: image.width, height: image.height, model, prompt, options }));
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(header.length);
+  return Buffer.concat([length, header, image.bytes]);
+}
+
+function decodeStagedRequest(bytes: Buffer, jobId: string): VideoRequest {
+  const headerEnd = 4 + bytes.readUInt32BE(0);
+  const header = JSON.parse(bytes.subarray(4, headerEnd).toString("utf8")) as Pick<InputImage, "mime" | "width" | "height"> & Omit<VideoRequest, "image" | "jobId">;
+  const { mime, width, height, ...rest } = header;
+  return { ...rest, jobId, image: { mime, width, height, bytes: bytes.subarray(headerEnd) } };
+}
+
+/**
+ * A start attempt of a job waiting for a slot (a `pollJob` task with `start`). Claims its attempt
+ * like a poll, so duplicate deliveries start nothing twice; past the deadline the job expires
+ * with its staged input deleted (as the purge would).
+ */
+async function startWaitingVideoJob(task: PollTask, now: number): Promise<void> {
+  const snap = await getFirestore().doc(`jobs/${task.jobId}`).get();
+  if (!snap.exists) return;
+  const job = parseJob(snap.data());
+  const inputPath = transientPaths.input(job.uid, task.jobId);
+  if (job.feature !== "video" || job.status !== "queued") {
+    // Ended while it waited (cancel and the purge delete the input too; this is the backstop).
+    if (isTerminal(job.status) && !job.providerTaskId) await deleteTransientPrefixes([inputPath], task.jobId);
+    return;
+  }
+  if (job.attempts >= task.attempt) return; // a duplicate or stale delivery
+  if (now >= job.deadlineAt.toMillis()) {
+    await deleteTransientPrefixes([inputPath], task.jobId);
+    const ended = await finishJobIfUnchanged(task.jobId, state.expired(now), snap.updateTime!);
+    if (ended.finished) logs.jobFailed(task.jobId, "deadline-exceeded", "provider-deadline");
+    return;
+  }
+  const claimed = await finishJobIfUnchanged(task.jobId, state.polled(now, task.attempt), snap.updateTime!);
+  if (!claimed.finished) return;
+  const provider = await loadVideoProvider(job.provider as ProviderId);
+  const limits = await videoLimitsOf(provider.id);
+  if (limits) {
+    const slot = await acquireVideoSlot(provider.id, limits, task.jobId, job.deadlineAt.toMillis(), now);
+    if (!slot.granted) return enqueuePoll({ jobId: task.jobId, attempt: task.attempt + 1, start: true }, slot.retryAfterMs);
+  }
+  let op: VideoOperation | undefined;
+  try {
+    const staged = await readTransient(inputPath);
+    if (!staged) throw new AppError("internal", "The job's photo was no longer held when its turn came.", "internal");
+    op = await startAtProvider(job.uid, task.jobId, provider, { ...decodeStagedRequest(staged.bytes, task.jobId), model: job.model });
+  } catch (error) {
+    await releaseVideoSlot(provider.id, task.jobId);
+    await deleteTransientPrefixes([inputPath], task.jobId);
+    const failure = error instanceof AppError ? error : new AppError("internal", "The job failed because of an internal error.");
+    const ended = await finishJobIfUnchanged(task.jobId, state.failed(Date.now(), { code: failure.reason, message: failure.message }), claimed.writeTime);
+    if (ended.finished) logs.jobFailed(task.jobId, failure.code, failure.reason);
+    return;
+  }
+  // The provider has the photo: our copy goes before the job says so.
+  const removed = await deleteTransientPrefixes([inputPath], task.jobId);
+  const started = await finishJobIfUnchanged(task.jobId, state.videoStarted(Date.now(), op.id), claimed.writeTime);
+  if (!started.finished) {
+    // Cancelled or expired while it started: stop the task and give the slot back.
+    await provider.cancel?.(op).catch(() => undefined);
+    await releaseVideoSlot(provider.id, task.jobId);
+    return;
+  }
+  logs.inputDeleted(task.jobId, removed);
+  await enqueuePoll({ jobId: task.jobId, attempt: 1 }, pollDelayMs(videoPolling(provider), 1));
 }
 
 /**
@@ -78,6 +196,7 @@ export async function startVideoJob(
  * claims its attempt with a precondition on the document it read, so only one delivery acts.
  */
 export async function pollVideoJob(task: PollTask, now = Date.now()): Promise<void> {
+  if (task.start) return startWaitingVideoJob(task, now);
   const snap = await getFirestore().doc(`jobs/${task.jobId}`).get();
   if (!snap.exists) return;
   const job = parseJob(snap.data());
@@ -88,6 +207,7 @@ export async function pollVideoJob(task: PollTask, now = Date.now()): Promise<vo
 
   if (now >= job.deadlineAt.toMillis()) {
     await provider.cancel?.(op).catch(() => undefined); // stop paid work we no longer wait for
+    await releaseVideoSlot(provider.id, task.jobId);
     await deleteTransientPrefixes(transientPaths.jobPrefixes(job.uid, task.jobId), task.jobId);
     const ended = await finishJobIfUnchanged(task.jobId, state.expired(now, job.startedAt?.toMillis()), readAt);
     if (ended.finished) logs.jobFailed(task.jobId, "deadline-exceeded", "provider-deadline");
@@ -128,6 +248,7 @@ async function endFailed(jobId: string, job: JobDoc, error: ProviderError, readA
   const fields = as === "cancelled" ? state.cancelled(now, job.startedAt?.toMillis()) : state.failed(now, { code: appError.reason, message: appError.message }, job.startedAt?.toMillis());
   const ended = await finishJobIfUnchanged(jobId, fields, readAt);
   if (ended.finished) logs.jobFailed(jobId, appError.code, appError.reason);
+  await releaseVideoSlot(job.provider, jobId); // the provider's task has ended either way
 }
 
 /** Streams (or adopts) the video into the transient area, checks it, then records the job succeeded. */
@@ -135,6 +256,7 @@ async function storeResult(task: PollTask, job: JobDoc, provider: VideoProvider,
   // Claim first, so a duplicate delivery never downloads the same video twice.
   const claimed = await finishJobIfUnchanged(task.jobId, state.polled(now, task.attempt, 100), readAt);
   if (!claimed.finished) return;
+  await releaseVideoSlot(provider.id, task.jobId); // the task is done at the provider; only the download remains
   const claimedAt = claimed.writeTime;
   const s = settings();
   const path = transientPaths.result(job.uid, task.jobId);
@@ -191,6 +313,7 @@ export async function cancelAtProvider(job: JobDoc): Promise<void> {
   if (job.feature !== "video" || !job.providerTaskId) return;
   const provider = await loadVideoProvider(job.provider as ProviderId).catch(() => undefined);
   await provider?.cancel?.({ id: job.providerTaskId, model: job.model }).catch(() => undefined);
+  await releaseVideoSlot(job.provider, jobIdFor(job.uid, job.requestId));
 }
 
 /**

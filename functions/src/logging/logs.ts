@@ -77,3 +77,12 @@ export const providerCopyNotDeleted = (jobId: string, provider: string, errorCod
 
 export const gpcSignalNotRecorded = (fn: string, errorCode: string) =>
   logger.error("could not record a Global Privacy Control signal; the next request will try again", { fn, errorCode });
+
+export const providerBusy = (provider: string, retryAfterSeconds: number) =>
+  logger.warn("provider at its cap on this instance; request refused", { provider, retryAfterSeconds });
+
+export const videoJobWaiting = (jobId: string, provider: string, retryAfterMs: number) =>
+  logger.info("video job waits for a provider slot", { jobId, provider, retryAfterMs });
+
+export const providerSlotNotReleased = (provider: string, errorCode: string) =>
+  logger.warn("provider slot not released; it frees at the job's deadline", { provider, errorCode });

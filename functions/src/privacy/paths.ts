@@ -48,6 +48,8 @@ export const NON_USER_COLLECTIONS = {
   config: "service settings edited by admins; names no user",
   /** `stats/{YYYY-MM-DD}`: daily aggregates for admins (stats/statsStore.ts): counts and durations only. */
   stats: "daily counts and durations of all jobs and purge runs; no uid, job id, request id or prompt",
+  /** `providerSlots/{provider}`: the per-provider caps of video tasks (jobs/providerLimits.ts). */
+  providerSlots: "per provider, a one-way hash of each running video job's id with its deadline (gone when the job ends) and the last minute's start times; no uid, job id, request id or prompt",
 } as const;
 export type NonUserCollection = keyof typeof NON_USER_COLLECTIONS;
 

@@ -194,7 +194,7 @@ describe("audit:privacy", () => {
     const { auditPlan, UID_PLACEHOLDER: uid } = await audit();
     const { userDataLocations } = await import("../../src/privacy/paths.js");
     const plan = auditPlan();
-    assert.deepEqual([...plan.allowedCollections].sort(), ["config", "jobs", "privacy", "privacyRequests", "quotas", "stats"], "user-data locations plus NON_USER_COLLECTIONS");
+    assert.deepEqual([...plan.allowedCollections].sort(), ["config", "jobs", "privacy", "privacyRequests", "providerSlots", "quotas", "stats"], "user-data locations plus NON_USER_COLLECTIONS");
     assert.deepEqual(plan.uidDocCollections.sort(), ["privacy", "quotas"]);
     assert.deepEqual(plan.uidFieldCollections, [{ collection: "jobs", field: "uid" }], "request records are pseudonymous: no uid to look up");
     assert.deepEqual(plan.objectPatterns.map((p) => p.kind).sort(), ["inputs", "results", "uploads"]);
