@@ -77,3 +77,7 @@ export const providerCopyNotDeleted = (jobId: string, provider: string, errorCod
 
 export const gpcSignalNotRecorded = (fn: string, errorCode: string) =>
   logger.error("could not record a Global Privacy Control signal; the next request will try again", { fn, errorCode });
+
+/** Admin-facing: a default model (config/runtime or built-in) is past its shutdown day; `standIn` served instead. */
+export const defaultModelRetired = (provider: string, feature: string, retired: string, standIn: string, origin: "config" | "built-in") =>
+  logger.warn("default model shut down by its provider; serving another (update config/runtime.defaults or the adapter)", { provider, feature, retired, standIn, origin });
