@@ -81,6 +81,7 @@ export const REASONS: Readonly<Record<string, ReasonDoc>> = {
   "provider-disabled": { group: "routing", codes: ["failed-precondition"], meaning: "The administrators have switched this provider off" },
   "provider-not-configured": { group: "routing", codes: ["failed-precondition"], meaning: "The provider has no credentials on this server, or no enabled provider offers the feature" },
   "model-unknown": { group: "routing", codes: ["invalid-argument"], meaning: "The model is not available for this provider; the message lists the ones that are" },
+  "model-retired": { group: "routing", codes: ["invalid-argument"], meaning: "The provider has shut this model down; the message gives the date and the model to use instead" },
   "model-unsupported": { group: "routing", codes: ["invalid-argument"], meaning: "The model does not serve this feature" },
   "model-feature-unsupported": { group: "routing", codes: ["invalid-argument"], meaning: "The model cannot do what the feature needs (e.g. a transparent cutout)" },
   "style-unknown": { group: "routing", codes: ["invalid-argument"], meaning: "No such style preset (or none given for `style`); the message lists the presets" },

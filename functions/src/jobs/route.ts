@@ -4,7 +4,9 @@
  */
 import type { RuntimeConfig } from "../config/runtimeConfig.js";
 import { AppError } from "../errors.js";
+import * as logs from "../logging/logs.js";
 import { isProviderId, PROVIDERS, type ProviderId } from "../providers/catalog.js";
+import { assertModelNotRetired, isModelRetired, modelFact, modelRetiredError, standInFor } from "../providers/lifecycle.js";
 import { IMAGE_PROVIDER_IDS, loadProvider, loadVideoProvider, servesImages, servesVideo, VIDEO_PROVIDER_IDS } from "../providers/registry.js";
 import type { Feature, ImageFeature, ImageProvider, VideoProvider } from "../providers/types.js";
 
@@ -18,27 +20,28 @@ export interface Route<P> {
   fallbacks: ProviderId[];
 }
 
-export async function routeImageRequest(feature: ImageFeature, requested: Requested, config: RuntimeConfig): Promise<Route<ImageProvider>> {
+/** `now` decides which models are past their shutdown day (providers/lifecycle.ts); tests pass their own. */
+export async function routeImageRequest(feature: ImageFeature, requested: Requested, config: RuntimeConfig, now = new Date()): Promise<Route<ImageProvider>> {
   const id = chooseProvider(feature, requested, config, servesImages, IMAGE_PROVIDER_IDS);
-  return { ...(await loadImageRoute(id, feature, requested, config)), fallbacks: fallbacksFor(id, feature, requested, config, servesImages) };
+  return { ...(await loadImageRoute(id, feature, requested, config, now)), fallbacks: fallbacksFor(id, feature, requested, config, servesImages) };
 }
 
-export async function routeVideoRequest(requested: Requested, config: RuntimeConfig): Promise<Route<VideoProvider>> {
+export async function routeVideoRequest(requested: Requested, config: RuntimeConfig, now = new Date()): Promise<Route<VideoProvider>> {
   const id = chooseProvider("video", requested, config, servesVideo, VIDEO_PROVIDER_IDS());
-  return { ...(await loadVideoRoute(id, requested, config)), fallbacks: fallbacksFor(id, "video", requested, config, servesVideo) };
+  return { ...(await loadVideoRoute(id, requested, config, now)), fallbacks: fallbacksFor(id, "video", requested, config, servesVideo) };
 }
 
-export async function loadImageRoute(id: ProviderId, feature: ImageFeature, requested: Requested, config: RuntimeConfig): Promise<{ provider: ImageProvider; model: string }> {
+export async function loadImageRoute(id: ProviderId, feature: ImageFeature, requested: Requested, config: RuntimeConfig, now = new Date()): Promise<{ provider: ImageProvider; model: string }> {
   if (!servesImages(id)) throw new Error("unreachable: routing checks the feature");
   const provider = await loadProvider(id);
   const providerDefault = provider.models.defaults[feature];
   if (!providerDefault) throw new AppError("invalid-argument", `feature: ${id} does not offer ${feature}`, "feature-not-offered");
-  return { provider, model: chooseModel(id, feature, requested, config, providerDefault, provider.models.allowed) };
+  return { provider, model: chooseModel(id, feature, requested, config, providerDefault, provider.models.allowed, now) };
 }
 
-export async function loadVideoRoute(id: ProviderId, requested: Requested, config: RuntimeConfig): Promise<{ provider: VideoProvider; model: string }> {
+export async function loadVideoRoute(id: ProviderId, requested: Requested, config: RuntimeConfig, now = new Date()): Promise<{ provider: VideoProvider; model: string }> {
   const provider = await loadVideoProvider(id);
-  return { provider, model: chooseModel(id, "video", requested, config, provider.models.default, provider.models.allowed) };
+  return { provider, model: chooseModel(id, "video", requested, config, provider.models.default, provider.models.allowed, now) };
 }
 
 function chooseProvider(feature: Feature, requested: Requested, config: RuntimeConfig, serves: (id: ProviderId) => boolean, ids: readonly string[]): ProviderId {
@@ -55,13 +58,26 @@ function chooseProvider(feature: Feature, requested: Requested, config: RuntimeC
   return id;
 }
 
-function chooseModel(id: ProviderId, feature: Feature, requested: Requested, config: RuntimeConfig, providerDefault: string, allowed: readonly string[]): string {
+/**
+ * The client's model, else the admins' default for the feature, else the adapter's. A model the
+ * client names past its shutdown day is refused (`model-retired`, naming the replacement); a
+ * retired default gives way to the next admitted model, and admins are told in the log.
+ */
+function chooseModel(id: ProviderId, feature: Feature, requested: Requested, config: RuntimeConfig, providerDefault: string, allowed: readonly string[], now: Date): string {
   const preferred = config.defaults[feature];
   const configured = preferred?.provider === id ? preferred.model : undefined;
-  const model = requested.model ?? configured ?? providerDefault;
   const admitted = allowed.filter((m) => config.allowedModels[id]?.includes(m) ?? true);
+  if (requested.model) assertModelNotRetired(id, requested.model, now);
+  let model = requested.model ?? configured ?? providerDefault;
+  if (!requested.model && isModelRetired(id, model, now)) {
+    const standIn = standInFor(id, model, admitted, now);
+    if (!standIn) throw modelRetiredError(id, modelFact(id, model)!);
+    logs.defaultModelRetired(id, feature, model, standIn, configured ? "config" : "built-in");
+    model = standIn;
+  }
   if (!admitted.includes(model)) {
-    throw new AppError("invalid-argument", `model: not available for ${id}; available: ${admitted.join(", ")}`, "model-unknown");
+    const available = admitted.filter((m) => !isModelRetired(id, m, now));
+    throw new AppError("invalid-argument", `model: not available for ${id}; available: ${available.join(", ")}`, "model-unknown");
   }
   return model;
 }

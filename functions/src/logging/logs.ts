@@ -86,3 +86,7 @@ export const videoJobWaiting = (jobId: string, provider: string, retryAfterMs: n
 
 export const providerSlotNotReleased = (provider: string, errorCode: string) =>
   logger.warn("provider slot not released; it frees at the job's deadline", { provider, errorCode });
+
+/** Admin-facing: a default model (config/runtime or built-in) is past its shutdown day; `standIn` served instead. */
+export const defaultModelRetired = (provider: string, feature: string, retired: string, standIn: string, origin: "config" | "built-in") =>
+  logger.warn("default model shut down by its provider; serving another (update config/runtime.defaults or the adapter)", { provider, feature, retired, standIn, origin });

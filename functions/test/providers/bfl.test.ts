@@ -59,6 +59,7 @@ describe("bfl adapter", () => {
     ["Request Moderated", "failed-precondition", "provider-policy-rejected"],
     ["Content Moderated", "failed-precondition", "provider-policy-rejected"],
     ["Error", "unavailable", "provider-unavailable"],
+    ["Failed", "unavailable", "provider-unavailable"],
     ["Task not found", "failed-precondition", "provider-rejected"],
     ["Something New", "failed-precondition", "provider-rejected"],
   ] as const) {

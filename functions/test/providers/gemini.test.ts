@@ -94,6 +94,7 @@ describe("gemini adapter", () => {
     ["finishReason IMAGE_SAFETY", answer([], "IMAGE_SAFETY")],
     ["finishReason PROHIBITED_CONTENT", answer([], "PROHIBITED_CONTENT")],
     ["finishReason SAFETY", { json: { candidates: [{ finishReason: "SAFETY" }] } }],
+    ["finishReason MODEL_ARMOR", answer([], "MODEL_ARMOR")],
     ["promptFeedback.blockReason", { json: { promptFeedback: { blockReason: "PROHIBITED_CONTENT" } } }],
   ] as const) {
     test(`${label} (HTTP 200) is a policy rejection`, async () => {
@@ -112,6 +113,15 @@ describe("gemini adapter", () => {
       assert.equal(error.reason, "provider-rejected");
       assert.match(error.message, /did not produce an image/);
     }
+  });
+
+  test("finishReason CONTINUATION (cut at the token limit, automatic continuation off) is transient, sent once", async () => {
+    fakes().api.on("POST", path(), { json: { candidates: [{ content: { role: "model", parts: [{ text: "thinking", thought: true }] }, finishReason: "CONTINUATION", continuationToken: "Y29udGludWU=" }] } });
+    const error = await failure(run());
+    assert.equal(error.code, "unavailable");
+    assert.doesNotMatch(error.message, /did not produce an image/);
+    assert.equal(calls().length, 1, "no continuation hop is sent behind the job's back");
+    assert.equal((calls()[0]!.json as { continuationToken?: unknown }).continuationToken, undefined);
   });
 
   test("429 RESOURCE_EXHAUSTED is unavailable with RetryInfo passed on; 429 and 5xx are never resent", async () => {

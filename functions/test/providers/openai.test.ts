@@ -5,7 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import type { ImageModel } from "openai/resources/images";
 import { createOpenAIProvider } from "../../src/providers/openai/index.js";
+import { OPENAI_MODELS } from "../../src/providers/openai/api.js";
 import { runImageProvider } from "../../src/jobs/runProvider.js";
 import { settings } from "../../src/config/params.js";
 import { assertNoCredentialSent } from "../support/fakeServer.js";
@@ -16,7 +18,7 @@ import type { ImageRequest } from "../../src/providers/types.js";
 const KEY = `sk-openai-test-${process.pid}-${Date.now()}`; // generated, never a real key
 const EDITS = "/images/edits";
 const fakes = useProviderFakes("OPENAI_BASE_URL");
-const provider = (over: { timeoutMs?: number } = {}) => createOpenAIProvider({ apiKey: KEY, ...over });
+const provider = (over: { timeoutMs?: number; now?: () => Date } = {}) => createOpenAIProvider({ apiKey: KEY, ...over });
 const request = (over: Partial<ImageRequest> = {}): ImageRequest => ({ feature: "style", model: "gpt-image-2.5-sunburst", style: "noir", image: fakes().face, ...over });
 const run = (over: Partial<ImageRequest> = {}, p = provider()) => runImageProvider(p, request(over), settings());
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
@@ -57,10 +59,11 @@ describe("openai adapter", () => {
     assertNoCredentialSent(fakes().cdn, [KEY]);
   });
 
-  test("gpt-image-1.5 gets input_fidelity=high; the edit prompt is the user's; enhance has its own instruction", async () => {
+  test("gpt-image-2.6 edits get no input_fidelity; the edit prompt is the user's; enhance has its own instruction", async () => {
     fakes().api.on("POST", EDITS, edited(fakes().resultJpeg));
-    await run({ feature: "edit", model: "gpt-image-1.5", prompt: "give me a red scarf", style: undefined });
-    assert.equal(calls()[0]!.form!.get("input_fidelity"), "high");
+    await run({ feature: "edit", model: "gpt-image-2.6-sunburst", prompt: "give me a red scarf", style: undefined });
+    assert.equal(calls()[0]!.form!.get("model"), "gpt-image-2.6-sunburst");
+    assert.equal(calls()[0]!.form!.get("input_fidelity"), null, "the SDK says to omit it from gpt-image-2 on");
     assert.match(String(calls()[0]!.form!.get("prompt")), /^give me a red scarf/);
     await run({ feature: "enhance", style: undefined });
     assert.match(String(calls()[1]!.form!.get("prompt")), /^Restore and enhance/);
@@ -80,10 +83,28 @@ describe("openai adapter", () => {
     assert.equal(calls().length, 1);
   });
 
-  test("models: the current best GPT Image model by default for every feature; the shut-down gpt-image-1 is not accepted", () => {
+  test("models: the current best GPT Image model by default for every feature; shut-down models are not accepted; the 2.6 replacements are", () => {
     const { models } = provider();
     assert.deepEqual(models.defaults, { edit: "gpt-image-2.5-sunburst", style: "gpt-image-2.5-sunburst", enhance: "gpt-image-2.5-sunburst", cutout: "gpt-image-2.5-sunburst" });
-    assert.ok(!models.allowed.includes("gpt-image-1"));
+    for (const retired of ["gpt-image-1", "gpt-image-1.5", "gpt-image-1.5-mini", "chatgpt-image-latest"]) assert.ok(!models.allowed.includes(retired), retired);
+    for (const replacement of ["gpt-image-2.6-sunburst", "gpt-image-2.6-flare"]) assert.ok(models.allowed.includes(replacement), replacement);
+    // Every id we send is one the SDK (openai 7.59.0) names.
+    const named: readonly ImageModel[] = OPENAI_MODELS;
+    assert.equal(named.length, models.allowed.length);
+  });
+
+  test("a model OpenAI shut down (gpt-image-1.5 and chatgpt-image-latest, 2026-12-01) is refused before any upload, naming the 2.6 replacement", async () => {
+    fakes().api.on("POST", EDITS, edited(fakes().resultJpeg));
+    const onShutdownDay = provider({ now: () => new Date("2026-12-01T00:00:00Z") });
+    for (const model of ["gpt-image-1.5", "chatgpt-image-latest"]) {
+      const error = await failure(run({ model }, onShutdownDay));
+      assert.equal(error.code, "invalid-argument");
+      assert.equal(error.reason, "model-retired");
+      assert.match(error.message, /shut down by OpenAI GPT Image on 2026-12-01; use gpt-image-2\.6-sunburst/);
+    }
+    assert.equal(calls().length, 0);
+    await run({ model: "gpt-image-2.6-sunburst" }, onShutdownDay);
+    assert.equal(calls().length, 1);
   });
 
   test("a HEIC photo is refused before upload (the API takes JPEG, PNG, WebP)", async () => {

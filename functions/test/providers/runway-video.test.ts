@@ -43,7 +43,7 @@ describe("runway video adapter", () => {
   });
 
   test("a default prompt, the nearest ratio, and per-model durations", async () => {
-    fakes().api.on("POST", START, { json: { id: "task-1" } });
+    fakes().api.on("POST", START, { json: { id: "task-1" } }, { json: { id: "task-2" } }, { json: { id: "task-3" } });
     await provider().start(request({ model: "gen4_turbo", options: { durationSeconds: 10 }, image: { ...fakes().face, width: 3000, height: 4000 } }));
     const [call] = fakes().api.callsTo("POST", START);
     assert.match(call!.json.promptText, /comes gently to life/);
@@ -51,8 +51,13 @@ describe("runway video adapter", () => {
     assert.equal(call!.json.duration, 10);
     assert.equal(nearestRatio(1920, 1080), "1280:720");
     assert.equal(nearestRatio(1080, 1920), "720:1280");
-    const error = await provider().start(request({ model: "gen4_turbo", options: { durationSeconds: 7 } })).catch((e) => e);
-    assert.ok(error instanceof AppError && error.code === "invalid-argument");
+    for (const durationSeconds of [2, 7]) await provider().start(request({ model: "gen4_turbo", options: { durationSeconds } }));
+    assert.deepEqual(fakes().api.callsTo("POST", START).slice(1).map((c) => c.json.duration), [2, 7], "gen4_turbo takes any integer 2–10 s");
+    for (const durationSeconds of [1, 11, 4.5]) {
+      const error = await provider().start(request({ model: "gen4_turbo", options: { durationSeconds } })).catch((e) => e);
+      assert.ok(error instanceof AppError && error.code === "invalid-argument", `${durationSeconds} s is refused`);
+    }
+    assert.equal(fakes().api.callsTo("POST", START).length, 3);
   });
 
   test("status walks PENDING → THROTTLED → RUNNING → SUCCEEDED with raw values and progress; the video streams without the key", async () => {

@@ -10,6 +10,7 @@ import { runImageProvider } from "../../src/jobs/runProvider.js";
 import { settings } from "../../src/config/params.js";
 import { assertNoCredentialSent, type FakeResponse } from "../support/fakeServer.js";
 import { useProviderFakes } from "../support/providerFakes.js";
+import { makeFaceImage } from "../fixtures/images.js";
 import { expectDropAndHang, expectResultDownloadFailures, expectSubmitNotRetried, failure } from "../support/providerTest.js";
 import type { ImageRequest } from "../../src/providers/types.js";
 
@@ -157,6 +158,20 @@ describe("seedream adapter", () => {
     const huge = await failure(run({ image: { ...fakes().face, bytes: new Uint8Array(10_000_001) } }));
     assert.equal(huge.reason, "provider-rejected");
     assert.equal(fakes().api.calls.length, 0);
+  });
+
+  test("WebP goes to Seedream 4.x/5.x as it is; SeedEdit 3.0 takes only JPEG or PNG", async () => {
+    answer(b64Answer(fakes().resultJpeg));
+    const webpBytes = await makeFaceImage({ width: 256, height: 256, format: "webp" });
+    const webp = { bytes: webpBytes, mime: "image/webp" as const, width: 256, height: 256 };
+    for (const model of [MODEL, "doubao-seedream-4-5-251128", "doubao-seedream-4-0-250828"]) await run({ model, image: webp });
+    const sent = fakes().api.callsTo("POST", PATH).map((call) => String((call.json as { image: string }).image));
+    assert.equal(sent.length, 3);
+    for (const image of sent) assert.equal(image, `data:image/webp;base64,${webpBytes.toString("base64")}`, "the WebP bytes, unconverted");
+
+    const seededit = await failure(run({ model: "doubao-seededit-3-0-i2i-250628", feature: "edit", prompt: "a red scarf", style: undefined, image: webp }));
+    assert.equal(seededit.reason, "provider-rejected");
+    assert.equal(fakes().api.calls.length, 3, "SeedEdit's refusal happens before anything is sent");
   });
 
   test("a missing edit prompt is the client's error, before anything is sent", async () => {

@@ -47,6 +47,15 @@ describe("wan video adapter", () => {
     assert.deepEqual(provider().models, { default: "wan2.6-i2v", allowed: ["wan2.6-i2v", "wan2.6-i2v-flash", "wan2.5-i2v-preview"] });
   });
 
+  test("audio: false goes only to the 2.6 models that document it; wan2.5-i2v-preview gets no audio field", async () => {
+    fakes().api.on("POST", START, task("PENDING"), task("PENDING"));
+    await provider().start(request({ model: "wan2.6-i2v-flash" }));
+    await provider().start(request({ model: "wan2.5-i2v-preview" }));
+    const [flash, preview] = fakes().api.callsTo("POST", START);
+    assert.equal(flash!.json.parameters.audio, false);
+    assert.deepEqual(preview!.json.parameters, { resolution: "720P", duration: 5, prompt_extend: false, watermark: false });
+  });
+
   test("per-model durations, a default prompt, and the prompt limit", async () => {
     fakes().api.on("POST", START, task("PENDING"));
     await provider().start(request({ model: "wan2.6-i2v-flash", options: { durationSeconds: 3 } }));

@@ -29,6 +29,7 @@ export function outcomeOf(poll: PollResponse): Outcome {
     case "Content Moderated":
       return failed("policy_rejected", "Black Forest Labs declined to return the generated image under its content policy.", poll.status);
     case "Error":
+    case "Failed": // not in BFL's table, but seen by other clients for the same generation failure
       return failed("retryable", "Black Forest Labs failed to generate the image; try again.", poll.status);
     case "Task not found":
       return failed("permanent", "Black Forest Labs no longer knows this task.", poll.status);

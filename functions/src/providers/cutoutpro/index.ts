@@ -41,7 +41,8 @@ export function createCutoutProProvider(options: CutoutProOptions): ImageProvide
       if (req.image.bytes.length > model.maxInputBytes) throw unsupportedInput("This photo is larger than Cutout.Pro accepts.");
 
       const query = new URLSearchParams({ mattingType: String(model.mattingType) });
-      if (model.feature === "cutout") query.set("outputFormat", "png"); // transparency needs PNG
+      // No output-format parameter: matting2 documents none (mattingType, crop, bgcolor only; the
+      // official SDK sends none). A cutout comes back as PNG, and typedResult sniffs it to be sure.
       const form = new FormData();
       form.append("file", new Blob([new Uint8Array(req.image.bytes)], { type: req.image.mime }), filename);
 

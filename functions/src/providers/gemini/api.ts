@@ -69,6 +69,7 @@ const POLICY_FINISH = new Set([
   "IMAGE_SAFETY",
   "IMAGE_PROHIBITED_CONTENT",
   "IMAGE_RECITATION",
+  "MODEL_ARMOR", // blocked by a Model Armor template on the project (Vertex only)
 ]);
 
 const RESULT_MIMES: ReadonlySet<string> = new Set(["image/jpeg", "image/png", "image/webp"]);
@@ -80,6 +81,9 @@ export function outcomeOf(response: GenerateResponse, maxBytes: number): Outcome
   const candidate = response.candidates?.[0];
   const finish = candidate?.finishReason ?? undefined;
   if (finish && POLICY_FINISH.has(finish)) return failed("policy_rejected", `${NAME} declined to return the edited image under its content policy.`, finish);
+  // The per-request token limit cut generation short. We turn the SDK's automatic continuation off
+  // (each hop is a billed request we would not bound), so the job reports it as transient.
+  if (finish === "CONTINUATION") return failed("retryable", `${NAME} stopped before finishing the image; try again.`, finish);
   // Gemini 3 image models may send interim "thought" images before the final one.
   const image = candidate?.content?.parts?.filter((p) => !p.thought && p.inlineData?.data && p.inlineData.mimeType?.startsWith("image/")).at(-1)?.inlineData;
   if (!image?.data) {

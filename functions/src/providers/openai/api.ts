@@ -11,8 +11,10 @@ export const NAME = "OpenAI";
 export const OPENAI_BASE_URL = "https://api.openai.com/v1";
 
 /**
- * GPT Image models accepted for edits. `gpt-image-1` was shut down on 2026-10-23 and the SDK names
- * `gpt-image-2.5-sunburst` (precision editing) / `-flare` (faster) as its replacements.
+ * GPT Image models accepted for edits (openai 7.59.0 `ImageModel`). Shut down, with their dates and
+ * replacements in catalog.ts: `gpt-image-1` (2026-10-23, replaced by `gpt-image-2.5-sunburst` /
+ * `-flare`), and `gpt-image-1.5`, its `-mini` and `chatgpt-image-latest` (2026-12-01, replaced by
+ * the 2.6 models).
  */
 export const OPENAI_MODELS = [
   "gpt-image-2.5-sunburst",
@@ -22,19 +24,12 @@ export const OPENAI_MODELS = [
   "gpt-image-2.6-sunburst",
   "gpt-image-2.6-flare",
   "gpt-image-2",
-  "gpt-image-1.5",
 ] as const;
 export const DEFAULT_MODEL = "gpt-image-2.5-sunburst";
 
-/**
- * `input_fidelity: "high"` is documented for gpt-image-1.5 only; gpt-image-2 and later process every
- * input at high fidelity and the API rejects changing it ("For gpt-image-2, omit this parameter").
- */
-export const acceptsInputFidelity = (model: string) => model === "gpt-image-1.5";
 
 /** Models whose edits the SDK documents with `background: "transparent"` (gpt-image-2's is "preview"). */
 export const TRANSPARENT_MODELS: ReadonlySet<string> = new Set([
-  "gpt-image-1.5",
   "gpt-image-2.5-sunburst",
   "gpt-image-2.5-sunburst-2026-09-08",
   "gpt-image-2.5-flare",

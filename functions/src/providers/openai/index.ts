@@ -8,6 +8,7 @@ import { maxResultBytes } from "../../config/params.js";
 import { AppError } from "../../errors.js";
 import { providerBaseUrl } from "../baseUrl.js";
 import { classifyTransport } from "../http.js";
+import { assertModelNotRetired } from "../lifecycle.js";
 import { instructionFor } from "../prompts.js";
 import { ProviderFailure, type ImageProvider, type ImageRequest, type Outcome, type ProviderError, type ResultImage } from "../types.js";
 import {
@@ -19,7 +20,6 @@ import {
   OPENAI_MODELS,
   PROMPT_OVERRIDES,
   TRANSPARENT_MODELS,
-  acceptsInputFidelity,
   editResponseSchema,
   errorForApiError,
   imageFrom,
@@ -37,6 +37,8 @@ export interface OpenAIOptions {
   fetch?: typeof fetch;
   /** Per edit call; GPT Image edits at high quality take up to a couple of minutes. */
   timeoutMs?: number;
+  /** Decides which models are shut down; injected in tests. */
+  now?: () => Date;
 }
 
 // Kept once loaded, so classify() can recognise the SDK's error classes.
@@ -59,7 +61,7 @@ export function createOpenAIProvider(options: OpenAIOptions): ImageProvider {
     },
 
     async submit(req, signal): Promise<Outcome> {
-      assertAcceptable(req);
+      assertAcceptable(req, (options.now ?? (() => new Date()))());
       const prompt = instructionFor(req, PROMPT_OVERRIDES);
       const output = outputFor(req.feature);
       const { toFile } = await loadSdk();
@@ -74,7 +76,8 @@ export function createOpenAIProvider(options: OpenAIOptions): ImageProvider {
             quality: "high",
             output_format: output.output_format,
             ...(output.background && { background: output.background }),
-            ...(acceptsInputFidelity(req.model) && { input_fidelity: "high" as const }),
+            // No input_fidelity: every model we send to processes inputs at high fidelity, and the
+            // SDK says to omit it from gpt-image-2 on (it was for gpt-image-1.5, now shut down).
           },
           { signal, timeout, maxRetries: 0 },
         )
@@ -104,8 +107,9 @@ export function createOpenAIProvider(options: OpenAIOptions): ImageProvider {
   };
 }
 
-/** Refuses, before any upload, what the API would refuse: HEIC, oversized files, cutouts without alpha. */
-function assertAcceptable(req: ImageRequest): void {
+/** Refuses, before any upload, what the API would refuse: shut-down models, HEIC, oversized files, cutouts without alpha. */
+function assertAcceptable(req: ImageRequest, now: Date): void {
+  assertModelNotRetired("openai", req.model, now);
   if (!INPUT_MIMES.has(req.image.mime)) {
     throw new AppError("failed-precondition", "image: OpenAI accepts JPEG, PNG or WebP photos only; send one of those or choose another provider", "provider-image-type-unsupported");
   }

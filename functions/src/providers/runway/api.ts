@@ -19,8 +19,13 @@ export const RUNWAY_VERSION = "2024-11-06";
 export const RUNWAY_MODELS = ["gen4.5", "gen4_turbo"] as const;
 export const DEFAULT_MODEL = "gen4.5";
 
-/** gen4.5: integer 2–10 s (required); gen4_turbo: 5 or 10 s. */
-export const DURATIONS: Record<string, readonly number[]> = { "gen4.5": [2, 3, 4, 5, 6, 7, 8, 9, 10], gen4_turbo: [5, 10] };
+/**
+ * Both take an integer 2–10 s (gen4.5 requires it). The "5 or 10" seen for gen4_turbo in
+ * third-party pages was gen3a_turbo's limit: the SDK types gen3a_turbo as `5 | 10` and gen4_turbo
+ * as a plain number, and the API accepts 2–10 for it.
+ */
+const TWO_TO_TEN = [2, 3, 4, 5, 6, 7, 8, 9, 10] as const;
+export const DURATIONS: Record<string, readonly number[]> = { "gen4.5": TWO_TO_TEN, gen4_turbo: TWO_TO_TEN };
 export const DEFAULT_DURATION = 5;
 
 /** Output sizes both models take; the photo's nearest one keeps the face framed as it was. */

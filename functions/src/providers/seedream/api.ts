@@ -43,8 +43,13 @@ export function arkCatalog(baseUrl: string, volcengineModels: readonly string[],
 /** SeedEdit 3.0 keeps the input's size with `adaptive`; Seedream 4.x/5.x all take the `2K` preset. */
 export const sizeFor = (model: string) => (model.includes("seededit") ? "adaptive" : "2K");
 
-/** Per the (mirrored) parameter table: JPEG or PNG, each at most 10 MB. */
-export const INPUT_MIMES: readonly string[] = ["image/jpeg", "image/png"];
+/**
+ * Input types per model, each at most 10 MB. Seedream 4.x/5.x take JPEG, PNG, WebP, BMP, TIFF and
+ * GIF; SeedEdit 3.0 only JPEG or PNG. Of the types we accept (HEIC is converted to JPEG at ingest),
+ * WebP therefore goes to Seedream as it is and is refused for SeedEdit.
+ */
+export const inputMimesFor = (model: string): readonly string[] =>
+  model.includes("seededit") ? ["image/jpeg", "image/png"] : ["image/jpeg", "image/png", "image/webp"];
 export const MAX_INPUT_BYTES = 10_000_000;
 
 const errorBody = z.object({ code: z.string().optional() }).passthrough();

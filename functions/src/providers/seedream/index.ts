@@ -12,7 +12,7 @@ import { fetchResultImages } from "../download.js";
 import { classifyWithCode, providerJson } from "../http.js";
 import { instructionFor } from "../prompts.js";
 import { ProviderFailure, type ImageProvider, type InputImage, type Outcome } from "../types.js";
-import { INPUT_MIMES, MAX_INPUT_BYTES, NAME, VOLCENGINE_BASE_URL, catalogFor, errorCodeOf, errorForCode, generationsResponseSchema, outcomeOf, sizeFor } from "./api.js";
+import { MAX_INPUT_BYTES, NAME, VOLCENGINE_BASE_URL, catalogFor, errorCodeOf, errorForCode, generationsResponseSchema, inputMimesFor, outcomeOf, sizeFor } from "./api.js";
 
 export interface SeedreamOptions {
   apiKey: string;
@@ -35,7 +35,7 @@ export function createSeedreamProvider(options: SeedreamOptions): ImageProvider 
 
     async submit(req, signal): Promise<Outcome> {
       const prompt = instructionFor(req);
-      assertAcceptable(req.image);
+      assertAcceptable(req.model, req.image);
       const body = {
         model: req.model,
         prompt,
@@ -63,9 +63,10 @@ export function createSeedreamProvider(options: SeedreamOptions): ImageProvider 
 }
 
 /** Refuses, before any face data leaves, what the API documents it will not take. */
-function assertAcceptable(image: InputImage): void {
-  if (!INPUT_MIMES.includes(image.mime)) {
-    throw new ProviderFailure({ kind: "permanent", message: `${NAME} accepts only JPEG or PNG photos.`, providerCode: "input-type-unsupported" });
+function assertAcceptable(model: string, image: InputImage): void {
+  if (!inputMimesFor(model).includes(image.mime)) {
+    const accepted = model.includes("seededit") ? "JPEG or PNG" : "JPEG, PNG or WebP";
+    throw new ProviderFailure({ kind: "permanent", message: `${NAME} (${model}) accepts only ${accepted} photos.`, providerCode: "input-type-unsupported" });
   }
   if (image.bytes.byteLength > MAX_INPUT_BYTES) {
     throw new ProviderFailure({ kind: "permanent", message: `${NAME} accepts photos up to 10 MB.`, providerCode: "input-too-large" });

@@ -13,7 +13,7 @@ import { classifyWithCode, providerFetch, providerJson } from "../http.js";
 import type { VideoOperation, VideoProvider, VideoRequest, VideoStatus } from "../types.js";
 import { errorCodeOf, NAME } from "./api.js";
 import { WAN_HOSTS } from "./index.js";
-import { DEFAULT_DURATION, DEFAULT_VIDEO_MODEL, DURATIONS, startResponseSchema, statusOf, taskSchema, VIDEO_INPUT_LIMITS, videoErrorForCode, WAN_VIDEO_MODELS } from "./videoApi.js";
+import { DEFAULT_DURATION, DEFAULT_VIDEO_MODEL, DURATIONS, SILENCEABLE_MODELS, startResponseSchema, statusOf, taskSchema, VIDEO_INPUT_LIMITS, videoErrorForCode, WAN_VIDEO_MODELS } from "./videoApi.js";
 
 export { WAN_VIDEO_MODELS };
 
@@ -44,9 +44,10 @@ export function createWanVideoProvider(options: WanVideoOptions): VideoProvider 
       const body = {
         model: req.model,
         input: { prompt, img_url: image },
-        // Our prompt is precise: no LLM rewrite (may drop the identity line), no label, no
-        // auto-dubbing (on by default for 2.5/2.6; a face animation is silent, and cheaper).
-        parameters: { resolution: "720P", duration, prompt_extend: false, watermark: false, audio: false },
+        // Our prompt is precise: no LLM rewrite (may drop the identity line), no label, and no
+        // auto-dubbing where the model documents turning it off (SILENCEABLE_MODELS: a face
+        // animation is silent, and cheaper); wan2.5-i2v-preview may add a generated soundtrack.
+        parameters: { resolution: "720P", duration, prompt_extend: false, watermark: false, ...(SILENCEABLE_MODELS.has(req.model) && { audio: false }) },
       };
       // Not idempotent: DashScope has no idempotency key, and a retry could bill a second task.
       const task = await providerJson(

@@ -23,6 +23,13 @@ export const DURATIONS: Record<string, readonly number[]> = {
 };
 export const DEFAULT_DURATION = 5;
 
+/**
+ * `parameters.audio` (auto-dubbing, on by default) is documented for the 2.6 models only, so only
+ * they are asked for a silent clip. wan2.5-i2v-preview gets no `audio` field (it may ignore or
+ * reject one): its clips may carry a generated soundtrack; admins who want silence pick a 2.6 model.
+ */
+export const SILENCEABLE_MODELS: ReadonlySet<string> = new Set(["wan2.6-i2v", "wan2.6-i2v-flash"]);
+
 /** `img_url` limits: JPEG/PNG/WebP (and BMP), 360–2000 px per side, ≤ 10 MB. */
 export const VIDEO_INPUT_LIMITS = {
   mimes: ["image/jpeg", "image/png", "image/webp"] as readonly ImageMime[],
