@@ -194,7 +194,8 @@ export async function createJobBytes(uid: string, data: unknown): Promise<number
   const s = settings();
   const unknownDims = { width: s.maxImagePixels, height: 1 };
   if (typeof image?.base64 === "string") {
-    const fileBytes = Math.floor((image.base64.length * 3) / 4);
+    const padding = image.base64.endsWith("==") ? 2 : image.base64.endsWith("=") ? 1 : 0;
+    const fileBytes = Math.floor((image.base64.length * 3) / 4) - padding;
     const head = Buffer.from(image.base64.slice(0, HEAD_BYTES * (4 / 3)), "base64");
     return imageJobBytes(fileBytes, (await dimensionsOf(head)) ?? unknownDims);
   }
