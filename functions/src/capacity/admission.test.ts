@@ -150,6 +150,6 @@ test("retryAfterSeconds follows how long grants are held, between 1 and 30 secon
   assert.equal(g.retryAfterSeconds(), 1);
 });
 
-test("an image job is charged its §10 budget: 1.5 RGB rasters + 2x the file", () => {
-  assert.equal(imageJobBytes(14_600_000, { width: 5760, height: 3840 }), 1.5 * 5760 * 3840 * 3 + 2 * 14_600_000);
+test("an image job is charged 1.5 RGB rasters + 2.5x the file + an 8 MB floor", () => {
+  assert.equal(imageJobBytes(14_600_000, { width: 5760, height: 3840 }), 1.5 * 5760 * 3840 * 3 + 2.5 * 14_600_000 + 8_000_000);
 });

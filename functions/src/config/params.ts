@@ -12,7 +12,7 @@ export const capacityParams = {
   createJobConcurrency: defineInt("CREATE_JOB_CONCURRENCY", { default: 8, description: "Requests one createJob instance serves at once (cpu is 1; docs/CAPACITY.md)." }),
   createJobMaxInstances: defineInt("CREATE_JOB_MAX_INSTANCES", { default: 150, description: "Most createJob instances at once: instances x concurrency bounds jobs in flight." }),
   uploadConcurrency: defineInt("UPLOAD_CONCURRENCY", { default: 8, description: "Requests one uploadImage instance serves at once (each may hold a body of up to 32 MiB)." }),
-  uploadMaxInstances: defineInt("UPLOAD_MAX_INSTANCES", { default: 100, description: "Most uploadImage instances at once." }),
+  uploadMaxInstances: defineInt("UPLOAD_MAX_INSTANCES", { default: 150, description: "Most uploadImage instances at once." }),
 };
 
 function intSetting(name: string, defaultValue: number, description: string) {

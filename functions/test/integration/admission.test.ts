@@ -27,7 +27,7 @@ const fns = () => import("../../src/index.js");
 const admission = () => import("../../src/capacity/admission.js");
 type Created = { jobId: string; status: string };
 
-const PHOTO_SIZE = 1024; // 1 MP: a charge of 1.5 x 3.1 MB + 2x the file
+const PHOTO_SIZE = 1024; // 1 MP: a charge of about 13 MB (1.5 x 3.1 MB + 2.5x the file + 8 MB)
 const jobsOf = async (uid: string) => (await getFirestore().collection("jobs").where("uid", "==", uid).get()).docs;
 const quotaOf = async (uid: string) => (await getFirestore().doc(`quotas/${uid}`).get()).exists;
 
@@ -55,7 +55,7 @@ async function peakInUse<T>(gate: { inUse: number }, work: () => Promise<T>): Pr
 
 describe("createJob under a burst", () => {
   test("12 photos at once with room for 2: the others wait, none fails, the budget is never exceeded", async () => {
-    setBudget(12, 60_000);
+    setBudget(26, 60_000);
     const { createJob } = await fns();
     const image = { base64: (await makeFaceImage({ width: PHOTO_SIZE, height: PHOTO_SIZE })).toString("base64"), mimeType: "image/jpeg" };
     const gate = await (await admission()).gateFor("createJob");
@@ -64,13 +64,13 @@ describe("createJob under a burst", () => {
       Promise.all(uids.map(async (uid) => callAs<Created>(createJob, uid, await createJobRequest({ image })))),
     );
     assert.deepEqual(result.map((r) => r.status), uids.map(() => "succeeded"));
-    assert.ok(peak > 0 && peak <= 12_000_000, `peak commitment ${peak} within the 12 MB budget`);
+    assert.ok(peak > 0 && peak <= 26_000_000, `peak commitment ${peak} within the 26 MB budget`);
     assert.equal(gate.inUse, 0, "every grant was given back");
     assert.equal(gate.waiting, 0);
   });
 
   test("12 photos at once with a short wait: some are refused unavailable/instance-busy before any job or quota; the rest succeed", async () => {
-    setBudget(12, 150);
+    setBudget(26, 150);
     const { createJob } = await fns();
     const image = { base64: (await makeFaceImage({ width: PHOTO_SIZE, height: PHOTO_SIZE })).toString("base64"), mimeType: "image/jpeg" };
     const uids = Array.from({ length: 12 }, (_, i) => `burst-refuse-${i}-${randomUUID()}`);
@@ -101,7 +101,7 @@ describe("createJob under a burst", () => {
   });
 
   test("a refused createJob keeps the caller's upload; the retry uses it and deletes it", async () => {
-    setBudget(12, 0);
+    setBudget(26, 0);
     const { createJob } = await fns();
     const uid = `busy-upload-${randomUUID()}`;
     const uploadId = randomUUID().replaceAll("-", "");
@@ -111,7 +111,7 @@ describe("createJob under a burst", () => {
     await saveTransient(transientPaths.upload(uid, uploadId), photo, "image/jpeg", { uid, kind: "uploads", deleteAt: String(Date.now() + 600_000) });
 
     const gate = await (await admission()).gateFor("createJob");
-    const busy = await gate.acquire(12_000_000); // another job holds the whole budget
+    const busy = await gate.acquire(26_000_000); // another job holds the whole budget
     const request = await createJobRequest({ image: { uploadId } });
     let refusal: HttpsError;
     try {
