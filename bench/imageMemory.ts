@@ -1,6 +1,9 @@
 /**
- * Memory (ARCHITECTURE §10): peak RSS while createJob handles a maximum-size image (MAX_IMAGE_BYTES,
- * 15 MB) stays under 4x the image's byte size above the idle process. Driven in-process with the
+ * Memory (ARCHITECTURE §10, restated 2026-12): peak RSS growth while createJob handles a
+ * maximum-size image (MAX_IMAGE_BYTES, 15 MB) stays within 1.5 decoded RGB rasters (w x h x 3) plus
+ * 2x the file above the idle process: what admission control (capacity/admission.ts) charges a
+ * job. A last row runs 8 max-size JPEGs at once through the admission gate with createJob's default
+ * budget: their growth stays within the budget and the instance's memory. Driven in-process with the
  * local provider (`style`), the Firestore and Storage servers in another process so only the
  * function's memory is measured.
  *
@@ -26,7 +29,13 @@ import path from "node:path";
 import { makeScratchDir } from "../local/storage-emulator.js";
 import { ROOT, startBackendsProcess, TSX } from "./backendsProcess.js";
 
-const BUDGET = 4;
+/** ARCHITECTURE §10 (restated 2026-12): peak growth per job ≤ 1.5 RGB rasters + 2x the file. */
+const RASTERS = 1.5;
+const FILES = 2;
+/** The concurrent row: createJob's default shape (triggers/shapes.ts, config/params.ts). */
+const CONCURRENT = 8;
+const ADMISSION_MB = 1_200;
+const INSTANCE_MB = 2_048 * 1.048576;
 const MAX_IMAGE_BYTES = 15_000_000;
 /**
  * Four colour steps (sepia wash, contrast, tint, saturation): once a raw raster each, now one
@@ -35,7 +44,7 @@ const MAX_IMAGE_BYTES = 15_000_000;
  */
 const STYLE = "vintage";
 
-interface ChildResult {
+export interface ChildResult {
   idle: number;
   idleMaxRss: number;
   withRequest: number;
@@ -47,38 +56,60 @@ interface ChildResult {
   resultBytes: number;
 }
 
+/** Runs the measured process on one image: `concurrent` createJob calls at once, optionally gated. */
+export function runImageChild(env: NodeJS.ProcessEnv, image: string, mime: string, warm: string, effect: string, concurrent = 1, gated = false): ChildResult {
+  const out = execFileSync(
+    process.execPath,
+    ["--expose-gc", ...TSX, "bench/imageMemory.ts", "--child", image, mime, warm, effect, String(concurrent), gated ? "gated" : "bare"],
+    { cwd: ROOT, env, encoding: "utf8", maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(out.trim().split("\n").pop()!) as ChildResult;
+}
+
+/** Growth over idle at the peak: the kernel's high-water mark, unless the warm-up had set it higher. */
+export const peakGrowth = (r: ChildResult) => (r.maxRss > r.idleMaxRss ? r.maxRss : r.sampledPeak) - r.idle;
+
+/** ARCHITECTURE §10: what one job may hold above the idle process (capacity/admission.ts charges it). */
+export const jobBudget = (fileBytes: number, width: number, height: number) => RASTERS * width * height * 3 + FILES * fileBytes;
+
 export async function measureImageMemory(effect = STYLE) {
   const dir = makeScratchDir("bench-image-memory");
   const backends = await startBackendsProcess();
   try {
-    execFileSync(process.execPath, [...TSX, "bench/imageMemory.ts", "--generate", dir], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+    generateImages(dir);
+    const warm = path.join(dir, "warm.jpg");
     const results = [];
+    const mb = (n: number) => (n / 1e6).toFixed(0);
     for (const [file, mime] of [["max.jpg", "image/jpeg"], ["max.png", "image/png"]] as const) {
       const image = path.join(dir, file);
       const bytes = statSync(image).size;
-      const out = execFileSync(process.execPath, ["--expose-gc", ...TSX, "bench/imageMemory.ts", "--child", image, mime, path.join(dir, "warm.jpg"), effect], {
-        cwd: ROOT,
-        env: backends.env,
-        encoding: "utf8",
-        maxBuffer: 1 << 20,
-      });
-      const r = JSON.parse(out.trim().split("\n").pop()!) as ChildResult;
-      // The kernel's high-water mark, unless the warm-up had already set it higher (then the samples).
-      const peak = r.maxRss > r.idleMaxRss ? r.maxRss : r.sampledPeak;
-      const growth = peak - r.idle;
+      const r = runImageChild(backends.env, image, mime, warm, effect);
+      const growth = peakGrowth(r);
       const raster = r.width * r.height * 3;
-      const mb = (n: number) => (n / 1e6).toFixed(0);
+      const budget = jobBudget(bytes, r.width, r.height);
       results.push({
-        name: `peak RSS while createJob (local, ${effect === "enhance" ? effect : `style ${effect}`}) handles a ${(bytes / 1e6).toFixed(1)} MB ${mime.slice(6).toUpperCase()} of ${(r.width * r.height / 1e6).toFixed(1)} MP (growth over idle vs the image's byte size)`,
+        name: `peak RSS while createJob (local, ${effect === "enhance" ? effect : `style ${effect}`}) handles a ${(bytes / 1e6).toFixed(1)} MB ${mime.slice(6).toUpperCase()} of ${(r.width * r.height / 1e6).toFixed(1)} MP (growth over idle vs ${RASTERS} rasters + ${FILES}x the file)`,
         detail:
           `idle ${mb(r.idle)} MB, +${mb(r.withRequest - r.idle)} MB with the request, peak +${mb(growth)} MB ` +
-          `(sampled +${mb(r.sampledPeak - r.idle)}); RGB raster ${mb(raster)} MB = ${(raster / bytes).toFixed(1)}x the file, peak = ${(growth / raster).toFixed(1)} rasters; ` +
-          `${(r.ms / 1000).toFixed(1)} s, result ${(r.resultBytes / 1e6).toFixed(1)} MB`,
-        ratio: growth / bytes,
-        ok: growth < BUDGET * bytes,
-        budget: `growth < ${BUDGET}x the image's bytes`,
+          `(sampled +${mb(r.sampledPeak - r.idle)}); RGB raster ${mb(raster)} MB = ${(raster / bytes).toFixed(1)}x the file, peak = ${(growth / raster).toFixed(2)} rasters; ` +
+          `budget ${mb(budget)} MB; ${(r.ms / 1000).toFixed(1)} s, result ${(r.resultBytes / 1e6).toFixed(1)} MB`,
+        ratio: growth / budget,
+        ok: growth <= budget,
+        budget: `growth ≤ ${RASTERS} x w x h x 3 + ${FILES}x the file`,
       });
     }
+    // N max-size JPEGs at once through the admission gate (default budget): within the budget.
+    const image = path.join(dir, "max.jpg");
+    const bytes = statSync(image).size;
+    const r = runImageChild(backends.env, image, "image/jpeg", warm, effect, CONCURRENT, true);
+    const growth = peakGrowth(r);
+    results.push({
+      name: `peak RSS while ${CONCURRENT} createJob calls at once (admission gate, CREATE_JOB_ADMISSION_MB ${ADMISSION_MB}) handle ${(bytes / 1e6).toFixed(1)} MB JPEGs of ${(r.width * r.height / 1e6).toFixed(1)} MP (growth over idle vs the budget)`,
+      detail: `idle ${mb(r.idle)} MB, +${mb(r.withRequest - r.idle)} MB with the ${CONCURRENT} requests, peak +${mb(growth)} MB = ${mb(growth / CONCURRENT)} MB a job; ${(r.ms / 1000).toFixed(1)} s for all; instance total ${mb(r.idle + growth)} MB of ${INSTANCE_MB}`,
+      ratio: growth / (ADMISSION_MB * 1e6),
+      ok: growth <= ADMISSION_MB * 1e6 && r.idle + growth <= INSTANCE_MB * 1e6,
+      budget: `growth ≤ the admission budget and idle + growth ≤ the instance's memory`,
+    });
     return results;
   } finally {
     backends.stop();
@@ -86,9 +117,14 @@ export async function measureImageMemory(effect = STYLE) {
   }
 }
 
+/** Writes max.jpg, max.png, warm.jpg (and with `sizes`, typical.jpg 12 MP and small.jpg 1 MP) into dir. */
+export function generateImages(dir: string, sizes = false) {
+  execFileSync(process.execPath, [...TSX, "bench/imageMemory.ts", "--generate", dir, ...(sizes ? ["sizes"] : [])], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+}
+
 // ------------------------------------------------------------------ the image generator (--generate)
 
-async function generate(dir: string) {
+async function generate(dir: string, sizes: boolean) {
   const sharp = createRequire(path.join(ROOT, "functions/package.json"))("sharp") as typeof import("../functions/node_modules/sharp").default;
   const noise = (width: number, height: number) =>
     sharp({ create: { width, height, channels: 3, background: { r: 128, g: 128, b: 128 }, noise: { type: "gaussian", mean: 128, sigma: 40 } } });
@@ -111,12 +147,24 @@ async function generate(dir: string) {
     }
   }
   writeFileSync(path.join(dir, "warm.jpg"), await noise(512, 384).jpeg({ quality: 90 }).toBuffer());
+  if (!sizes) return;
+  // A typical phone photo (12 MP, 4:3) and a small one (1 MP), the same noise and quality.
+  writeFileSync(path.join(dir, "typical.jpg"), await noise(4000, 3000).jpeg({ quality: 90 }).toBuffer());
+  writeFileSync(path.join(dir, "small.jpg"), await noise(1152, 864).jpeg({ quality: 90 }).toBuffer());
 }
 
 // ------------------------------------------------------------------ the measured process (--child)
 
-async function child(image: string, mime: string, warmImage: string, effect: string): Promise<ChildResult> {
-  const { createJob } = await import("../functions/src/jobs/createJob.js");
+/**
+ * `concurrent` requests at once, each with its own copy of the request (as separate callers'
+ * bodies would be). `gated`: through the admission gate, as the createJob trigger runs them.
+ */
+async function child(image: string, mime: string, warmImage: string, effect: string, concurrent = 1, gated = false): Promise<ChildResult> {
+  const { createJob: bare } = await import("../functions/src/jobs/createJob.js");
+  const { createJobBytes, withAdmission } = await import("../functions/src/capacity/admission.js");
+  const createJob = gated
+    ? async (uid: string, data: unknown) => withAdmission("createJob", await createJobBytes(uid, data), () => bare(uid, data))
+    : bare;
   const consent = { faceDataProcessing: true, policyVersion: "2026-11" };
   const feature = effect === "enhance" ? { feature: "enhance" } : { feature: "style", style: effect };
   const request = (base64: string, mimeType: string) => ({ requestId: crypto.randomUUID(), ...feature, image: { base64, mimeType }, consent });
@@ -134,27 +182,32 @@ async function child(image: string, mime: string, warmImage: string, effect: str
   const idleMaxRss = process.resourceUsage().maxRSS * 1024;
 
   // The request as the callable hands it over: the parsed JSON, the photo a base64 string.
-  const data = request(readFileSync(image).toString("base64"), mime);
+  const file = readFileSync(image);
+  // Distinct strings: a string is a request's body, and concurrent callers do not share one.
+  const requests = Array.from({ length: concurrent }, () => request(file.toString("base64"), mime));
   await settle();
   const withRequest = process.memoryUsage().rss;
 
   let sampledPeak = withRequest;
   const sampler = setInterval(() => (sampledPeak = Math.max(sampledPeak, process.memoryUsage().rss)), 5);
   const started = performance.now();
-  const res = await createJob("bench-max", data);
+  const all = await Promise.all(requests.map((data, i) => createJob(`bench-max-${i}`, data)));
+  const res = all[0]!;
   const ms = performance.now() - started;
   clearInterval(sampler);
   sampledPeak = Math.max(sampledPeak, process.memoryUsage().rss);
   const maxRss = process.resourceUsage().maxRSS * 1024;
-  if (res.status !== "succeeded" || !res.result) throw new Error(`job ${res.status}: ${res.error?.code ?? ""}`);
+  for (const r of all) if (r.status !== "succeeded" || !r.result) throw new Error(`job ${r.status}: ${r.error?.code ?? ""}`);
+  if (!res.result) throw new Error("no result");
   return { idle, idleMaxRss, withRequest, sampledPeak, maxRss, ms, width: res.result.width, height: res.result.height, resultBytes: Math.floor((res.result.base64.length * 3) / 4) };
 }
 
 if (require.main === module && process.argv.includes("--generate")) {
-  void generate(process.argv[process.argv.indexOf("--generate") + 1]!).then(() => process.exit(0));
+  const at = process.argv.indexOf("--generate");
+  void generate(process.argv[at + 1]!, process.argv[at + 2] === "sizes").then(() => process.exit(0));
 } else if (require.main === module && process.argv.includes("--child")) {
-  const [image, mime, warm, effect] = process.argv.slice(process.argv.indexOf("--child") + 1);
-  void child(image!, mime!, warm!, effect!).then(
+  const [image, mime, warm, effect, concurrent, gated] = process.argv.slice(process.argv.indexOf("--child") + 1);
+  void child(image!, mime!, warm!, effect!, Number(concurrent ?? 1), gated === "gated").then(
     (result) => {
       console.log(JSON.stringify(result));
       process.exit(0);

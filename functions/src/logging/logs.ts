@@ -25,6 +25,13 @@ export const providerFallback = (jobId: string, from: string, to: string, reason
 export const quotaRefused = (reason: string, retryAfterSeconds: number) =>
   logger.info("job refused by quota", { reason, retryAfterSeconds });
 
+/** Counts and sizes only (MB): what the instance had committed when a request could not fit. */
+export const admissionRefused = (fn: string, requestMb: number, inUseMb: number, waiting: number) =>
+  logger.warn("request refused: the instance's memory budget is full", { fn, requestMb, inUseMb, waiting });
+
+export const admissionWaited = (fn: string, requestMb: number, waitedMs: number) =>
+  logger.info("request waited for memory before it was admitted", { fn, requestMb, waitedMs });
+
 export const jobSucceeded = (jobId: string, durationMs: number) =>
   logger.info("job succeeded", { jobId, durationMs });
 

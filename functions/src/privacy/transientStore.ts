@@ -35,6 +35,22 @@ export async function readTransient(path: string): Promise<{ bytes: Buffer; meta
   }
 }
 
+/**
+ * An object's size and first `headBytes` bytes, without reading the rest (admission control sizes
+ * an upload this way before taking it); undefined if it does not exist or is not the caller's.
+ */
+export async function readTransientHead(path: string, headBytes: number, uid?: string): Promise<{ head: Buffer; size: number } | undefined> {
+  const file = transientBucket().file(path);
+  try {
+    const [[head], [metadata]] = await Promise.all([file.download({ start: 0, end: headBytes - 1 }), file.getMetadata()]);
+    if (uid !== undefined && (metadata.metadata as Partial<TransientMetadata> | undefined)?.uid !== uid) return undefined;
+    return { head, size: Number(metadata.size ?? head.length) };
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
 /** Deletes one object; a 404 counts as done. Returns whether an object was removed. */
 export async function deleteTransient(path: string): Promise<boolean> {
   try {

@@ -31,7 +31,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable, Writable } from "node:stream";
 import busboy from "busboy";
 import { isEmulator, settings } from "../config/params.js";
-import type { ErrorCode } from "../errors.js";
+import { AppError, type ErrorCode } from "../errors.js";
 import { normaliseDeclaredMime } from "../images/validate.js";
 import { describeNonImage, OTHER_IMAGE_KINDS, sniffImageType } from "../images/sniff.js";
 import * as logs from "../logging/logs.js";
@@ -102,6 +102,8 @@ class UploadRejection extends Error {
     readonly code: ErrorCode,
     readonly reason: string,
     message: string,
+    /** Set for a refusal worth retrying soon (a busy instance): also sent as `Retry-After`. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = "UploadRejection";
@@ -131,7 +133,7 @@ export async function handleUploadRequest(req: UploadRequest, res: ServerRespons
     uid = await authenticate(req);
     // Global Privacy Control is an opt-out here too (privacy/choices.ts); it never fails the upload.
     if (sendsGpc(req.headers)) gpc = import("../privacy/choices.js").then((m) => m.honourGpcSignal(uid!, FN)).catch(() => undefined);
-    const body = await receiveUpload(req, res, uid);
+    const body = await admitUpload(req, res, () => receiveUpload(req, res, uid!));
     if (!body) return void (await gpc); // the client went away; the partial upload is already gone
     await gpc;
     if (!canAnswer(res)) {
@@ -147,7 +149,9 @@ export async function handleUploadRequest(req: UploadRequest, res: ServerRespons
     await gpc;
     if (error instanceof UploadRejection) {
       logs.requestRejected(FN, error.code, error.reason);
-      sendJson(res, error.status, { error: { code: error.code, message: redactText(error.message), reason: error.reason } });
+      const { retryAfterSeconds } = error;
+      if (retryAfterSeconds !== undefined && !res.headersSent) res.setHeader("Retry-After", String(retryAfterSeconds));
+      sendJson(res, error.status, { error: { code: error.code, message: redactText(error.message), reason: error.reason, ...(retryAfterSeconds !== undefined && { retryAfterSeconds }) } });
     } else {
       // A bug or a Storage failure: the client gets a correlation id, the log the same id and a code.
       const correlationId = randomUUID();
@@ -157,6 +161,29 @@ export async function handleUploadRequest(req: UploadRequest, res: ServerRespons
         error: { code: "internal", message: `Something went wrong on our side (reference ${correlationId}).`, reason: "internal" },
       });
     }
+  }
+}
+
+/**
+ * Admission control (capacity/admission.ts): the body is charged against the instance's memory
+ * budget before it is parsed; a busy instance answers 503 unavailable/instance-busy with
+ * Retry-After. A client that goes away while waiting leaves the queue.
+ */
+async function admitUpload<T>(req: UploadRequest, res: ServerResponse, receive: () => Promise<T>): Promise<T> {
+  const { uploadBytes, withAdmission } = await import("../capacity/admission.js");
+  const maxBodyBytes = settings().maxImageBytes + MULTIPART_OVERHEAD_BYTES;
+  const declared = Number(req.headers["content-length"]);
+  const size = Buffer.isBuffer(req.rawBody) ? req.rawBody.length : Number.isFinite(declared) && declared > 0 ? declared : maxBodyBytes;
+  const gone = new AbortController();
+  const abort = () => gone.abort();
+  res.once("close", abort);
+  try {
+    return await withAdmission("uploadImage", uploadBytes(Math.min(size, maxBodyBytes)), receive, gone.signal);
+  } catch (error) {
+    if (!(error instanceof AppError) || error.reason !== "instance-busy") throw error;
+    throw new UploadRejection(503, "unavailable", "instance-busy", error.message, error.details?.retryAfterSeconds ?? 1);
+  } finally {
+    res.off("close", abort);
   }
 }
 

@@ -22,12 +22,14 @@ interface V1RuntimeOptions {
   failurePolicy?: boolean;
   timeoutSeconds?: number;
   memory?: "256MB" | "512MB" | "1GB";
+  /** 1st gen serves one event per instance; no concurrency or cpu options exist there. */
+  maxInstances?: number;
 }
 type UserWithOptions = (options: V1RuntimeOptions, userOptions: authV1.UserOptions) => authV1.UserBuilder;
 const userWithOptions = (authV1 as unknown as { _userWithOptions: UserWithOptions })._userWithOptions;
 
 export const onUserDeleted = userWithOptions(
-  { secrets: [...PROVIDER_DELETION_SECRETS, PRIVACY_RECORD_SALT], failurePolicy: true, timeoutSeconds: 540, memory: "256MB" },
+  { secrets: [...PROVIDER_DELETION_SECRETS, PRIVACY_RECORD_SALT], failurePolicy: true, timeoutSeconds: 540, memory: "256MB", maxInstances: 10 },
   {},
 ).onDelete(async (user) => {
   await (await import("../../privacy/deleteData.js")).handleUserDeleted(user.uid);

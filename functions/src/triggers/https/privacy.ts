@@ -3,17 +3,18 @@
  * (setPrivacyChoices). Thin wrappers over privacy/; each request is recorded (privacy/requestRecords.ts).
  */
 import { PROVIDER_DELETION_SECRETS } from "../../providers/retention.js";
+import { SHAPES } from "../shapes.js";
 import { userCallable } from "./callable.js";
 
-export const exportMyData = userCallable("exportMyData", { timeoutSeconds: 300, memory: "512MiB" }, async (uid, data) =>
+export const exportMyData = userCallable("exportMyData", SHAPES.exportMyData, async (uid, data) =>
   (await import("../../privacy/exportData.js")).exportMyData(uid, data),
 );
 
 // Deleting provider copies of video tasks needs those providers' keys, and only those.
-export const deleteMyData = userCallable("deleteMyData", { timeoutSeconds: 540, secrets: PROVIDER_DELETION_SECRETS }, async (uid, data) =>
+export const deleteMyData = userCallable("deleteMyData", { ...SHAPES.deleteMyData, secrets: PROVIDER_DELETION_SECRETS }, async (uid, data) =>
   (await import("../../privacy/deleteData.js")).deleteMyData(uid, data),
 );
 
-export const setPrivacyChoices = userCallable("setPrivacyChoices", {}, async (uid, data, request) =>
+export const setPrivacyChoices = userCallable("setPrivacyChoices", SHAPES.light, async (uid, data, request) =>
   (await import("../../privacy/choices.js")).setPrivacyChoices(uid, data, request.rawRequest?.headers),
 );

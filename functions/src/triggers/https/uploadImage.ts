@@ -7,10 +7,12 @@
  */
 import { onRequest } from "firebase-functions/v2/https";
 import { PRIVACY_RECORD_SALT } from "../../privacy/salt.js";
+import { SHAPES } from "../shapes.js";
 
 export const uploadImage = onRequest(
-  // Photos are streamed to Storage, never held whole by our code: the default small instance does.
-  // The salt: a `Sec-GPC: 1` upload records an opt-out request (privacy/choices.ts).
-  { cors: true, memory: "256MiB", invoker: "public", secrets: [PRIVACY_RECORD_SALT] },
+  // Photos are streamed to Storage, never held whole by our code, but the framework holds each
+  // body first: the shape bounds how many (docs/CAPACITY.md). The salt: a `Sec-GPC: 1` upload
+  // records an opt-out request (privacy/choices.ts).
+  { ...SHAPES.uploadImage, cors: true, invoker: "public", secrets: [PRIVACY_RECORD_SALT] },
   async (req, res) => (await import("../../uploads/uploadImage.js")).handleUploadRequest(req, res),
 );

@@ -6,9 +6,10 @@
  * interval, so yesterday's jobs have all ended; a day a run missed is backfilled by the next.
  */
 import { onSchedule } from "firebase-functions/v2/scheduler";
+import { SHAPES } from "../shapes.js";
 
 export const dailyStats = onSchedule(
-  { schedule: "every day 01:00", timeZone: "Etc/UTC", timeoutSeconds: 540, memory: "512MiB", retryCount: 1 },
+  { ...SHAPES.scheduled, schedule: "every day 01:00", timeZone: "Etc/UTC", retryCount: 1 },
   async () => {
     await (await import("../../stats/statsStore.js")).computeDueDailyStats();
   },

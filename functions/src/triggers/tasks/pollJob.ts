@@ -4,6 +4,7 @@
  */
 import { onTaskDispatched } from "firebase-functions/v2/tasks";
 import { PROVIDER_SECRETS } from "../../providers/catalog.js";
+import { SHAPES } from "../shapes.js";
 
 export const pollJob = onTaskDispatched(
   {
@@ -14,8 +15,7 @@ export const pollJob = onTaskDispatched(
     rateLimits: { maxConcurrentDispatches: 20, maxDispatchesPerSecond: 10 },
     secrets: PROVIDER_SECRETS,
     // Streams up to MAX_VIDEO_BYTES without buffering; memory is for the SDKs, not the video.
-    memory: "512MiB",
-    timeoutSeconds: 540,
+    ...SHAPES.pollJob,
   },
   async (request) => {
     const { pollTaskSchema } = await import("../../jobs/pollQueue.js");
