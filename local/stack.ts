@@ -263,7 +263,6 @@ async function startCli(
     PATH: `${NODE_BIN_DIR}${path.delimiter}${process.env.PATH ?? ""}`, // Node 22 for the runtime
     CI: "true", // skips the CLI's "message of the day" fetch (network)
     NO_UPDATE_NOTIFIER: "1", // no npm registry update check
-    LOCAL_STACK_ECHO: "1", // exports the load harness's `echo` callable (functions/src/index.ts)
   };
   delete env.FUNCTIONS_EMULATOR_ORIGIN;
   // In official mode the CLI runs Firestore/Storage and sets these for functions itself.
