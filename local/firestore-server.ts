@@ -60,6 +60,11 @@ export interface LocalFirestore {
   usage(): Usage;
   /** Delete all data (of one project, or of all projects), and zero the usage. Synchronous, in-process. */
   reset(projectId?: string): void;
+  /**
+   * Fault injection (the load harness's chaos run): while true every gRPC call fails UNAVAILABLE,
+   * as Firestore does during an outage; data is kept and served again once set back to false.
+   */
+  setUnavailable(unavailable: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -487,9 +492,16 @@ function toStatus(err: unknown) {
   return { code, details: e.message ?? String(err), message: e.message ?? String(err) };
 }
 
+/** Set by setUnavailable(): every call fails as Firestore does in an outage. */
+const outage = { on: false };
+function failIfUnavailable() {
+  if (outage.on) throw Object.assign(new Error("The service is currently unavailable (injected outage)."), { code: Status.UNAVAILABLE });
+}
+
 function unary<Req, Res>(fn: (req: Req) => Res) {
   return (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>) => {
     try {
+      failIfUnavailable();
       cb(null, fn(call.request));
     } catch (err) {
       cb(toStatus(err), null);
@@ -499,6 +511,7 @@ function unary<Req, Res>(fn: (req: Req) => Res) {
 function serverStream<Req, Res>(fn: (req: Req, write: (r: Res) => void) => void) {
   return (call: ServerWritableStream<Req, Res>) => {
     try {
+      failIfUnavailable();
       fn(call.request, (r) => call.write(r));
       call.end();
     } catch (err) {
@@ -717,6 +730,9 @@ export async function startFirestoreServer(opts: { host?: string; port?: number 
     state,
     usage: () => ({ ...usage }),
     reset,
+    setUnavailable(unavailable: boolean) {
+      outage.on = unavailable;
+    },
     async stop() {
       await new Promise<void>((resolve) => {
         front.close(() => resolve());

@@ -9,6 +9,7 @@
  * Storage-triggered functions are not dispatched (the Functions emulator runs in the CLI process).
  */
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import type * as http from "node:http";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -17,6 +18,9 @@ import * as path from "node:path";
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { StorageEmulator } = require("firebase-tools/lib/emulator/storage") as {
   StorageEmulator: new (args: Record<string, unknown>) => StorageEmulatorInstance;
+};
+const { createApp } = require("firebase-tools/lib/emulator/storage/server") as {
+  createApp(projectId: string, emulator: unknown): Promise<{ listen(port: number, host: string): http.Server }>;
 };
 const { EmulatorRegistry } = require("firebase-tools/lib/emulator/registry") as {
   EmulatorRegistry: {
@@ -69,6 +73,11 @@ export interface LocalStorage {
   hostPort: string;
   /** Deletes every object and bucket. */
   reset(): void;
+  /**
+   * Fault injection (the load harness's chaos run): true stops the HTTP server (open connections
+   * are cut, new ones refused); false starts it again on the same port, with the same objects.
+   */
+  setStopped(stopped: boolean): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -84,7 +93,17 @@ export async function startStorageEmulator(
 
   // Per-instance blob dir (the default, $TMPDIR/firebase/storage/blobs, is shared by all runs).
   const blobDir = makeScratchDir("local-storage");
+  let server: http.Server | undefined;
+  const connections = new Set<net.Socket>();
   class OfflineStorageEmulator extends StorageEmulator {
+    // As the base class starts, minus the rules runtime (Java), keeping the server so that
+    // setStopped() can stop and restart it without losing the objects.
+    async start() {
+      const self = this as unknown as { _app: { listen(port: number, host: string): http.Server }; destroyServer?: () => Promise<void> };
+      self._app = await createApp(opts.projectId ?? "demo-photo-fixer", this);
+      listen(self._app);
+      self.destroyServer = () => close();
+    }
     getPersistenceTmpDir() {
       return blobDir;
     }
@@ -100,6 +119,17 @@ export async function startStorageEmulator(
     rules: [],
     auto_download: false,
   });
+  const listen = (app: { listen(port: number, host: string): http.Server }) => {
+    server = app.listen(port, host);
+    server.on("connection", (c) => (connections.add(c), c.on("close", () => connections.delete(c))));
+    return new Promise<void>((resolve) => server!.once("listening", () => resolve()));
+  };
+  const close = () => new Promise<void>((resolve) => {
+    if (!server) return resolve();
+    server.close(() => resolve());
+    for (const c of connections) c.destroy();
+    server = undefined;
+  });
   // The runtime's constructor only stores state (Java is spawned in start()), so swap it here.
   (emulator as unknown as { _rulesRuntime: unknown })._rulesRuntime = noopRulesRuntime;
   // Registering makes EmulatorRegistry.url("storage") work (used for upload/self links).
@@ -111,6 +141,10 @@ export async function startStorageEmulator(
     reset() {
       rmSync(blobDir, { recursive: true, force: true }); // reset() alone leaves the blobs on disk
       emulator.reset();
+    },
+    async setStopped(stopped: boolean) {
+      if (stopped) await close();
+      else if (!server) await listen((emulator as unknown as { _app: { listen(port: number, host: string): http.Server } })._app);
     },
     async stop() {
       await EmulatorRegistry.stop("storage");

@@ -61,5 +61,12 @@ export const PURGE_SCHEDULE = process.env.PURGE_SCHEDULE || "every 10 minutes";
 
 export const isEmulator = () => process.env.FUNCTIONS_EMULATOR === "true";
 
+/**
+ * The load harness's `echo` callable exists only under the Functions emulator. `firebase deploy`
+ * discovers functions without FUNCTIONS_EMULATOR (only the emulator sets it, discovery included),
+ * so a deploy never contains it.
+ */
+export const exportsLocalEcho = (env: NodeJS.ProcessEnv = process.env) => env.FUNCTIONS_EMULATOR === "true";
+
 /** Results may be larger than inputs (upscales, PNG); the cap still bounds memory and responses. */
 export const maxResultBytes = (s: Settings = settings()) => s.maxImageBytes * 2;

@@ -1,0 +1,470 @@
+/**
+ * `npm run load` / `npm run chaos` (docs/LOAD.md): many anonymous users drive the local stack
+ * (local/stack.ts, what `npm start` runs, on free ports) with the Firebase JS client SDK, against a
+ * wire-level OpenAI fake answering after a fixed latency (images) and the embedded `local` provider
+ * (video, through the Cloud Tasks emulator). Reports throughput, latency percentiles, createJob's
+ * overhead against the `echo` callable, the Functions worker's peak RSS and errors by code, then
+ * checks: every job terminal, no `internal`, nothing under transient/ after one purge, job
+ * documents with status fields only. `--chaos` injects faults instead (see FAULTS below).
+ *
+ * Flags: --users N (50), --jobs N (1000), --latency-ms N (2000), --quick (10 users, 60 jobs), --chaos.
+ */
+import { randomUUID } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { deleteApp, initializeApp, type FirebaseApp } from "firebase/app";
+import { connectAuthEmulator, getAuth, signInAnonymously, type Auth } from "firebase/auth";
+import { connectFunctionsEmulator, getFunctions, httpsCallable, type Functions } from "firebase/functions";
+import { requireFromFunctions, startLocalStack, type LocalStack } from "../local/stack";
+import { seedRuntimeConfig } from "../local/seed";
+import { FakeServer } from "../functions/test/support/fakeServer";
+import { makeFaceImage } from "../functions/test/fixtures/images";
+
+const ROOT = path.resolve(__dirname, "..");
+const PROJECT = "demo-photo-fixer";
+const CONSENT = { faceDataProcessing: true, policyVersion: "2026-01" };
+/** Documented codes a client may see (ARCHITECTURE §3), `internal` excepted: that one fails the run. */
+const DOCUMENTED = new Set(["unauthenticated", "permission-denied", "invalid-argument", "failed-precondition", "resource-exhausted", "not-found", "deadline-exceeded", "unavailable"]);
+/** Refusals a client is told to retry (admission control, rate limits): allowed, counted, retried. */
+const RETRYABLE = new Set(["resource-exhausted", "unavailable"]);
+const TERMINAL = new Set(["succeeded", "failed", "cancelled", "expired"]);
+
+// ------------------------------------------------------------------ options
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const num = (name: string, dflt: number) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : dflt;
+};
+const QUICK = flag("quick");
+const CHAOS = flag("chaos");
+const USERS = num("users", QUICK ? 10 : 50);
+const JOBS = num("jobs", QUICK ? 60 : 1000);
+const LATENCY_MS = num("latency-ms", 2000);
+
+// ------------------------------------------------------------------ measurements
+
+const samples: Record<string, number[]> = {};
+const record = (what: string, ms: number) => (samples[what] ??= []).push(ms);
+const errors: Record<string, number> = {};
+const countError = (code: string) => (errors[code] = (errors[code] ?? 0) + 1);
+/** The first message seen per code, printed to tell a harness fault from the stack's. */
+const firstMessages: Record<string, string> = {};
+const jobIds = new Set<string>();
+
+function pct(values: number[], p: number): number {
+  if (!values.length) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+// ------------------------------------------------------------------ the functions worker's RSS
+
+/** Node processes of the Functions emulator's workers: descendants of this process only. */
+function workerPids(): number[] {
+  const parent = new Map<number, number>();
+  const cmd = new Map<number, string>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      parent.set(Number(entry), Number(readFileSync(`/proc/${entry}/stat`, "utf8").replace(/^.*\) /, "").split(" ")[1]));
+      cmd.set(Number(entry), readFileSync(`/proc/${entry}/cmdline`, "utf8"));
+    } catch { /* gone */ }
+  }
+  const mine = (pid: number) => {
+    for (let p = parent.get(pid); p && p > 1; p = parent.get(p)) if (p === process.pid) return true;
+    return false;
+  };
+  return [...cmd].filter(([pid, c]) => c.includes("functionsEmulatorRuntime") && mine(pid)).map(([pid]) => pid);
+}
+
+const rssKb = (pid: number) => {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+};
+
+const rss = { peakOneKb: 0, peakSumKb: 0, workersSeen: new Set<number>() };
+function sampleRss() {
+  const pids = workerPids();
+  let sum = 0;
+  for (const pid of pids) {
+    const kb = rssKb(pid);
+    rss.workersSeen.add(pid);
+    rss.peakOneKb = Math.max(rss.peakOneKb, kb);
+    sum += kb;
+  }
+  rss.peakSumKb = Math.max(rss.peakSumKb, sum);
+}
+
+// ------------------------------------------------------------------ clients
+
+interface User {
+  app: FirebaseApp;
+  auth: Auth;
+  functions: Functions;
+  uid: string;
+}
+
+async function signIn(stack: LocalStack, i: number): Promise<User> {
+  const app = initializeApp({ projectId: PROJECT, apiKey: "fake-api-key" }, `load-${i}-${randomUUID()}`);
+  const auth = getAuth(app);
+  connectAuthEmulator(auth, `http://127.0.0.1:${stack.ports.auth}`, { disableWarnings: true });
+  const { user } = await signInAnonymously(auth);
+  const functions = getFunctions(app, "us-central1");
+  connectFunctionsEmulator(functions, "127.0.0.1", stack.ports.functions);
+  return { app, auth, functions, uid: user.uid };
+}
+
+type CallError = { code?: string; details?: { retryAfterSeconds?: number } };
+const codeOf = (e: unknown) => String((e as CallError).code ?? "transport").replace(/^functions\//, "");
+
+async function call<T>(user: User, name: string, data: unknown): Promise<T> {
+  return (await httpsCallable<unknown, T>(user.functions, name, { timeout: 300_000 })(data)).data;
+}
+
+/** Calls, retrying documented retryable refusals after `retryAfterSeconds` (counted by code). */
+async function callRetrying<T>(user: User, name: string, data: unknown, label: string): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const t = Date.now();
+    try {
+      const out = await call<T>(user, name, data);
+      record(label, Date.now() - t);
+      return out;
+    } catch (e) {
+      const code = codeOf(e);
+      if (!RETRYABLE.has(code) || attempt >= 4) throw e;
+      countError(`${code} (retried)`);
+      await sleep(Math.min(10, (e as CallError).details?.retryAfterSeconds ?? 1) * 1000);
+    }
+  }
+}
+
+async function upload(stack: LocalStack, user: User, bytes: Buffer, mime: string): Promise<string> {
+  const token = await user.auth.currentUser!.getIdToken();
+  for (let attempt = 0; ; attempt++) {
+    const form = new FormData();
+    form.append("file", new Blob([new Uint8Array(bytes)], { type: mime }), "photo");
+    const t = Date.now();
+    const res = await fetch(`http://127.0.0.1:${stack.ports.functions}/${PROJECT}/us-central1/uploadImage`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      body: form,
+    });
+    const body = (await res.json().catch(() => ({}))) as { uploadId?: string; error?: { status?: string; details?: { retryAfterSeconds?: number } } };
+    if (res.ok && body.uploadId) {
+      record(`uploadImage ${bytes.length > 1e6 ? `${(bytes.length / 1e6).toFixed(0)} MB` : `${(bytes.length / 1e3).toFixed(0)} kB`}`, Date.now() - t);
+      return body.uploadId;
+    }
+    const code = (body.error?.status ?? `http-${res.status}`).toLowerCase().replace(/_/g, "-");
+    if (RETRYABLE.has(code) && attempt < 4) {
+      countError(`${code} (retried)`);
+      await sleep(Math.min(10, body.error?.details?.retryAfterSeconds ?? 1) * 1000);
+      continue;
+    }
+    throw Object.assign(new Error(`uploadImage ${res.status}`), { code });
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ------------------------------------------------------------------ the job mix
+
+interface Images {
+  small: Buffer;
+  medium: Buffer;
+  max: Buffer;
+}
+
+async function makeImages(): Promise<Images> {
+  const sharp = createRequire(path.join(ROOT, "functions/package.json"))("sharp") as typeof import("../functions/node_modules/sharp").default;
+  // A maximum-size photo: synthetic noise (never a real photo) sized just under MAX_IMAGE_BYTES.
+  const noise = (w: number, h: number) => sharp({ create: { width: w, height: h, channels: 3, background: { r: 128, g: 128, b: 128 }, noise: { type: "gaussian", mean: 128, sigma: 40 } } }).jpeg({ quality: 90 }).toBuffer();
+  let width = 5200;
+  let max = await noise(width, Math.round(width / 1.5));
+  while (max.length > 15_000_000) max = await noise((width = Math.round(width * 0.95)), Math.round(width / 1.5));
+  return {
+    small: await makeFaceImage({ width: 384, height: 384, format: "jpeg" }),
+    medium: await makeFaceImage({ width: 1600, height: 1200, format: "jpeg" }),
+    max,
+  };
+}
+
+type Kind = "image-inline-small" | "image-inline-medium" | "image-upload-medium" | "image-upload-max" | "video";
+const FEATURES = [
+  { feature: "style", style: "watercolor" },
+  { feature: "edit", prompt: "make the light warmer" },
+  { feature: "enhance" },
+  { feature: "cutout" },
+] as const;
+
+function kindOf(i: number): Kind {
+  if (i % 40 === 7) return "video";
+  if (i % 20 === 3) return "image-upload-max";
+  if (i % 10 === 5) return "image-upload-medium";
+  return i % 3 === 0 ? "image-inline-medium" : "image-inline-small";
+}
+
+/** One job as a client runs it; returns the outcome code ("succeeded" or the error code). */
+async function runJob(stack: LocalStack, user: User, images: Images, i: number, kind: Kind = kindOf(i)): Promise<string> {
+  const requestId = randomUUID();
+  try {
+    if (kind === "video") return await runVideo(stack, user, images, requestId);
+    const bytes = kind.endsWith("max") ? images.max : kind.endsWith("medium") ? images.medium : images.small;
+    const image = kind.startsWith("image-upload") ? { uploadId: await upload(stack, user, bytes, "image/jpeg") } : { base64: bytes.toString("base64"), mimeType: "image/jpeg" };
+    const request = { requestId, ...FEATURES[i % FEATURES.length], image, consent: CONSENT };
+    await callRetrying(user, "echo", request, `echo ${kind}`);
+    const res = await callRetrying<{ jobId: string; status: string }>(user, "createJob", request, `createJob ${kind}`);
+    jobIds.add(res.jobId);
+    return res.status;
+  } catch (e) {
+    const code = codeOf(e);
+    countError(code);
+    firstMessages[`${code} (${kind})`] ??= String((e as Error).message ?? e).slice(0, 200);
+    return code;
+  }
+}
+
+async function runVideo(stack: LocalStack, user: User, images: Images, requestId: string): Promise<string> {
+  const request = { requestId, feature: "video", image: { base64: images.small.toString("base64"), mimeType: "image/jpeg" }, consent: CONSENT };
+  const t = Date.now();
+  const res = await callRetrying<{ jobId: string; status: string }>(user, "createJob", request, "createJob video (start)");
+  jobIds.add(res.jobId);
+  let answer: { status: string; result?: { url: string } } = res;
+  while (!TERMINAL.has(answer.status) && Date.now() - t < 180_000) {
+    await sleep(1000);
+    answer = await call(user, "getJobResult", { jobId: res.jobId });
+  }
+  if (answer.status !== "succeeded") return answer.status;
+  const video = await fetch(answer.result!.url);
+  await video.arrayBuffer();
+  record("video: createJob to result", Date.now() - t);
+  await call(user, "ackJobResult", { jobId: res.jobId });
+  void stack;
+  return "succeeded";
+}
+
+// ------------------------------------------------------------------ the stack
+
+async function startStack(fake: FakeServer, extraEnv: Record<string, string>) {
+  Object.assign(process.env, {
+    OPENAI_BASE_URL: fake.url,
+    OPENAI_API_KEY: `openai-load-test-${process.pid}`,
+    LOCAL_EMULATORS: "offline",
+    ...extraEnv,
+  });
+  const stack = await startLocalStack({ projectId: PROJECT, ports: { firestore: 0, storage: 0, auth: 0, functions: 0, tasks: 0, hub: 0, logging: 0 } });
+  Object.assign(process.env, stack.env);
+  // The admin SDK of this process (the purge and the checks) talks to the same emulators.
+  await import("../functions/src/admin.js");
+  const { getFirestore } = requireFromFunctions("firebase-admin/firestore") as typeof import("firebase-admin/firestore");
+  await seedRuntimeConfig(getFirestore(), {
+    enabledProviders: ["local", "openai"],
+    defaults: { edit: { provider: "openai" }, style: { provider: "openai" }, enhance: { provider: "openai" }, cutout: { provider: "openai" }, video: { provider: "local" } },
+    quotas: { perFeature: Object.fromEntries(["edit", "style", "cutout", "enhance", "video"].map((f) => [f, { perHour: 100_000, perDay: 100_000 }])), maxConcurrentJobs: 20 },
+  });
+  return stack;
+}
+
+function answerAfterLatency(fake: FakeServer, result: Buffer) {
+  fake.on("POST", "/images/edits", { delayMs: LATENCY_MS, json: { created: 1767225600, output_format: "jpeg", data: [{ b64_json: result.toString("base64") }] } });
+}
+
+// ------------------------------------------------------------------ checks after the run
+
+interface Checks {
+  notTerminal: string[];
+  badFields: string[];
+  leftovers: string[];
+  purge: Record<string, number>;
+  statuses: Record<string, number>;
+}
+
+async function purgeAndCheck(now?: number): Promise<Checks> {
+  const { purgeTransient } = await import("../functions/src/privacy/purge.js");
+  const purge = (await purgeTransient(now === undefined ? {} : { now })) as unknown as Record<string, number>;
+  const { getFirestore } = requireFromFunctions("firebase-admin/firestore") as typeof import("firebase-admin/firestore");
+  const { getStorage } = requireFromFunctions("firebase-admin/storage") as typeof import("firebase-admin/storage");
+  const { JOB_DOC_FIELDS } = await import("../functions/src/jobs/schema.js");
+  const jobs = await getFirestore().collection("jobs").get();
+  const checks: Checks = { notTerminal: [], badFields: [], leftovers: [], purge, statuses: {} };
+  for (const doc of jobs.docs) {
+    const status = String(doc.get("status"));
+    const error = doc.get("error.code") as string | undefined;
+    const key = error ? `${status}: ${error}` : status;
+    checks.statuses[key] = (checks.statuses[key] ?? 0) + 1;
+    if (!TERMINAL.has(status)) checks.notTerminal.push(`${doc.id} ${status}`);
+    if (doc.get("inputDeleted") !== true && TERMINAL.has(status)) checks.leftovers.push(`${doc.id}: inputDeleted not set`);
+    for (const field of Object.keys(doc.data())) if (!(JOB_DOC_FIELDS as readonly string[]).includes(field)) checks.badFields.push(`${doc.id}.${field}`);
+    if (/https?:\/\/|base64|data:/i.test(JSON.stringify(doc.data()))) checks.badFields.push(`${doc.id}: holds a URL or data`);
+  }
+  const [files] = await getStorage().bucket().getFiles({ prefix: "transient/" });
+  checks.leftovers.push(...files.map((f) => f.name));
+  return checks;
+}
+
+// ------------------------------------------------------------------ output
+
+const rows: { name: string; detail: string; ok: boolean }[] = [];
+const row = (name: string, detail: string, ok: boolean) => rows.push({ name, detail, ok });
+
+function printLatencies() {
+  console.log("\nlatency (ms)                                  n     p50     p95     p99");
+  for (const [what, v] of Object.entries(samples).sort()) {
+    console.log(`  ${what.padEnd(40)} ${String(v.length).padStart(5)} ${[50, 95, 99].map((p) => String(Math.round(pct(v, p))).padStart(7)).join(" ")}`);
+  }
+}
+
+function printRows() {
+  console.log("");
+  for (const r of rows) console.log(`${r.ok ? "PASS" : "FAIL"}  ${r.name}\n      ${r.detail}`);
+}
+
+// ------------------------------------------------------------------ load
+
+async function load(stack: LocalStack, images: Images, fake: FakeServer) {
+  answerAfterLatency(fake, images.small);
+  const users = await Promise.all(Array.from({ length: USERS }, (_, i) => signIn(stack, i)));
+  // Warm-up: one of each call, so the first worker start is not measured.
+  await runJob(stack, users[0]!, images, 1, "image-inline-small").catch(() => undefined);
+  for (const k of Object.keys(samples)) delete samples[k];
+  for (const k of Object.keys(errors)) delete errors[k];
+
+  let next = 0;
+  const outcomes: Record<string, number> = {};
+  const t0 = Date.now();
+  const sampler = setInterval(sampleRss, 250);
+  await Promise.all(users.map(async (user) => {
+    for (let i = next++; i < JOBS; i = next++) {
+      const out = await runJob(stack, user, images, i);
+      outcomes[out] = (outcomes[out] ?? 0) + 1;
+      if ((i + 1) % 50 === 0) console.log(`  ${i + 1}/${JOBS} jobs, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    }
+  }));
+  clearInterval(sampler);
+  const seconds = (Date.now() - t0) / 1000;
+
+  const imageKinds = Object.keys(samples).filter((k) => k.startsWith("createJob image"));
+  const overhead = imageKinds.flatMap((k) => samples[k]!.map((ms) => ms - LATENCY_MS));
+  const echo = Object.keys(samples).filter((k) => k.startsWith("echo image")).flatMap((k) => samples[k]!);
+  const overheadP95 = pct(overhead, 95);
+  const echoP95 = pct(echo, 95);
+  const checks = await purgeAndCheck();
+  for (const u of users) await deleteApp(u.app);
+
+  printLatencies();
+  console.log(`\n${USERS} users, ${JOBS} jobs in ${seconds.toFixed(0)} s: ${(JOBS / seconds).toFixed(2)} jobs/s; outcomes ${JSON.stringify(outcomes)}`);
+  console.log(`createJob (images) minus provider latency ${LATENCY_MS} ms: p50 ${Math.round(pct(overhead, 50))}, p95 ${Math.round(overheadP95)}, p99 ${Math.round(pct(overhead, 99))}; echo p50 ${Math.round(pct(echo, 50))}, p95 ${Math.round(echoP95)}, p99 ${Math.round(pct(echo, 99))}`);
+  console.log(`functions worker peak RSS: ${(rss.peakOneKb / 1024).toFixed(0)} MB (one worker), ${(rss.peakSumKb / 1024).toFixed(0)} MB (all ${rss.workersSeen.size} workers seen at once)`);
+  console.log(`errors by code: ${JSON.stringify(errors)}; first message of each: ${JSON.stringify(firstMessages)}`);
+  console.log(`job documents: ${JSON.stringify(checks.statuses)}; purge: ${JSON.stringify(checks.purge)}`);
+
+  row(`under ${USERS} concurrent users, p95 of createJob minus provider latency ≤ 1.5x echo's p95`, `${Math.round(overheadP95)} ms vs echo ${Math.round(echoP95)} ms: ${(overheadP95 / echoP95).toFixed(2)}x`, overheadP95 <= 1.5 * echoP95);
+  row("0 jobs lost: every job document terminal", `${checks.notTerminal.length} not terminal of ${jobIds.size} started${checks.notTerminal.length ? `: ${checks.notTerminal.slice(0, 5).join(", ")}` : ""}`, checks.notTerminal.length === 0);
+  row("no `internal` error", `${errors.internal ?? 0} internal; undocumented: ${Object.keys(errors).filter((c) => !DOCUMENTED.has(c.replace(/ \(retried\)$/, ""))).join(", ") || "none"}`, !errors.internal);
+  row("0 leftovers under transient/ after the run and one purge", `${checks.leftovers.length}${checks.leftovers.length ? `: ${checks.leftovers.slice(0, 5).join(", ")}` : ""}`, checks.leftovers.length === 0);
+  row("job documents hold status fields only", `${checks.badFields.length} bad${checks.badFields.length ? `: ${checks.badFields.slice(0, 5).join(", ")}` : ""}`, checks.badFields.length === 0);
+}
+
+// ------------------------------------------------------------------ chaos
+
+interface FaultOutcome {
+  fault: string;
+  clientCodes: Record<string, number>;
+  note: string;
+}
+
+/** Starts `n` jobs of `kind` from `users`, injects `fault` after `afterMs`, waits for every client. */
+async function underFault(stack: LocalStack, users: User[], images: Images, name: string, kind: Kind, n: number, afterMs: number, fault: () => Promise<string>): Promise<FaultOutcome> {
+  const codes: Record<string, number> = {};
+  const jobs = Array.from({ length: n }, (_, i) => runJob(stack, users[i % users.length]!, images, i, kind).then((c) => (codes[c] = (codes[c] ?? 0) + 1)));
+  await sleep(afterMs);
+  const note = await fault();
+  await Promise.all(jobs);
+  console.log(`  ${name}: clients saw ${JSON.stringify(codes)}; ${note}`);
+  return { fault: name, clientCodes: codes, note };
+}
+
+async function killWorkers(): Promise<string> {
+  const pids = workerPids();
+  for (const pid of pids) process.kill(pid, "SIGKILL");
+  return `SIGKILL to ${pids.length} worker(s)`;
+}
+
+async function chaos(stack: LocalStack, images: Images, fake: FakeServer) {
+  answerAfterLatency(fake, images.small);
+  const users = await Promise.all(Array.from({ length: Math.min(USERS, 10) }, (_, i) => signIn(stack, i)));
+  await runJob(stack, users[0]!, images, 1, "image-inline-small");
+  const n = QUICK ? 6 : Math.max(6, Math.round(JOBS / 20));
+  const outcomes: FaultOutcome[] = [];
+  const firestore = stack.firestore!;
+  const storage = stack.storage!;
+
+  outcomes.push(await underFault(stack, users, images, "worker SIGKILL during image jobs", "image-inline-small", n, LATENCY_MS / 2, killWorkers));
+  const restarted = await runJob(stack, users[0]!, images, 2, "image-inline-small");
+  outcomes.at(-1)!.note += `; next request after the kill: ${restarted}`;
+  outcomes.push(await underFault(stack, users, images, "worker SIGKILL during video jobs", "video", Math.max(2, n / 3), 1500, killWorkers));
+  outcomes.push(await underFault(stack, users, images, "Storage stopped while video results are stored", "video", Math.max(2, n / 3), 1500, async () => {
+    await storage.setStopped(true);
+    await sleep(5000);
+    await storage.setStopped(false);
+    return "Storage down 5 s";
+  }));
+  outcomes.push(await underFault(stack, users, images, "Firestore unavailable for 5 s during image jobs", "image-inline-small", n, LATENCY_MS / 2, async () => {
+    firestore.setUnavailable(true);
+    await sleep(5000);
+    firestore.setUnavailable(false);
+    return "Firestore UNAVAILABLE 5 s";
+  }));
+  fake.on("POST", "/images/edits", { hang: true });
+  outcomes.push(await underFault(stack, users, images, "provider hangs (never answers)", "image-inline-small", Math.max(2, n / 2), 0, async () => "fake never answers"));
+  answerAfterLatency(fake, images.small);
+
+  // Recovery: the stack answers again; then one purge, run as if after every deadline had passed.
+  const recovered = await runJob(stack, users[0]!, images, 3, "image-inline-small");
+  const { settings } = await import("../functions/src/config/params.js");
+  const s = settings();
+  const checks = await purgeAndCheck(Date.now() + Math.max(s.imageJobDeadlineMinutes, s.videoJobDeadlineMinutes) * 60_000 + 60_000);
+  for (const u of users) await deleteApp(u.app);
+
+  console.log("\nfault                                              | clients saw                       | note");
+  for (const o of outcomes) console.log(`${o.fault.padEnd(50)} | ${JSON.stringify(o.clientCodes).padEnd(33)} | ${o.note}`);
+  console.log(`\nafter recovery (a new job: ${recovered}) and one purge: job documents ${JSON.stringify(checks.statuses)}; purge ${JSON.stringify(checks.purge)}`);
+  const seen = outcomes.flatMap((o) => Object.keys(o.clientCodes)).filter((c) => !TERMINAL.has(c) && c !== "running");
+  row("recovery: a new job succeeds after the faults", recovered, recovered === "succeeded");
+  row("every job terminal after recovery and one purge", `${checks.notTerminal.length} not terminal${checks.notTerminal.length ? `: ${checks.notTerminal.slice(0, 5).join(", ")}` : ""}`, checks.notTerminal.length === 0);
+  row("clients saw only documented codes (never internal)", `seen: ${[...new Set(seen)].join(", ") || "none"}`, seen.every((c) => DOCUMENTED.has(c)));
+  row("inputs deleted and nothing under transient/", `${checks.leftovers.length}${checks.leftovers.length ? `: ${checks.leftovers.slice(0, 5).join(", ")}` : ""}`, checks.leftovers.length === 0);
+  row("job documents hold status fields only", `${checks.badFields.length} bad`, checks.badFields.length === 0);
+}
+
+// ------------------------------------------------------------------ main
+
+async function main() {
+  console.log(`${CHAOS ? "chaos" : "load"}: ${USERS} users, ${JOBS} jobs, provider latency ${LATENCY_MS} ms${QUICK ? " (quick)" : ""}`);
+  const images = await makeImages();
+  console.log(`synthetic images: ${images.small.length} B, ${(images.medium.length / 1e6).toFixed(1)} MB, ${(images.max.length / 1e6).toFixed(1)} MB (max)`);
+  const fake = await FakeServer.start();
+  // The fake records every request (bodies up to 15 MB): forget them as the run goes.
+  const forget = setInterval(() => (fake.calls.length = 0), 500);
+  forget.unref();
+  // Chaos: a hanging provider call ends at this deadline rather than the job's 10 minutes.
+  const stack = await startStack(fake, CHAOS ? { OPENAI_POLL_DEADLINE_MS: "15000" } : {});
+  try {
+    await (CHAOS ? chaos(stack, images, fake) : load(stack, images, fake));
+  } finally {
+    await stack.stop();
+    await fake.close();
+  }
+  printRows();
+  process.exit(rows.every((r) => r.ok) ? 0 : 1);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
