@@ -34,6 +34,7 @@ import {
 } from "./generators.js";
 import type { PollTask } from "../../src/jobs/pollQueue.js";
 import { ProviderFailure, type VideoProvider } from "../../src/providers/types.js";
+import { uploadMetadata } from "../../src/uploads/uploadRecord.js";
 
 export const DOCUMENTED_CODES = [
   "unauthenticated",
@@ -385,7 +386,7 @@ async function plantUpload(u: NonNullable<FuzzCase["upload"]>) {
   await getStorage()
     .bucket()
     .file(`transient/uploads/${u.uid}/${u.uploadId}`)
-    .save(u.bytes, { resumable: false, contentType: u.contentType || undefined, metadata: { metadata: { uid: u.metadataUid, kind: "uploads", deleteAt } } });
+    .save(u.bytes, { resumable: false, contentType: u.contentType || undefined, metadata: { metadata: { ...uploadMetadata(u.metadataUid, Number(deleteAt)) } } });
 }
 
 /**

@@ -128,11 +128,13 @@ describe("audit:privacy", () => {
     await put("faces/alice.jpg", { uid: "alice", kind: "uploads", deleteAt: live });
     await put("transient/thumbnails/alice/t1", { uid: "alice", kind: "uploads", deleteAt: live });
     await put("transient/uploads/alice", { uid: "alice", kind: "uploads", deleteAt: live });
-    // objectsMissingMetadata: 4 (none at all; another user's uid; a kind that disagrees with the path; a bad deleteAt)
+    // objectsMissingMetadata: 5 (none at all; another user's uid; a kind that disagrees with the path; a bad deleteAt)
     await put("transient/uploads/alice/no-metadata");
     await put("transient/inputs/alice/j-foreign", { uid: "mallory", kind: "inputs", deleteAt: live });
     await put("transient/inputs/alice/j-kind", { uid: "alice", kind: "results", deleteAt: live });
     await put("transient/results/alice/j-bad-deadline", { uid: "alice", kind: "results", deleteAt: "tomorrow" });
+    // ... and a deleteAt far past what its kind may live after Storage created it (a forged deadline)
+    await put("transient/uploads/alice/forged-deadline", { uid: "alice", kind: "uploads", deleteAt: String(Date.UTC(2100, 0, 1)) });
     // usersWithoutAccount: 3 (a job, a quota document, an upload of users Auth does not know)
     await db.doc("jobs/j-ghost").set({ ...job, uid: "ghost-job" });
     await db.doc("quotas/ghost-quota").set({ hour: { start: ts(now), count: 1 } });
@@ -153,7 +155,7 @@ describe("audit:privacy", () => {
       documentsPastRetention: 2,
       objectsPastDeadline: 1,
       objectsOutsideAllowedPrefixes: 3,
-      objectsMissingMetadata: 4,
+      objectsMissingMetadata: 5,
       usersWithoutAccount: 3,
       unexpectedCollections: 3,
     });
@@ -172,6 +174,7 @@ describe("audit:privacy", () => {
       "transient/inputs/alice/j-foreign",
       "transient/inputs/alice/j-kind",
       "transient/results/alice/j-bad-deadline",
+      "transient/uploads/alice/forged-deadline",
       "transient/uploads/alice/no-metadata",
     ]);
     assert.deepEqual(ex.usersWithoutAccount, ["ghost-job", "ghost-quota", "ghost-upload"]);
@@ -179,6 +182,22 @@ describe("audit:privacy", () => {
     for (const examples of Object.values(ex)) {
       assert.doesNotMatch(examples.join("\n"), /ten years younger|X-Goog-Signature|iVBORw0KGgo/, "examples name places, never values");
     }
+  });
+
+  test("a forged far-off deleteAt: reported at once, and as past its deadline once its kind's TTL after creation (plus grace) has gone", async () => {
+    const { bucket } = await admin();
+    const { settings } = await import("../../src/config/params.js");
+    const created = Date.now();
+    await bucket.file("transient/uploads/alice/forged").save(Buffer.from("x"), {
+      resumable: false,
+      metadata: { metadata: { uid: "alice", kind: "uploads", deleteAt: String(Date.UTC(2100, 0, 1)) } },
+    });
+    const { auditPrivacy, DEFAULT_GRACE_MS } = await audit();
+    const getUsers = accounts("alice").getUsers;
+    const fresh = await auditPrivacy({ now: created, getUsers });
+    assert.deepEqual([fresh.counts.objectsMissingMetadata, fresh.counts.objectsPastDeadline], [1, 0]);
+    const late = await auditPrivacy({ now: created + settings().uploadTtlMinutes * 60_000 + DEFAULT_GRACE_MS + 5_000, getUsers });
+    assert.deepEqual(late.examples.objectsPastDeadline, ["transient/uploads/alice/forged"]);
   });
 
   test("accounts are looked up 100 uids at a time; ids Auth cannot hold are accountless without a lookup", async () => {
