@@ -101,6 +101,59 @@ describe("audit:privacy", () => {
     assert.deepEqual(auth.batches, [2]);
   });
 
+  test("the web console's whole flow (upload, image and video jobs, result, export, delete) through the handlers leaves 0 violations", async () => {
+    const http = await import("node:http");
+    const { createJob, getJobResult, ackJobResult, exportMyData, deleteMyData } = await import("../../src/index.js");
+    const { setUploadVerifiersForTests } = await import("../../src/uploads/uploadImage.js");
+    const { uploadImage } = await import("../../src/triggers/https/uploadImage.js");
+    const { setPollEnqueuerForTests } = await import("../../src/jobs/pollQueue.js");
+    const { pollVideoJob } = await import("../../src/jobs/videoJob.js");
+    const { faceImage } = await import("../support/requests.js");
+    const polls: import("../../src/jobs/pollQueue.js").PollTask[] = [];
+    setPollEnqueuerForTests(async (task) => void polls.push(task));
+    const restoreVerifiers = setUploadVerifiersForTests({ idToken: async (token) => token.replace(/^test:/, ""), appCheck: async () => undefined });
+    const server = http.createServer((req, res) => void (uploadImage as unknown as import("node:http").RequestListener)(req, res));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      // Upload, then a job from it (the web console's "large photo" path).
+      const photo = await faceImage("jpeg", 384);
+      const form = new FormData();
+      form.append("file", new Blob([Buffer.from(photo.base64, "base64")], { type: "image/jpeg" }), "photo.jpg");
+      const { port } = server.address() as import("node:net").AddressInfo;
+      const answer = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", headers: { authorization: "Bearer test:alice", "x-firebase-appcheck": "t" }, body: form });
+      const { uploadId } = (await answer.json()) as { uploadId: string };
+      assert.equal(answer.status, 200);
+      const fromUpload = await callAs<{ status: string }>(createJob, "alice", await createJobRequest({ image: { uploadId } }));
+      assert.equal(fromUpload.status, "succeeded");
+      // An inline image job, and a local video job polled to its held result, fetched and acknowledged.
+      assert.equal((await callAs<{ status: string }>(createJob, "alice", await createJobRequest())).status, "succeeded");
+      const video = await callAs<{ jobId: string; status: string }>(createJob, "alice", await createJobRequest({ feature: "video", style: undefined, image: photo }));
+      assert.equal(video.status, "running");
+      while (polls.length) await pollVideoJob(polls.shift()!);
+      const held = await callAs<{ result: { url: string } }>(getJobResult, "alice", { jobId: video.jobId });
+      assert.ok((await fetch(held.result.url)).ok);
+      // The audit in the middle of the flow, while the video is held, finds nothing either.
+      const { auditPrivacy, VIOLATIONS } = await audit();
+      const zero = Object.fromEntries(Object.keys(VIOLATIONS).map((k) => [k, 0]));
+      const whileHeld = await auditPrivacy({ getUsers: accounts("alice", "bob").getUsers });
+      assert.deepEqual(whileHeld.counts, zero, JSON.stringify(whileHeld.examples));
+      await callAs(ackJobResult, "alice", { jobId: video.jobId });
+      const exported = JSON.stringify(await callAs(exportMyData, "alice", {}));
+      assert.doesNotMatch(exported, /gs:\/\//, "the export holds no gs:// location");
+      // Another user makes a job and deletes their data.
+      await callAs(createJob, "bob", await createJobRequest());
+      await callAs(deleteMyData, "bob", {});
+      const report = await auditPrivacy({ getUsers: accounts("alice", "bob").getUsers });
+      assert.deepEqual(report.counts, zero, JSON.stringify(report.examples));
+      assert.ok(report.scanned.documents >= 4, `scanned ${report.scanned.documents} documents`);
+    } finally {
+      setPollEnqueuerForTests(undefined);
+      restoreVerifiers();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   test("each kind of violation is counted, only where it is, and the audit writes nothing", async () => {
     const now = Date.now();
     const jobId = await seedCleanState(now);
