@@ -157,7 +157,7 @@ export const JOB_DOC_FIELDS_DOC: Record<keyof z.infer<typeof jobDocSchema>, stri
   resultExpiresAt: "Timestamp: a held video is deleted at this time unless acknowledged sooner.",
   resultDeleted: "`false` while a video is held; `true` once it is gone.",
   inputDeleted: "No copy of the photo is left on our side.",
-  providerTaskId: "The provider's task id (video).",
+  providerTaskId: "An opaque id of the provider's task (video): never a URL or a path.",
   fallbacks: "`[{ provider, code }]`: providers that were down before `provider` served.",
   attempts: "Provider polls so far (video).",
   durationMs: "How long the job took, once ended.",

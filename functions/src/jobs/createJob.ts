@@ -10,6 +10,7 @@ import { prepareInputImage } from "../images/validate.js";
 import * as logs from "../logging/logs.js";
 import { transientPaths } from "../privacy/paths.js";
 import { deleteTransient, readTransient } from "../privacy/transientStore.js";
+import { isTakeableUpload } from "../uploads/uploadRecord.js";
 import { loadImageRoute, loadVideoRoute, routeImageRequest, routeVideoRequest } from "./route.js";
 import { startVideoJob, videoDeadlineMs } from "./videoJob.js";
 import { receiptOf, type JobReceipt } from "./receipt.js";
@@ -180,10 +181,10 @@ function decodeInline(image: { base64: string; mimeType: string }, s: Settings):
 async function takeUpload(uid: string, jobId: string, uploadId: string, s: Settings): Promise<InputImage> {
   const path = transientPaths.upload(uid, uploadId);
   const upload = await readTransient(path);
-  if (!upload || upload.metadata.uid !== uid) {
-    throw new AppError("not-found", "image.uploadId: no such upload (it may have expired)", "upload-not-found");
-  }
-  await deleteTransient(path);
+  const takeable = upload !== undefined && isTakeableUpload(upload, uid, Date.now(), s);
+  // Whatever is there goes now: an expired upload, or one uploadImage did not write, is no input.
+  if (upload) await deleteTransient(path);
+  if (!takeable) throw new AppError("not-found", "image.uploadId: no such upload (it may have expired)", "upload-not-found");
   logs.inputDeleted(jobId, 1);
   return prepareInputImage(upload.bytes, upload.contentType ?? "", { maxBytes: s.maxImageBytes, maxPixels: s.maxImagePixels });
 }

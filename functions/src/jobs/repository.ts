@@ -9,7 +9,7 @@ import * as logs from "../logging/logs.js";
 import { firestorePaths } from "../privacy/paths.js";
 import type { QuotaLimits } from "../config/runtimeConfigSchema.js";
 import { admit, quotaDocSchema, refusalMessage, type QuotaDoc, type QuotaReason } from "../quotas/policy.js";
-import { isTerminal, jobDocSchema, type JobDoc } from "./schema.js";
+import { isOpaqueTaskId, isTerminal, jobDocSchema, type JobDoc } from "./schema.js";
 
 const GRPC_ALREADY_EXISTS = 6;
 const GRPC_FAILED_PRECONDITION = 9;
@@ -62,7 +62,7 @@ export async function createJobOnce(
       if (existing) return { created: false, existing };
       throw quotaExceeded(decision.reason, decision.retryAt, request.now);
     }
-    const batch = db.batch().create(jobRef(jobId), doc);
+    const batch = db.batch().create(jobRef(jobId), guardFields(doc));
     if (snap.exists) batch.update(quotaRef, decision.next, { lastUpdateTime: snap.updateTime! });
     else batch.create(quotaRef, decision.next);
     try {
@@ -102,9 +102,20 @@ function quotaExceeded(reason: QuotaReason, retryAt: number, now: number): AppEr
   });
 }
 
+/**
+ * Every write of job fields passes here first: a provider task id that is a URL or a path is
+ * refused (a bug in an adapter, never stored), so no provider can put a location in a job (§4).
+ */
+function guardFields<T extends Partial<JobDoc>>(fields: T): T {
+  if (fields.providerTaskId !== undefined && !isOpaqueTaskId(fields.providerTaskId)) {
+    throw new Error("providerTaskId must be an opaque id, not a URL or path");
+  }
+  return fields;
+}
+
 /** Writes fields and returns the write time, used as the precondition of the next transition. */
 export async function updateJob(jobId: string, fields: Partial<JobDoc>): Promise<Timestamp> {
-  const result = await jobRef(jobId).update(fields);
+  const result = await jobRef(jobId).update(guardFields(fields));
   return result.writeTime;
 }
 
@@ -118,7 +129,7 @@ export async function finishJobIfUnchanged(
   lastUpdateTime: Timestamp,
 ): Promise<{ finished: true; writeTime: Timestamp } | { finished: false; current: JobDoc }> {
   try {
-    const { writeTime } = await jobRef(jobId).update(fields, { lastUpdateTime });
+    const { writeTime } = await jobRef(jobId).update(guardFields(fields), { lastUpdateTime });
     return { finished: true, writeTime };
   } catch (error) {
     if ((error as { code?: number }).code !== GRPC_FAILED_PRECONDITION) throw error;
@@ -143,7 +154,7 @@ export async function transitionJob(
     const job = parseJob(snap.data());
     const fields = transition(job);
     if (!fields) return job;
-    tx.update(jobRef(jobId), fields);
+    tx.update(jobRef(jobId), guardFields(fields));
     return { ...job, ...fields };
   });
 }

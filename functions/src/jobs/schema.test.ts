@@ -28,7 +28,7 @@ test("each malformed field is named in the message, and no value is quoted", () 
     [{ ...valid, requestId: "abc" }, /^requestId/],
     [{ ...valid, feature: "paint" }, /^feature/],
     [{ ...valid, feature: 3 }, /^feature/],
-    [{ ...valid, extra: 1 }, /^request: unexpected field extra/],
+    [{ ...valid, extra: 1 }, /^request: unknown field \(/],
     [{ ...valid, image: { base64: "@@@@", mimeType: "image/png" } }, /^image/],
     [{ ...valid, image: { base64: "A".repeat(8_000), mimeType: "image/png" } }, /^image/],
     [{ ...valid, image: "not an object" }, /^image/],
@@ -42,5 +42,35 @@ test("each malformed field is named in the message, and no value is quoted", () 
     const message = messageFor(data);
     assert.match(message, expected);
     assert.ok(!message.includes(secret) && !message.includes("AAAA"), `message quotes input: ${message}`);
+  }
+});
+
+test("a provider task id is stored only when it is an opaque id, never a URL or a path", async () => {
+  const { isOpaqueTaskId } = await import("./schema.js");
+  for (const id of [
+    "local-video-3f2d1c0b-8d3a-4f8e-9a57-0b5f3c1e9a88",
+    "task-1",
+    "cgt-20250101-abc",
+    "projects/p/locations/us-central1/publishers/google/models/veo-3.0-generate-001/operations/0b5f3c1e",
+  ]) {
+    assert.equal(isOpaqueTaskId(id), true, id);
+  }
+  for (const id of [
+    "gs://bucket/transient/results/u/j/clip.mp4",
+    "https://cdn.example/clip.mp4",
+    "HTTP://cdn.example/clip.mp4",
+    "task:s3://bucket/key",
+    "data:video/mp4;base64,AAAA",
+    "/tmp/clip.mp4",
+    "./clip.mp4",
+    "../clip.mp4",
+    "~/clip.mp4",
+    "C:\\clips\\a.mp4",
+    "transient/results/u/j",
+    "id with spaces",
+    "",
+    "x".repeat(257),
+  ]) {
+    assert.equal(isOpaqueTaskId(id), false, id);
   }
 });

@@ -72,6 +72,26 @@ const timestamp = z.custom<FirebaseFirestore.Timestamp>(
   "a Firestore Timestamp",
 );
 
+/**
+ * A provider's task id as the job may store it: an opaque id (§4), never a location a face could be
+ * fetched from. Refused: any `scheme://` URL (gs, http(s), s3...), a data: URL, an absolute or
+ * relative filesystem path, anything naming our transient area, whitespace or control characters,
+ * and ids longer than 256. Resource names made of segments (Vertex operation names,
+ * `projects/…/operations/…`) are ids, not locations, and pass.
+ */
+export function isOpaqueTaskId(id: string): boolean {
+  return (
+    id.length > 0 &&
+    id.length <= 256 &&
+    !/[a-z][a-z0-9+.-]*:\/\//i.test(id) &&
+    !/^data:/i.test(id) &&
+    !/^(?:\/|\.{1,2}\/|~|[a-z]:[\\/])/i.test(id) &&
+    !id.includes("\\") &&
+    !id.includes("transient/") &&
+    !/[\s\u0000-\u001f\u007f]/.test(id)
+  );
+}
+
 /** The job document holds status fields only (§4); strict, so a stray field is caught in tests. */
 export const jobDocSchema = z.strictObject({
   uid: z.string(),

@@ -91,8 +91,7 @@ export async function startVideoJob(
 
 async function startAtProvider(uid: string, jobId: string, provider: VideoProvider, request: VideoRequest): Promise<VideoOperation> {
   try {
-    const bucket = transientBucket().name;
-    return await provider.start({ ...request, outputGcsPrefix: `gs://${bucket}/${transientPaths.result(uid, jobId)}/` }, AbortSignal.timeout(START_TIMEOUT_MS));
+    return await provider.start({ ...request, outputGcsPrefix: resultPrefixUri(uid, jobId) }, AbortSignal.timeout(START_TIMEOUT_MS));
   } catch (error) {
     if (error instanceof AppError) throw error;
     throw toAppError(providerErrorOf(provider, error));
@@ -202,7 +201,7 @@ export async function pollVideoJob(task: PollTask, now = Date.now()): Promise<vo
   const job = parseJob(snap.data());
   if (job.feature !== "video" || isTerminal(job.status) || job.attempts >= task.attempt || !job.providerTaskId) return;
   const provider = await loadVideoProvider(job.provider as ProviderId);
-  const op: VideoOperation = { id: job.providerTaskId, model: job.model };
+  const op: VideoOperation = { id: job.providerTaskId, model: job.model, outputGcsPrefix: resultPrefixUri(job.uid, task.jobId) };
   const readAt = snap.updateTime!;
 
   if (now >= job.deadlineAt.toMillis()) {
@@ -286,6 +285,9 @@ async function storeResult(task: PollTask, job: JobDoc, provider: VideoProvider,
   // We hold our copy now: the provider's copy of the face need not live on (where the API allows).
   await provider.deleteTask?.(op).catch(() => undefined);
 }
+
+/** `gs://bucket/transient/results/{uid}/{jobId}/`: where a provider may write this job's result itself. */
+const resultPrefixUri = (uid: string, jobId: string) => `gs://${transientBucket().name}/${transientPaths.result(uid, jobId)}/`;
 
 /** A Veo-style result written by the provider must be inside this job's own result prefix. */
 function gcsObjectInOurPrefix(gcsUri: string, resultPath: string): string {

@@ -1,21 +1,20 @@
 import type { z } from "zod";
 
 /**
- * Turns a zod error into a message that names the field and what is wrong with it, without ever
- * quoting the submitted value (it may be a face photo's base64 or a prompt).
+ * Turns a zod error into a message that names OUR field and what is wrong with it, and never holds
+ * anything the client typed: not the submitted value (it may be a face photo's base64 or a prompt),
+ * and not a key the client invented (an unknown field, a record key under `options`). The message
+ * is shown to the client and may be stored in a job's `error.message` (PRIVACY.md promise 19).
  */
 export function zodMessage(error: z.ZodError, input: unknown): string {
   const issue = error.issues[0];
   if (!issue) return "request is invalid";
-  const field = issue.path.length ? issue.path.map(segment).join(".") : "request";
+  const field = fieldOf(issue.path);
   if (issue.code === "unrecognized_keys") {
-    const keys = issue.keys.map((k) => k.replace(/[^\w.-]/g, "?").slice(0, 40)).slice(0, 5);
-    return `${field}: unexpected field${keys.length > 1 ? "s" : ""} ${keys.join(", ")}`;
+    return `${field}: unknown field${issue.keys.length > 1 ? "s" : ""} (only the documented fields are accepted)`;
   }
   if (issue.code === "invalid_key") {
-    // The key itself is client text (a record key): name the record, never the key.
-    const record = issue.path.length > 1 ? issue.path.slice(0, -1).map(segment).join(".") : "request";
-    return `${record}: invalid key (letters, digits and _, starting with a letter, at most 40)`;
+    return `${field}: invalid key (letters, digits and _, starting with a letter, at most 40)`;
   }
   if (valueAt(input, issue.path) === undefined) return `${field}: required`;
   if (issue.code === "invalid_type") return `${field}: expected ${issue.expected}`;
@@ -29,10 +28,12 @@ function valueAt(input: unknown, path: PropertyKey[]): unknown {
 }
 
 /**
- * A path segment as shown to the client: our own field names and array indices pass; any other
- * key (a client-chosen record key) is replaced, so no client text reaches the message.
+ * The field a message names: the top-level one. Every request schema is a strict object, so a
+ * top-level path segment is always one of our field names (a client's unknown key is reported as
+ * `unrecognized_keys`, never as a path). Deeper segments can be keys the client chose (`options`
+ * is a record), so they are not shown.
  */
-function segment(key: PropertyKey): string {
-  if (typeof key === "number") return String(key);
-  return typeof key === "string" && /^[A-Za-z][A-Za-z0-9_]{0,39}$/.test(key) ? key : "?";
+function fieldOf(path: PropertyKey[]): string {
+  const first = path[0];
+  return typeof first === "string" && /^[A-Za-z][A-Za-z0-9_]{0,39}$/.test(first) ? first : "request";
 }

@@ -10,10 +10,10 @@ import "../admin.js";
 import { getAuth, type GetUsersResult, type UserIdentifier } from "firebase-admin/auth";
 import { FieldPath, getFirestore, type DocumentReference, type QueryDocumentSnapshot } from "firebase-admin/firestore";
 import type { Bucket, File } from "@google-cloud/storage";
-import { maxTransientTtlMs, settings, type Settings } from "../config/params.js";
+import { settings, type Settings } from "../config/params.js";
 import { isTerminal, JOB_DOC_FIELDS, JOB_STATUSES, type JobStatus } from "../jobs/schema.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
-import { firestorePaths, NON_USER_COLLECTIONS, TRANSIENT_KINDS, TRANSIENT_ROOT, userDataLocations, type TransientMetadata, type UserDataLocation } from "./paths.js";
+import { firestorePaths, NON_USER_COLLECTIONS, TRANSIENT_KINDS, TRANSIENT_ROOT, transientTtlMs, userDataLocations, type TransientKind, type TransientMetadata, type UserDataLocation } from "./paths.js";
 import { objectDeadline } from "./purge.js";
 import { transientBucket } from "./transientStore.js";
 
@@ -211,7 +211,6 @@ function pastRetention(data: FirebaseFirestore.DocumentData, rule: AuditPlan["re
 }
 
 async function scanObjects(plan: AuditPlan, o: Limits, s: Settings, bucket: Bucket, report: AuditReport, flag: Flag, uids: Set<string>): Promise<void> {
-  const maxTtl = maxTransientTtlMs(s);
   let pageToken: string | undefined;
   do {
     const [files, next] = await bucket.getFiles({ autoPaginate: false, maxResults: o.pageSize, ...(pageToken && { pageToken }) });
@@ -221,20 +220,25 @@ async function scanObjects(plan: AuditPlan, o: Limits, s: Settings, bucket: Buck
       const allowed = plan.objectPatterns.map((p) => ({ match: p.pattern.exec(file.name), kind: p.kind })).find((p) => p.match);
       if (allowed?.match) {
         uids.add(allowed.match[1]);
-        if (!metadataValid(file, allowed.match[1], allowed.kind)) flag("objectsMissingMetadata", file.name);
+        if (!metadataValid(file, allowed.match[1], allowed.kind, s)) flag("objectsMissingMetadata", file.name);
       } else {
         flag("objectsOutsideAllowedPrefixes", file.name);
       }
       // What the purge deletes (everything under transient/) must be gone by its deadline.
-      if (file.name.startsWith(TRANSIENT_ROOT) && objectDeadline(file, maxTtl) + o.graceMs < o.now) flag("objectsPastDeadline", file.name);
+      if (file.name.startsWith(TRANSIENT_ROOT) && objectDeadline(file, s) + o.graceMs < o.now) flag("objectsPastDeadline", file.name);
     }
   } while (pageToken);
 }
 
-/** `{ uid, kind, deleteAt }` present, well-formed, and agreeing with the object's path. */
-function metadataValid(file: File, pathUid: string, pathKind: string): boolean {
+/**
+ * `{ uid, kind, deleteAt }` present, well-formed, and agreeing with the object's path, with a
+ * `deleteAt` no later than its kind allows after Storage created it (a forged far-off deadline;
+ * a minute of slack for the writer's clock against Storage's).
+ */
+function metadataValid(file: File, pathUid: string, pathKind: string, s: Settings): boolean {
   const meta = (file.metadata.metadata ?? {}) as Partial<Record<keyof TransientMetadata, unknown>>;
   const deleteAt = Number(meta.deleteAt);
+  const created = Date.parse(String(file.metadata.timeCreated ?? ""));
   return (
     typeof meta.uid === "string" &&
     meta.uid === pathUid &&
@@ -242,9 +246,13 @@ function metadataValid(file: File, pathUid: string, pathKind: string): boolean {
     (TRANSIENT_KINDS as readonly string[]).includes(meta.kind) &&
     meta.kind === pathKind &&
     Number.isFinite(deleteAt) &&
-    deleteAt > 0
+    deleteAt > 0 &&
+    Number.isFinite(created) &&
+    deleteAt <= created + transientTtlMs(pathKind as TransientKind, s) + CLOCK_SLACK_MS
   );
 }
+
+const CLOCK_SLACK_MS = 60_000;
 
 /** Auth's rule for a uid; anything else cannot have an account (and would fail the whole batch). */
 const isPossibleUid = (uid: string) => uid.length > 0 && uid.length <= 128;

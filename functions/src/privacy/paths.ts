@@ -60,6 +60,32 @@ export interface TransientMetadata {
   kind: TransientKind;
   /** Epoch milliseconds, as a string (Storage custom metadata values are strings). */
   deleteAt: string;
+  /** Which function wrote an upload (uploads/uploadRecord.ts): createJob takes no other. */
+  writer?: string;
+}
+
+/** The kind of a transient object, from its name (never its metadata, which is not ours to trust). */
+export function transientKindOf(name: string): TransientKind | undefined {
+  const kind = name.startsWith(TRANSIENT_ROOT) ? name.slice(TRANSIENT_ROOT.length).split("/", 1)[0] : undefined;
+  return (TRANSIENT_KINDS as readonly (string | undefined)[]).includes(kind) ? (kind as TransientKind) : undefined;
+}
+
+/**
+ * The longest an object of each kind may live after Storage created it: an upload its TTL, an
+ * input the longest job deadline, a result its TTL. The purge never waits longer than this,
+ * whatever `deleteAt` says (privacy/purge.ts `objectDeadline`).
+ */
+export function transientTtlMs(kind: TransientKind | undefined, s: Settings = settings()): number {
+  switch (kind) {
+    case "uploads":
+      return s.uploadTtlMinutes * 60_000;
+    case "inputs":
+      return Math.max(s.imageJobDeadlineMinutes, s.videoJobDeadlineMinutes) * 60_000;
+    case "results":
+      return s.resultTtlMinutes * 60_000;
+    default:
+      return maxTransientTtlMs(s);
+  }
 }
 
 /** What kind of data a location holds, as the export names it to the user. */

@@ -7,7 +7,7 @@
 import "../admin.js";
 import { getFirestore, Timestamp } from "firebase-admin/firestore";
 import type { File } from "@google-cloud/storage";
-import { maxTransientTtlMs } from "../config/params.js";
+import { settings, type Settings } from "../config/params.js";
 import { transitionJob } from "../jobs/repository.js";
 import { isTerminal, jobDocSchema } from "../jobs/schema.js";
 import * as state from "../jobs/state.js";
@@ -16,7 +16,7 @@ import * as logs from "../logging/logs.js";
 import { errorSummary } from "../logging/redact.js";
 import { recordPurgeRun } from "../stats/statsStore.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
-import { firestorePaths, TRANSIENT_ROOT, transientPaths } from "./paths.js";
+import { firestorePaths, TRANSIENT_ROOT, transientKindOf, transientPaths, transientTtlMs } from "./paths.js";
 import { purgePastRetention } from "./retention.js";
 import { deleteTransient, deleteTransientPrefixes, transientBucket } from "./transientStore.js";
 
@@ -56,16 +56,21 @@ export async function purgeTransient(options: PurgeOptions = {}): Promise<PurgeC
   return counts;
 }
 
-/** When an object must be gone: its own deadline, or its age past the longest TTL if it has none. */
-export function objectDeadline(file: Pick<File, "metadata">, maxTtlMs: number): number {
-  const deleteAt = Number(file.metadata.metadata?.deleteAt);
-  if (Number.isFinite(deleteAt) && deleteAt > 0) return deleteAt;
+/**
+ * When an object must be gone: its own `deleteAt` when that is earlier, but never later than
+ * Storage's creation time (`timeCreated`, which no writer can set) plus the longest TTL of its kind
+ * (from its path). So a forged or garbage `deleteAt` cannot keep an object; unknown age: now.
+ */
+export function objectDeadline(file: Pick<File, "name" | "metadata">, s: Settings = settings()): number {
   const created = Date.parse(String(file.metadata.timeCreated ?? ""));
-  return Number.isFinite(created) ? created + maxTtlMs : 0; // unknown age: treat as expired
+  if (!Number.isFinite(created)) return 0; // unknown age: treat as expired
+  const latest = created + transientTtlMs(transientKindOf(file.name), s);
+  const deleteAt = Number(file.metadata.metadata?.deleteAt);
+  return Number.isFinite(deleteAt) && deleteAt > 0 ? Math.min(deleteAt, latest) : latest;
 }
 
 async function deleteExpiredObjects(now: number, options: PurgeOptions, counts: PurgeCounts): Promise<void> {
-  const maxTtl = maxTransientTtlMs();
+  const s = settings();
   const concurrency = options.concurrency ?? 64;
   let pageToken: string | undefined;
   let pending: Promise<void> = Promise.resolve();
@@ -78,7 +83,7 @@ async function deleteExpiredObjects(now: number, options: PurgeOptions, counts: 
     });
     pageToken = (next as { pageToken?: string } | undefined)?.pageToken;
     counts.objectsScanned += files.length;
-    const expired = files.filter((f) => objectDeadline(f, maxTtl) <= now);
+    const expired = files.filter((f) => objectDeadline(f, s) <= now);
     await pending; // at most one page of deletions in flight while the next page is listed
     pending = mapWithConcurrency(expired, concurrency, async (f) => {
       if (await deleteTransient(f.name)) counts.objectsDeleted++;

@@ -24,11 +24,18 @@ export async function saveTransient(path: string, bytes: Uint8Array, contentType
     });
 }
 
-export async function readTransient(path: string): Promise<{ bytes: Buffer; metadata: Partial<TransientMetadata>; contentType?: string } | undefined> {
+/** An object's bytes, custom metadata, type and Storage's own creation time (epoch ms; no writer sets it). */
+export async function readTransient(path: string): Promise<{ bytes: Buffer; metadata: Partial<TransientMetadata>; contentType?: string; createdAt?: number } | undefined> {
   const file = transientBucket().file(path);
   try {
     const [[bytes], [metadata]] = await Promise.all([file.download(), file.getMetadata()]);
-    return { bytes, metadata: (metadata.metadata ?? {}) as Partial<TransientMetadata>, contentType: metadata.contentType };
+    const createdAt = Date.parse(String(metadata.timeCreated ?? ""));
+    return {
+      bytes,
+      metadata: (metadata.metadata ?? {}) as Partial<TransientMetadata>,
+      contentType: metadata.contentType,
+      ...(Number.isFinite(createdAt) && { createdAt }),
+    };
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;

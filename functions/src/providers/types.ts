@@ -117,8 +117,14 @@ export interface VideoRequest {
 
 /** JSON-serialisable handle to the provider's task: its id (`providerTaskId`) and our model id. */
 export interface VideoOperation {
+  /** An opaque id, never a location (jobs/schema.ts `isOpaqueTaskId` refuses URLs and paths). */
   id: string;
   model: string;
+  /**
+   * On polls, the job's own `outputGcsPrefix` (as given to `start`), rebuilt from the job document:
+   * a provider that wrote its output into our bucket finds it there without a location in the id.
+   */
+  outputGcsPrefix?: string;
 }
 
 export type VideoState = "queued" | "running" | "succeeded" | "failed" | "cancelled";

@@ -39,6 +39,7 @@ import { errorSummary, redactText } from "../logging/redact.js";
 import { sendsGpc } from "../privacy/gpc.js";
 import { transientPaths } from "../privacy/paths.js";
 import { deleteTransient, openTransientWriteStream } from "../privacy/transientStore.js";
+import { uploadMetadata } from "./uploadRecord.js";
 import type { ImageMime } from "../providers/types.js";
 
 const FN = "uploadImage";
@@ -314,7 +315,7 @@ function receiveUpload(req: UploadRequest, res: ServerResponse, uid: string): Pr
       }
       mime = sniffImageType(head)!;
       try {
-        out = openTransientWriteStream(path, mime, { uid, kind: "uploads", deleteAt: String(deleteAt) });
+        out = openTransientWriteStream(path, mime, uploadMetadata(uid, deleteAt));
       } catch (error) {
         // Thrown inside a stream event: answered as internal rather than crashing the instance.
         fail(error);

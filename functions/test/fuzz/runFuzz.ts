@@ -34,6 +34,7 @@ import {
 } from "./generators.js";
 import type { PollTask } from "../../src/jobs/pollQueue.js";
 import { ProviderFailure, type VideoProvider } from "../../src/providers/types.js";
+import { uploadMetadata } from "../../src/uploads/uploadRecord.js";
 
 export const DOCUMENTED_CODES = [
   "unauthenticated",
@@ -122,17 +123,20 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | "timeout">
 const BASE64_RUN = /[A-Za-z0-9+/=]{48,}/g;
 const FORBIDDEN_IN_MESSAGES = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029\uFEFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const MAX_MESSAGE = 300;
+const FUZZ_TOKEN = /fz[0-9a-z]{6}/;
+const FUZZ_TOKENS = /fz[0-9a-z]{6}/g;
 
 /** Long strings in the payload (values and keys), bounded so a huge or deep payload stays cheap. */
 function clientStrings(wire: unknown, out: string[] = [], depth = 0): string[] {
   if (out.length > 200 || depth > 20) return out;
   if (typeof wire === "string") {
-    if (wire.length >= 24) out.push(wire.length > 65_536 ? wire.slice(0, 4_096) : wire);
+    if (wire.length >= 24 || FUZZ_TOKEN.test(wire)) out.push(wire.length > 65_536 ? wire.slice(0, 4_096) : wire);
   } else if (Array.isArray(wire)) {
     for (const v of wire.slice(0, 50)) clientStrings(v, out, depth + 1);
   } else if (wire && typeof wire === "object") {
     for (const [k, v] of Object.entries(wire).slice(0, 50)) {
-      if (k.length >= 24) out.push(k.length > 65_536 ? k.slice(0, 4_096) : k);
+      // Keys of any length: a key the client invented must never be named back (promise 19).
+      if (k.length >= 24 || FUZZ_TOKEN.test(k)) out.push(k.length > 65_536 ? k.slice(0, 4_096) : k);
       clientStrings(v, out, depth + 1);
     }
   }
@@ -154,6 +158,10 @@ function leak(text: string, c: FuzzCase, strings: string[], where: string): stri
     for (const run of text.match(BASE64_RUN) ?? []) {
       for (let i = 0; i + 48 <= run.length; i++) if (b64.includes(run.slice(i, i + 48))) return `${where} holds a 48-char window of the image base64`;
     }
+  }
+  // A generated token (fz + 6) the payload holds, in any string or key, however short.
+  for (const token of text.match(FUZZ_TOKENS) ?? []) {
+    if (strings.some((s) => s.includes(token))) return `${where} echoes client text ${JSON.stringify(token)}`;
   }
   for (const s of strings) {
     for (let i = 0; i + 24 <= text.length; i++) {
@@ -352,7 +360,7 @@ async function runCase(
   const logLeak = leak(logs, c, strings, "a log line");
   if (logLeak) fail(logLeak);
 
-  if (c.fn === "createJob" && c.uid) await checkCreatedJob(c, fail);
+  if (c.fn === "createJob" && c.uid) await checkCreatedJob(c, fail, strings);
   if (c.upload) await checkUpload(c, fail);
 }
 
@@ -369,7 +377,7 @@ function internalLogLine(logs: string, correlationId: string | undefined): strin
 }
 
 /** An image job must end in the call that made it; a video job may run on (its polls finish it). */
-async function checkCreatedJob(c: FuzzCase, fail: (problem: string) => void) {
+async function checkCreatedJob(c: FuzzCase, fail: (problem: string) => void, strings: string[]) {
   const requestId = (c.wire as { requestId?: unknown } | null)?.requestId;
   if (typeof requestId !== "string") return;
   const { jobIdFor } = await import("../../src/jobs/jobId.js");
@@ -378,6 +386,9 @@ async function checkCreatedJob(c: FuzzCase, fail: (problem: string) => void) {
   const status = snap.get("status");
   if (snap.get("feature") !== "video" && (status === "queued" || status === "running")) fail(`image job left ${status} after createJob answered`);
   if (["failed", "cancelled", "succeeded"].includes(status) && snap.get("inputDeleted") !== true) fail(`job ${status} with inputDeleted false`);
+  // Its stored error (and everything else in it) holds nothing the client typed (promise 19).
+  const stored = leak(JSON.stringify(snap.data()), c, strings, "the job document");
+  if (stored) fail(stored);
 }
 
 async function plantUpload(u: NonNullable<FuzzCase["upload"]>) {
@@ -385,7 +396,7 @@ async function plantUpload(u: NonNullable<FuzzCase["upload"]>) {
   await getStorage()
     .bucket()
     .file(`transient/uploads/${u.uid}/${u.uploadId}`)
-    .save(u.bytes, { resumable: false, contentType: u.contentType || undefined, metadata: { metadata: { uid: u.metadataUid, kind: "uploads", deleteAt } } });
+    .save(u.bytes, { resumable: false, contentType: u.contentType || undefined, metadata: { metadata: { ...uploadMetadata(u.metadataUid, Number(deleteAt)) } } });
 }
 
 /**

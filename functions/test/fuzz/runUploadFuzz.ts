@@ -511,7 +511,7 @@ async function runCase(
     else if (!sniffsAs(head, family)) fail(`stored as ${meta.contentType}, but the bytes are not that`);
     const expiresAt = Date.parse(s.expiresAt);
     if (meta.cacheControl !== "private, no-store") fail(`stored with Cache-Control ${meta.cacheControl}`);
-    if (JSON.stringify(meta.metadata) !== JSON.stringify({ uid: c.uid, kind: "uploads", deleteAt: String(expiresAt) })) fail(`stored with metadata ${JSON.stringify(meta.metadata)}`);
+    if (JSON.stringify(meta.metadata) !== JSON.stringify({ uid: c.uid, kind: "uploads", deleteAt: String(expiresAt), writer: "uploadImage" })) fail(`stored with metadata ${JSON.stringify(meta.metadata)}`);
     if (!(expiresAt > Date.now() + 25 * 60_000 && expiresAt <= Date.now() + 30 * 60_000)) fail(`expiresAt ${s.expiresAt} is not UPLOAD_TTL_MINUTES (30) away`);
     await consumeOrDelete(c, path, s.uploadId, createJob, fail, report);
   }

@@ -52,7 +52,7 @@ describe("createJob refuses bad input with a clear HttpsError", () => {
     await expectRejected({ ...base, requestId: undefined }, "invalid-argument", /^requestId: required/);
     await expectRejected({ ...base, feature: undefined }, "invalid-argument", /^feature: required/);
     await expectRejected({ ...base, image: undefined }, "invalid-argument", /^image/);
-    await expectRejected({ ...base, surprise: true }, "invalid-argument", /^request: unexpected field surprise/);
+    await expectRejected({ ...base, surprise: true }, "invalid-argument", /^request: unknown field \(/);
     await expectRejected({ ...base, image: { ...base.image, url: "https://example.com/x.jpg" } }, "invalid-argument", /^image/);
     await expectRejected({ ...base, feature: 42 }, "invalid-argument", /^feature/);
     await expectRejected({ ...base, requestId: "not-a-uuid" }, "invalid-argument", /^requestId: must be a UUID/);
@@ -143,5 +143,33 @@ describe("createJob refuses bad input with a clear HttpsError", () => {
   test("cutout of a busy background with the local provider is an honest failed-precondition", async () => {
     const busy = await makeFaceImage({ width: 128, height: 128, background: "gradient-noise" });
     await expectRejected(await createJobRequest({ feature: "cutout", image: { base64: b64(busy), mimeType: "image/jpeg" } }), "failed-precondition", /plain background/);
+  });
+
+  test("client-chosen text (an invented field, an options key, an unknown style id) is in no message, details, log or document", async () => {
+    const { createJob } = await fns();
+    const { capturedLogs } = await import("../support/logCapture.js");
+    const canary = "zqcanary7x3k";
+    const base = await createJobRequest({ feature: "style", style: "noir" });
+    const cases: [string, unknown, RegExp][] = [
+      ["an invented top-level field", { ...base, [`${canary}Field`]: true }, /^request: unknown field/],
+      ["an invented field in image", { ...base, image: { ...base.image, [`${canary}Field`]: 1 } }, /^image/],
+      ["an options key with a bad value", { ...base, options: { [`${canary}Key`]: { nested: true } } }, /^options: /],
+      ["an options key that is not a key", { ...base, options: { [`${canary}-key!`]: 1 } }, /^options: invalid key/],
+      ["an unknown style id", { ...base, style: `${canary}-style` }, /^style: not one of noir, /],
+    ];
+    for (const [what, data, expected] of cases) {
+      const error = await rejectionOf(callAs(createJob, UID, data));
+      assert.equal(error.code, "invalid-argument", `${what}: ${error.message}`);
+      assert.match(error.message, expected, what);
+      assert.ok(!JSON.stringify({ message: error.message, details: error.details }).includes(canary), `${what}: the error echoes it: ${error.message}`);
+    }
+    assert.ok(!capturedLogs().includes(canary), "a log line holds client-chosen text");
+    const db = getFirestore();
+    for (const collection of await db.listCollections()) {
+      for (const doc of (await collection.get()).docs) assert.ok(!JSON.stringify(doc.data()).includes(canary), `${doc.ref.path} holds client-chosen text`);
+    }
+    const failed = await db.collection("jobs").where("uid", "==", UID).where("error.code", "==", "style-unknown").get();
+    assert.equal(failed.size, 1, "the unknown style reached the provider and its job ended failed, with our text only");
+    await assertNoOpenJobs(UID);
   });
 });

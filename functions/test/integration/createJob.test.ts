@@ -13,6 +13,7 @@ import { assertJobKeepsStatusOnly, assertLogsClean, assertNothingLeftFor, secret
 import { createJobRequest, faceImage } from "../support/requests.js";
 import { getFirestore } from "firebase-admin/firestore";
 import { getStorage } from "firebase-admin/storage";
+import { uploadMetadata } from "../../src/uploads/uploadRecord.js";
 
 useBackends();
 const fns = () => import("../../src/index.js");
@@ -153,12 +154,34 @@ describe("createJob with the local provider", () => {
     const path = `transient/uploads/u-up/${uploadId}`;
     await getStorage().bucket().file(path).save(Buffer.from(image.base64, "base64"), {
       contentType: "image/png",
-      metadata: { metadata: { uid: "u-up", kind: "uploads", deleteAt: String(Date.now() + 60_000) } },
+      metadata: { metadata: uploadMetadata("u-up", Date.now() + 60_000) },
     });
     const stranger = await callAs<Created>(createJob, "u-stranger", await createJobRequest({ image: { uploadId } })).catch((e) => e);
     assert.equal(stranger.code, "not-found", "another user's upload is invisible");
     const res = await callAs<Created>(createJob, "u-up", await createJobRequest({ image: { uploadId } }));
     assert.equal(res.status, "succeeded");
     await assertNothingLeftFor("u-up");
+  });
+
+  test("an object uploadImage did not write is no upload: not-found, and it is deleted (a client-forged deadline cannot keep it)", async () => {
+    const { createJob } = await fns();
+    const image = await faceImage("png");
+    const forever = String(Date.UTC(2100, 0, 1));
+    const forgeries: Record<string, Record<string, string>> = {
+      "no writer": { uid: "u-forge", kind: "uploads", deleteAt: forever },
+      "another writer": { uid: "u-forge", kind: "uploads", deleteAt: forever, writer: "client" },
+      "another kind": { ...uploadMetadata("u-forge", Date.now() + 60_000), kind: "results" } as Record<string, string>,
+      "another uid": { ...uploadMetadata("u-other", Date.now() + 60_000) } as Record<string, string>,
+    };
+    for (const [what, metadata] of Object.entries(forgeries)) {
+      const uploadId = randomUUID().replaceAll("-", "");
+      const path = `transient/uploads/u-forge/${uploadId}`;
+      await getStorage().bucket().file(path).save(Buffer.from(image.base64, "base64"), { contentType: "image/png", metadata: { metadata } });
+      const refused = await callAs<Created>(createJob, "u-forge", await createJobRequest({ image: { uploadId } })).catch((e) => e);
+      assert.equal(refused.code, "not-found", what);
+      assert.equal(refused.details?.reason, "upload-not-found", what);
+      assert.equal((await getStorage().bucket().file(path).exists())[0], false, `${what}: the object is deleted`);
+    }
+    await assertNothingLeftFor("u-forge");
   });
 });

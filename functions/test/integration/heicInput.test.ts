@@ -17,6 +17,7 @@ import { callAs, rejectionOf } from "../support/callables.js";
 import { assertJobKeepsStatusOnly, assertLogsClean, assertNothingLeftFor, secretsOf } from "../support/privacy.js";
 import { createJobRequest } from "../support/requests.js";
 import type { InputImage } from "../../src/providers/types.js";
+import { uploadMetadata } from "../../src/uploads/uploadRecord.js";
 
 useBackends();
 const fns = () => import("../../src/index.js");
@@ -43,7 +44,7 @@ async function saveUpload(uid: string, bytes: Buffer, contentType: string): Prom
   await getStorage()
     .bucket()
     .file(`transient/uploads/${uid}/${uploadId}`)
-    .save(bytes, { contentType, metadata: { metadata: { uid, kind: "uploads", deleteAt: String(Date.now() + 60_000) } } });
+    .save(bytes, { contentType, metadata: { metadata: uploadMetadata(uid, Date.now() + 60_000) } });
   return uploadId;
 }
 

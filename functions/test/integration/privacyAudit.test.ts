@@ -101,6 +101,59 @@ describe("audit:privacy", () => {
     assert.deepEqual(auth.batches, [2]);
   });
 
+  test("the web console's whole flow (upload, image and video jobs, result, export, delete) through the handlers leaves 0 violations", async () => {
+    const http = await import("node:http");
+    const { createJob, getJobResult, ackJobResult, exportMyData, deleteMyData } = await import("../../src/index.js");
+    const { setUploadVerifiersForTests } = await import("../../src/uploads/uploadImage.js");
+    const { uploadImage } = await import("../../src/triggers/https/uploadImage.js");
+    const { setPollEnqueuerForTests } = await import("../../src/jobs/pollQueue.js");
+    const { pollVideoJob } = await import("../../src/jobs/videoJob.js");
+    const { faceImage } = await import("../support/requests.js");
+    const polls: import("../../src/jobs/pollQueue.js").PollTask[] = [];
+    setPollEnqueuerForTests(async (task) => void polls.push(task));
+    const restoreVerifiers = setUploadVerifiersForTests({ idToken: async (token) => token.replace(/^test:/, ""), appCheck: async () => undefined });
+    const server = http.createServer((req, res) => void (uploadImage as unknown as import("node:http").RequestListener)(req, res));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      // Upload, then a job from it (the web console's "large photo" path).
+      const photo = await faceImage("jpeg", 384);
+      const form = new FormData();
+      form.append("file", new Blob([Buffer.from(photo.base64, "base64")], { type: "image/jpeg" }), "photo.jpg");
+      const { port } = server.address() as import("node:net").AddressInfo;
+      const answer = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", headers: { authorization: "Bearer test:alice", "x-firebase-appcheck": "t" }, body: form });
+      const { uploadId } = (await answer.json()) as { uploadId: string };
+      assert.equal(answer.status, 200);
+      const fromUpload = await callAs<{ status: string }>(createJob, "alice", await createJobRequest({ image: { uploadId } }));
+      assert.equal(fromUpload.status, "succeeded");
+      // An inline image job, and a local video job polled to its held result, fetched and acknowledged.
+      assert.equal((await callAs<{ status: string }>(createJob, "alice", await createJobRequest())).status, "succeeded");
+      const video = await callAs<{ jobId: string; status: string }>(createJob, "alice", await createJobRequest({ feature: "video", style: undefined, image: photo }));
+      assert.equal(video.status, "running");
+      while (polls.length) await pollVideoJob(polls.shift()!);
+      const held = await callAs<{ result: { url: string } }>(getJobResult, "alice", { jobId: video.jobId });
+      assert.ok((await fetch(held.result.url)).ok);
+      // The audit in the middle of the flow, while the video is held, finds nothing either.
+      const { auditPrivacy, VIOLATIONS } = await audit();
+      const zero = Object.fromEntries(Object.keys(VIOLATIONS).map((k) => [k, 0]));
+      const whileHeld = await auditPrivacy({ getUsers: accounts("alice", "bob").getUsers });
+      assert.deepEqual(whileHeld.counts, zero, JSON.stringify(whileHeld.examples));
+      await callAs(ackJobResult, "alice", { jobId: video.jobId });
+      const exported = JSON.stringify(await callAs(exportMyData, "alice", {}));
+      assert.doesNotMatch(exported, /gs:\/\//, "the export holds no gs:// location");
+      // Another user makes a job and deletes their data.
+      await callAs(createJob, "bob", await createJobRequest());
+      await callAs(deleteMyData, "bob", {});
+      const report = await auditPrivacy({ getUsers: accounts("alice", "bob").getUsers });
+      assert.deepEqual(report.counts, zero, JSON.stringify(report.examples));
+      assert.ok(report.scanned.documents >= 4, `scanned ${report.scanned.documents} documents`);
+    } finally {
+      setPollEnqueuerForTests(undefined);
+      restoreVerifiers();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   test("each kind of violation is counted, only where it is, and the audit writes nothing", async () => {
     const now = Date.now();
     const jobId = await seedCleanState(now);
@@ -128,11 +181,13 @@ describe("audit:privacy", () => {
     await put("faces/alice.jpg", { uid: "alice", kind: "uploads", deleteAt: live });
     await put("transient/thumbnails/alice/t1", { uid: "alice", kind: "uploads", deleteAt: live });
     await put("transient/uploads/alice", { uid: "alice", kind: "uploads", deleteAt: live });
-    // objectsMissingMetadata: 4 (none at all; another user's uid; a kind that disagrees with the path; a bad deleteAt)
+    // objectsMissingMetadata: 5 (none at all; another user's uid; a kind that disagrees with the path; a bad deleteAt)
     await put("transient/uploads/alice/no-metadata");
     await put("transient/inputs/alice/j-foreign", { uid: "mallory", kind: "inputs", deleteAt: live });
     await put("transient/inputs/alice/j-kind", { uid: "alice", kind: "results", deleteAt: live });
     await put("transient/results/alice/j-bad-deadline", { uid: "alice", kind: "results", deleteAt: "tomorrow" });
+    // ... and a deleteAt far past what its kind may live after Storage created it (a forged deadline)
+    await put("transient/uploads/alice/forged-deadline", { uid: "alice", kind: "uploads", deleteAt: String(Date.UTC(2100, 0, 1)) });
     // usersWithoutAccount: 3 (a job, a quota document, an upload of users Auth does not know)
     await db.doc("jobs/j-ghost").set({ ...job, uid: "ghost-job" });
     await db.doc("quotas/ghost-quota").set({ hour: { start: ts(now), count: 1 } });
@@ -153,7 +208,7 @@ describe("audit:privacy", () => {
       documentsPastRetention: 2,
       objectsPastDeadline: 1,
       objectsOutsideAllowedPrefixes: 3,
-      objectsMissingMetadata: 4,
+      objectsMissingMetadata: 5,
       usersWithoutAccount: 3,
       unexpectedCollections: 3,
     });
@@ -172,6 +227,7 @@ describe("audit:privacy", () => {
       "transient/inputs/alice/j-foreign",
       "transient/inputs/alice/j-kind",
       "transient/results/alice/j-bad-deadline",
+      "transient/uploads/alice/forged-deadline",
       "transient/uploads/alice/no-metadata",
     ]);
     assert.deepEqual(ex.usersWithoutAccount, ["ghost-job", "ghost-quota", "ghost-upload"]);
@@ -179,6 +235,22 @@ describe("audit:privacy", () => {
     for (const examples of Object.values(ex)) {
       assert.doesNotMatch(examples.join("\n"), /ten years younger|X-Goog-Signature|iVBORw0KGgo/, "examples name places, never values");
     }
+  });
+
+  test("a forged far-off deleteAt: reported at once, and as past its deadline once its kind's TTL after creation (plus grace) has gone", async () => {
+    const { bucket } = await admin();
+    const { settings } = await import("../../src/config/params.js");
+    const created = Date.now();
+    await bucket.file("transient/uploads/alice/forged").save(Buffer.from("x"), {
+      resumable: false,
+      metadata: { metadata: { uid: "alice", kind: "uploads", deleteAt: String(Date.UTC(2100, 0, 1)) } },
+    });
+    const { auditPrivacy, DEFAULT_GRACE_MS } = await audit();
+    const getUsers = accounts("alice").getUsers;
+    const fresh = await auditPrivacy({ now: created, getUsers });
+    assert.deepEqual([fresh.counts.objectsMissingMetadata, fresh.counts.objectsPastDeadline], [1, 0]);
+    const late = await auditPrivacy({ now: created + settings().uploadTtlMinutes * 60_000 + DEFAULT_GRACE_MS + 5_000, getUsers });
+    assert.deepEqual(late.examples.objectsPastDeadline, ["transient/uploads/alice/forged"]);
   });
 
   test("accounts are looked up 100 uids at a time; ids Auth cannot hold are accountless without a lookup", async () => {

@@ -55,6 +55,24 @@ describe("purgeTransient", () => {
     assert.deepEqual(await remaining(name), []);
   });
 
+  test("a far-off deleteAt (forged by a writer) keeps no object past its kind's TTL after Storage created it", async () => {
+    const forever = String(Date.UTC(2100, 0, 1));
+    const [upload] = await putObjects("transient/uploads/forger/up-", 1, () => ({ uid: "forger", kind: "uploads", deleteAt: forever }));
+    const [result] = await putObjects("transient/results/forger/job-", 1, () => ({ uid: "forger", kind: "results", deleteAt: forever }));
+    const { purgeTransient } = await import("../../src/privacy/purge.js");
+    const { settings } = await import("../../src/config/params.js");
+    const s = settings();
+    const minute = 60_000;
+    // Still within both TTLs: kept.
+    assert.equal((await purgeTransient({ now: Date.now() + minute })).objectsDeleted, 0);
+    const uploadDue = Date.now() + s.uploadTtlMinutes * minute + 5_000;
+    const resultDue = Date.now() + s.resultTtlMinutes * minute + 5_000;
+    assert.equal((await purgeTransient({ now: Math.min(uploadDue, resultDue) })).objectsDeleted, s.uploadTtlMinutes === s.resultTtlMinutes ? 2 : 1);
+    await purgeTransient({ now: Math.max(uploadDue, resultDue) });
+    assert.deepEqual(await remaining("transient/uploads/forger/"), [], `${upload} is gone UPLOAD_TTL_MINUTES after it was created`);
+    assert.deepEqual(await remaining("transient/results/forger/"), [], `${result} is gone RESULT_TTL_MINUTES after it was created`);
+  });
+
   test("jobs stuck past their deadline are expired and their objects deleted; others are untouched", async () => {
     const db = getFirestore();
     const now = Date.now();

@@ -142,7 +142,7 @@ describe("uploadImage: the happy path", () => {
       assert.ok(stored.equals(bytes), "the stored bytes are the uploaded bytes");
       assert.equal(meta.contentType, `image/${format}`);
       assert.equal(meta.cacheControl, "private, no-store");
-      assert.deepEqual(meta.metadata, { uid: "u-happy", kind: "uploads", deleteAt: String(expires) });
+      assert.deepEqual(meta.metadata, { uid: "u-happy", kind: "uploads", deleteAt: String(expires), writer: "uploadImage" });
       assert.deepEqual(await transientObjects(), [`transient/uploads/u-happy/${uploadId}`]);
     });
   }

@@ -126,9 +126,15 @@ describe("video jobs", () => {
     const request = await createJobRequest({ feature: "video", style: undefined, image: await faceImage("jpeg", 384) });
     const { jobId, status } = await callAs<{ jobId: string; status: string }>((await fns()).createJob, "u-local", request);
     assert.equal(status, "running");
+    // The task id is an opaque id, never the clip's location (the job keeps status only, §4).
+    const started = await job(jobId);
+    assert.match(started.providerTaskId ?? "", /^local-video-[0-9a-f-]{36}$/);
     await deliver();
     const doc = await job(jobId);
     assert.equal(doc.status, "succeeded");
+    const exported = JSON.stringify(await callAs((await fns()).exportMyData, "u-local", {}));
+    assert.ok(exported.includes(started.providerTaskId!), "the export shows the task id");
+    assert.doesNotMatch(exported, /[a-z][a-z0-9+.-]*:\/\/|\.mp4/i, "the export holds no URL, nor the published clip's location");
     const [bytes] = await getStorage().bucket().file(`transient/results/u-local/${jobId}`).download();
     assert.equal(bytes.subarray(4, 8).toString("latin1"), "ftyp");
     const [files] = await getStorage().bucket().getFiles({ prefix: `transient/results/u-local/${jobId}/` });
@@ -258,6 +264,22 @@ describe("video jobs", () => {
     const jobs = await getFirestore().collection("jobs").where("uid", "==", "u-noqueue").get();
     assert.equal(jobs.docs[0]!.get("status"), "failed");
     await assertNothingLeftFor("u-noqueue");
+  });
+
+  test("a provider whose task id is a location (URL or path) is refused: never stored, the task cancelled, the job failed", async () => {
+    for (const [i, location] of ["gs://bucket/transient/results/u/j/clip.mp4", "https://cdn.example/clip.mp4", "/tmp/clip.mp4", "transient/results/u/j"].entries()) {
+      const { provider, calls } = scriptedProvider([done]);
+      provider.start = async () => ({ id: location, model: "local-kenburns-1" });
+      const uid = `u-leaky-${i}`;
+      const error = await rejectionOf(startVideo(uid, provider));
+      assert.equal(error.code, "internal", location);
+      assert.equal(calls.cancel, 1, `${location}: the task nobody will poll is cancelled`);
+      const jobs = await getFirestore().collection("jobs").where("uid", "==", uid).get();
+      assert.equal(jobs.docs[0]!.get("status"), "failed");
+      await assertJobKeepsStatusOnly(jobs.docs[0]!.id);
+      assert.equal(jobs.docs[0]!.get("providerTaskId"), undefined, `${location} is not stored`);
+      assert.equal(queue.length, 0);
+    }
   });
 
   test("a start refused for quota ends the job failed with resource-exhausted", async () => {

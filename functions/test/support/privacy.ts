@@ -23,7 +23,7 @@ export async function assertJobKeepsStatusOnly(jobId: string, secrets: string[] 
   for (const key of Object.keys(data)) assert.ok((JOB_DOC_FIELDS as string[]).includes(key), `job field ${key} is not a status field`);
   const job = jobDocSchema.parse(data);
   const text = JSON.stringify(data);
-  assert.doesNotMatch(text, /data:|https?:\/\/|base64|X-Goog-Signature/i, "job holds no URL or data URL");
+  assert.doesNotMatch(text, /data:|[a-z][a-z0-9+.-]*:\/\/|base64|X-Goog-Signature/i, "job holds no URL (gs://, https://, ...) or data URL");
   for (const s of secrets) assert.ok(!text.includes(s), "job document holds input data");
   return job;
 }

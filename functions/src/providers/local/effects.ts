@@ -88,12 +88,10 @@ export type StylePreset = keyof typeof STYLE_PRESETS;
 export const LOCAL_STYLE_PRESETS = Object.keys(STYLE_PRESETS) as readonly StylePreset[];
 
 export function styleSteps(style: string | undefined): Op[] {
-  const available = `available: ${LOCAL_STYLE_PRESETS.join(", ")}`;
   if (style && Object.hasOwn(STYLE_PRESETS, style)) return STYLE_PRESETS[style as StylePreset];
-  if (!style) throw new AppError("invalid-argument", `style: a preset is required; ${available}`, "style-unknown");
-  // Echo the name only when it is plainly a preset-like token: never arbitrary client text.
-  const shown = /^[a-z0-9-]{1,40}$/.test(style) ? ` "${style}"` : "";
-  throw new AppError("invalid-argument", `style: unknown preset${shown}; ${available}`, "style-unknown");
+  if (!style) throw new AppError("invalid-argument", `style: a preset is required, one of ${LOCAL_STYLE_PRESETS.join(", ")}`, "style-unknown");
+  // Never the client's value: the message is stored in the job's error and shown back (promise 19).
+  throw new AppError("invalid-argument", `style: not one of ${LOCAL_STYLE_PRESETS.join(", ")}`, "style-unknown");
 }
 
 // ---------------------------------------------------------------- prompt keywords (edit)

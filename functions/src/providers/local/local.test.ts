@@ -111,9 +111,10 @@ test("same input, same output bytes (deterministic)", async () => {
   }
 });
 
-test("unknown or missing style is refused, echoing only a safe name", async () => {
+test("unknown or missing style is refused, naming our presets and never the client's value", async () => {
   const named = await rejectsWith(run({ feature: "style", style: "watercolour" }), "invalid-argument", "style-unknown");
-  assert.match(named.message, /^style: unknown preset "watercolour"; available: noir, /);
+  assert.match(named.message, /^style: not one of noir, /);
+  assert.ok(!named.message.includes("watercolour"), "the client's style id is not echoed");
   const unsafe = await rejectsWith(run({ feature: "style", style: "<img src=x>" }), "invalid-argument", "style-unknown");
   assert.ok(!unsafe.message.includes("<img"));
   await rejectsWith(run({ feature: "style" }), "invalid-argument", "style-unknown");

@@ -5,7 +5,8 @@
  * Without an output location `start` launches the encode and returns at once; `status` reports
  * it; `openResult` streams the finished MP4 from this process's memory. In the pipeline (which
  * gives `outputGcsPrefix`) polls run in other instances, so `start` finishes the few-second encode
- * and writes the clip into the job's transient result prefix, and `status` finds it there. A poll
+ * and writes the clip into the job's transient result prefix, and `status` finds it there (the task
+ * id stays opaque: the poll hands the job's prefix back in the operation). A poll
  * that finds neither ends the job failed (permanent) instead of hanging.
  *
  * Face data: sharp decodes the photo (the same untrusted-input guards as the image side) into raw
@@ -195,7 +196,7 @@ export function createLocalVideoProvider(options: LocalVideoOptions = {}): Video
       }
       const ffmpeg = resolveFfmpeg();
       makeRoom();
-      const id = `local-video-${randomUUID()}`;
+      const id = `${LOCAL_TASK_PREFIX}${randomUUID()}`;
       const task = {
         id,
         jobId: req.jobId,
@@ -215,20 +216,22 @@ export function createLocalVideoProvider(options: LocalVideoOptions = {}): Video
       // processes) that cannot see this memory: finish the short encode here and publish the clip
       // where the job expects its result, like a provider writing to our bucket (Veo's storageUri).
       await task.settled;
-      const published = `${req.outputGcsPrefix}${id}.mp4`;
       if (task.state !== "succeeded") {
         forget(id);
         throw task.state === "failed" ? new ProviderFailure(task.error) : failure("permanent", "local-cancelled", "the local video was cancelled");
       }
-      await publish(published, task.bytes);
+      await publish(publishedUri(req.outputGcsPrefix, id), task.bytes);
       forget(id);
-      return { id: published, model: req.model };
+      // The id stays opaque (it is stored as the job's providerTaskId): polls find the clip from
+      // the job's own prefix, which they are given again (VideoOperation.outputGcsPrefix).
+      return { id, model: req.model };
     },
 
     async status(op: VideoOperation): Promise<VideoStatus> {
       const task = tasks.get(op.id);
-      if (!task && op.id.startsWith("gs://")) {
-        return (await isPublished(op.id)) ? { state: "succeeded", result: { gcsUri: op.id }, raw: "published" } : { state: "failed", error: lost(), raw: "lost" };
+      if (!task && op.outputGcsPrefix && LOCAL_TASK_ID.test(op.id)) {
+        const gcsUri = publishedUri(op.outputGcsPrefix, op.id);
+        return (await isPublished(gcsUri)) ? { state: "succeeded", result: { gcsUri }, raw: "published" } : { state: "failed", error: lost(), raw: "lost" };
       }
       if (!task) return { state: "failed", error: lost(), raw: "lost" };
       switch (task.state) {
@@ -290,6 +293,12 @@ export function createLocalVideoProvider(options: LocalVideoOptions = {}): Video
 
 export const localVideoProvider: VideoProvider = createLocalVideoProvider();
 
+const LOCAL_TASK_PREFIX = "local-video-";
+const LOCAL_TASK_ID = /^local-video-[0-9a-f-]{36}$/;
+
+/** Where a published clip lives: inside the job's result prefix, named after the task. */
+const publishedUri = (outputGcsPrefix: string, taskId: string) => `${outputGcsPrefix}${taskId}.mp4`;
+
 /** `gs://bucket/transient/results/{uid}/{jobId}/…` → the object path and its owner, from our own layout. */
 function parsePublished(gcsUri: string) {
   const match = /^gs:\/\/[^/]+\/(transient\/results\/([^/]+)\/([^/]+)\/[^/]+)$/.exec(gcsUri);
@@ -300,8 +309,9 @@ function parsePublished(gcsUri: string) {
 async function publish(gcsUri: string, bytes: Uint8Array): Promise<void> {
   const { path, uid, jobId } = parsePublished(gcsUri);
   const { saveTransient } = await import("../../privacy/transientStore.js");
-  const { maxTransientTtlMs } = await import("../../config/params.js");
-  await saveTransient(path, bytes, "video/mp4", { uid, jobId, kind: "results", deleteAt: String(Date.now() + maxTransientTtlMs()) });
+  const { settings } = await import("../../config/params.js");
+  // A result's TTL, like the copy the job keeps: the purge allows a result no longer than that.
+  await saveTransient(path, bytes, "video/mp4", { uid, jobId, kind: "results", deleteAt: String(Date.now() + settings().resultTtlMinutes * 60_000) });
 }
 
 async function isPublished(gcsUri: string): Promise<boolean> {
