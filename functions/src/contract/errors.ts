@@ -58,6 +58,17 @@ export const REASONS: Readonly<Record<string, ReasonDoc>> = {
     meaning:
       "The callable request itself is malformed (not JSON, not `{ data }`, nested deeper than 64 levels, or an `@type` value other than the Int64/UInt64 form); the Firebase client SDKs never send one",
   },
+  "id-token-malformed": {
+    group: "request",
+    codes: ["unauthenticated"],
+    meaning:
+      "The `Authorization: Bearer` token is not an ID token this project issued (not a JWT, or its algorithm, audience or issuer is wrong); a Firebase client SDK signed in to this project never sends one",
+  },
+  "app-check-malformed": {
+    group: "request",
+    codes: ["permission-denied"],
+    meaning: "The `X-Firebase-AppCheck` token is not an App Check token for this project (not a JWT, or its algorithm or audience is wrong)",
+  },
   "consent-missing": { group: "request", codes: ["failed-precondition"], meaning: "createJob without `consent: { faceDataProcessing: true, policyVersion }`" },
 
   "image-empty": { group: "image", codes: ["invalid-argument"], uploadStatus: 400, meaning: "The photo has no bytes" },

@@ -16,6 +16,8 @@ export const PLATFORM_ENV: Record<string, string> = {
   K_SERVICE: "set by Cloud Run: the code runs deployed",
   FUNCTIONS_EMULATOR: "set by the Functions emulator",
   FIREBASE_STORAGE_EMULATOR_HOST: "set by the emulator suite",
+  FIREBASE_AUTH_EMULATOR_HOST: "set by the emulator suite",
+  FIREBASE_CONFIG: "the Firebase project's config, set by Cloud Functions and the emulator",
 };
 
 export interface ReadmeRow {

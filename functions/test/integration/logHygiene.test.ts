@@ -14,10 +14,10 @@ import { getFirestore } from "firebase-admin/firestore";
 import type { PollTask } from "../../src/jobs/pollQueue.js";
 import { ProviderFailure, type VideoProvider } from "../../src/providers/types.js";
 import { makeFaceImage } from "../fixtures/images.js";
-import { useBackends } from "../support/backends.js";
+import { PROJECT_ID, useBackends } from "../support/backends.js";
 import { callAs } from "../support/callables.js";
 import { FakeServer } from "../support/fakeServer.js";
-import { nestedJson, postCallable, serveCallable } from "../support/callableHttp.js";
+import { forgedJwt, nestedJson, postCallable, serveCallable } from "../support/callableHttp.js";
 import { capturedLogs } from "../support/logCapture.js";
 import { secretsOf } from "../support/privacy.js";
 import { PROVIDER_SCRIPTS } from "../support/providerScripts.js";
@@ -252,6 +252,70 @@ test("malformed callable requests are refused as invalid-argument and nothing of
   const hits = Object.entries(places).flatMap(([place, text]) => secrets.filter((s) => text.includes(s)).map((s) => `${place}: ${s.slice(0, 40)}`));
   assert.deepEqual({ wrongAnswers, hits: [...new Set(hits)] }, { wrongAnswers: [], hits: [] });
   assert.match(logs, /request-malformed/, "the refusals were logged, by reason");
+});
+
+/**
+ * Forged tokens over HTTP. firebase-functions logs firebase-admin's verification error whole, and
+ * firebase-admin quotes the claims it checks before the signature (ID token: alg, aud, iss; App
+ * Check: alg, aud) and, through JSON.parse, a payload that is not JSON: before the token check
+ * (triggers/https/tokenClaimsGuard.ts) each of these put the caller's text in a warning line.
+ */
+test("forged tokens are refused with the documented code and nothing of them is logged", async () => {
+  const url = "https://canary-evil.example/?t=secret-query-value";
+  const tokenShaped = `eyJhbGciOiJIUzI1NiJ9.${Buffer.from('{"canary":"inner"}').toString("base64url")}.Y2FuYXJ5LXNpZ25hdHVyZQ`;
+  const secrets = [PROMPT, "zebra-striped teapot", "canary-evil.example", "secret-query-value", tokenShaped, "Y2FuYXJ5LXNpZ25hdHVyZQ"];
+  const issuer = `https://securetoken.google.com/${PROJECT_ID}`;
+  // Every token also carries the canaries where firebase-admin never quotes them (kid, sub).
+  const idToken = (header: Record<string, unknown>, claims: Record<string, unknown>) =>
+    forgedJwt({ alg: "RS256", kid: PROMPT, typ: "JWT", ...header }, { aud: PROJECT_ID, iss: issuer, sub: url, ...claims });
+  const appCheck = (header: Record<string, unknown>, claims: Record<string, unknown>) =>
+    forgedJwt({ alg: "RS256", kid: tokenShaped, typ: "JWT", ...header }, { aud: [`projects/${PROJECT_ID}`], iss: url, sub: PROMPT, ...claims });
+  const idTokens: [string, string][] = [];
+  const appChecks: [string, string][] = [];
+  for (const [label, text] of [["the prompt", PROMPT], ["a URL", url], ["a token", tokenShaped]]) {
+    idTokens.push([`ID token alg: ${label}`, idToken({ alg: text }, {})]);
+    idTokens.push([`ID token aud: ${label}`, idToken({}, { aud: text })]);
+    idTokens.push([`ID token aud array: ${label}`, idToken({}, { aud: [PROJECT_ID, text] })]);
+    idTokens.push([`ID token iss: ${label}`, idToken({}, { iss: text })]);
+    idTokens.push([`ID token payload not JSON: ${label}`, forgedJwt({ alg: "RS256", typ: "JWT" }, text)]);
+    idTokens.push([`ID token unsigned: ${label}`, forgedJwt({ alg: "none", typ: "JWT" }, { aud: PROJECT_ID, iss: issuer, sub: text }, "")]);
+    appChecks.push([`App Check alg: ${label}`, appCheck({ alg: text }, {})]);
+    appChecks.push([`App Check aud: ${label}`, appCheck({}, { aud: [text] })]);
+    appChecks.push([`App Check aud string: ${label}`, appCheck({}, { aud: text })]);
+    appChecks.push([`App Check payload not JSON: ${label}`, forgedJwt({ alg: "RS256", typ: "JWT" }, text)]);
+  }
+  const requests: [string, Record<string, string>, string][] = [
+    ...idTokens.map(([label, token]): [string, Record<string, string>, string] => [label, { Authorization: `Bearer ${token}` }, "401 UNAUTHENTICATED id-token-malformed"]),
+    ...appChecks.map(([label, token]): [string, Record<string, string>, string] => [label, { "X-Firebase-AppCheck": token }, "403 PERMISSION_DENIED app-check-malformed"]),
+    ["a bearer that is the prompt", { Authorization: `Bearer ${PROMPT}` }, "401 UNAUTHENTICATED id-token-malformed"],
+    ["both forged: the ID token is answered first", { Authorization: `Bearer ${idTokens[1]![1]}`, "X-Firebase-AppCheck": appChecks[1]![1] }, "401 UNAUTHENTICATED id-token-malformed"],
+    // Canaries only where firebase-admin never quotes them (iss, kid, sub): the SDK rejects it
+    // with a fixed text, and our handler answers the missing sign-in.
+    ["App Check with canaries in iss, kid and sub", { "X-Firebase-AppCheck": appCheck({}, {}) }, "401 UNAUTHENTICATED undefined"],
+  ];
+  const logsBefore = capturedLogs().length;
+  const answers: string[] = [];
+  const wrongAnswers: string[] = [];
+  const { createJob, getJobResult, ackJobResult, cancelJob, exportMyData, deleteMyData, setPrivacyChoices } = await fns();
+  for (const [name, fn] of Object.entries({ createJob, getJobResult, ackJobResult, cancelJob, exportMyData, deleteMyData, setPrivacyChoices })) {
+    const server = await serveCallable(fn);
+    try {
+      for (const [label, headers, expected] of requests) {
+        const answer = await postCallable(server.url, { data: { jobId: "a".repeat(40) } }, headers);
+        answers.push(JSON.stringify(answer.json));
+        const got = `${answer.status} ${answer.json?.error?.status} ${answer.json?.error?.details?.reason}`;
+        if (got !== expected) wrongAnswers.push(`${name}, ${label}: ${got}`);
+      }
+    } finally {
+      await server.close();
+    }
+  }
+  const logs = capturedLogs().slice(logsBefore);
+  const places = { logs, answers: answers.join("\n") };
+  const hits = Object.entries(places).flatMap(([place, text]) => secrets.filter((s) => text.includes(s)).map((s) => `${place}: ${s.slice(0, 40)}`));
+  assert.deepEqual({ wrongAnswers, hits: [...new Set(hits)] }, { wrongAnswers: [], hits: [] });
+  assert.match(logs, /id-token-malformed:aud/, "the refusals were logged, by reason and field");
+  assert.match(logs, /app-check-malformed:alg/);
 });
 
 /** A video provider whose result is downloaded from a URL carrying a token. */

@@ -90,3 +90,9 @@ export async function postCallable(url: string, body: unknown, headers: Record<s
 export function nestedJson(levels: number, kind: "object" | "array" = "object", leaf = "1"): string {
   return kind === "object" ? '{"a":'.repeat(levels) + leaf + "}".repeat(levels) : "[".repeat(levels) + leaf + "]".repeat(levels);
 }
+
+/** A compact JWT with the given header and payload, UNSIGNED (`signature` is any base64url text). */
+export function forgedJwt(header: Record<string, unknown>, payload: unknown, signature = "c2lnbmF0dXJl"): string {
+  const segment = (part: unknown) => Buffer.from(typeof part === "string" ? part : JSON.stringify(part)).toString("base64url");
+  return `${segment(header)}.${segment(payload)}.${signature}`;
+}

@@ -14,10 +14,15 @@
  * Int64/UInt64 form the SDK decodes (Android and iOS clients send 64-bit integers that way).
  * Other methods pass through: the SDK's CORS preflight needs OPTIONS, and it logs only the method
  * name (a token Node's HTTP parser has already validated) for the rest.
+ *
+ * A well-formed POST's tokens are checked next (tokenClaimsGuard.ts): firebase-admin quotes a
+ * forged token's claims in the error the SDK logs, so one whose quoted claims are not a genuine
+ * token's is answered here too (`unauthenticated`, or `permission-denied` for App Check).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HttpsError } from "firebase-functions/v2/https";
 import { AppError } from "../../errors.js";
+import { quotableTokenRefusal } from "./tokenClaimsGuard.js";
 
 /** Deeper than any request of the contract (≤ 4 levels), far below where `decode()` overflows. */
 export const MAX_DEPTH = 64;
@@ -48,9 +53,12 @@ type HttpHandler = (req: ParsedRequest, res: ServerResponse) => unknown;
 export function guardCallableBody<F extends (...args: never[]) => unknown>(name: string, callable: F, { reflectOrigin }: { reflectOrigin: boolean }): F {
   const handler = callable as unknown as HttpHandler;
   const guarded = (req: ParsedRequest, res: ServerResponse) => {
-    const problem = req.method === "POST" ? malformedCallableBody(req) : undefined;
-    if (!problem) return handler(req, res);
-    return refuse(name, problem, req, res, reflectOrigin);
+    if (req.method !== "POST") return handler(req, res);
+    const problem = malformedCallableBody(req);
+    if (problem) return refuse(name, new AppError("invalid-argument", MESSAGES[problem], "request-malformed"), problem, req, res, reflectOrigin);
+    const token = quotableTokenRefusal(req.headers);
+    if (token) return refuse(name, token.error, token.problem, req, res, reflectOrigin);
+    return handler(req, res);
   };
   for (const key of Reflect.ownKeys(callable)) {
     if (key === "length" || key === "name" || key === "prototype") continue;
@@ -96,8 +104,8 @@ function isDecodableInteger(value: Record<string, unknown>): boolean {
   );
 }
 
-async function refuse(name: string, problem: MalformedBody, req: ParsedRequest, res: ServerResponse, reflectOrigin: boolean): Promise<void> {
-  const refusal = new AppError("invalid-argument", MESSAGES[problem], "request-malformed");
+/** `problem` names what was wrong (ours, never the request's text), for the log line only. */
+async function refuse(name: string, refusal: AppError, problem: string, req: ParsedRequest, res: ServerResponse, reflectOrigin: boolean): Promise<void> {
   const error = new HttpsError(refusal.code, refusal.message, { reason: refusal.reason });
   // The SDK's own wire form (HttpsError.toJSON), so client SDKs surface `invalid-argument` + details.
   const body = JSON.stringify({ error: error.toJSON() });
