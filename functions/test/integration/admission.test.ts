@@ -107,8 +107,9 @@ describe("createJob under a burst", () => {
     const uploadId = randomUUID().replaceAll("-", "");
     const { transientPaths } = await import("../../src/privacy/paths.js");
     const { saveTransient } = await import("../../src/privacy/transientStore.js");
+    const { uploadMetadata } = await import("../../src/uploads/uploadRecord.js");
     const photo = await makeFaceImage({ width: PHOTO_SIZE, height: PHOTO_SIZE });
-    await saveTransient(transientPaths.upload(uid, uploadId), photo, "image/jpeg", { uid, kind: "uploads", deleteAt: String(Date.now() + 600_000) });
+    await saveTransient(transientPaths.upload(uid, uploadId), photo, "image/jpeg", uploadMetadata(uid, Date.now() + 600_000));
 
     const gate = await (await admission()).gateFor("createJob");
     const busy = await gate.acquire(26_000_000); // another job holds the whole budget
@@ -136,8 +137,9 @@ describe("createJob under a burst", () => {
     const uploadId = randomUUID().replaceAll("-", "");
     const { transientPaths } = await import("../../src/privacy/paths.js");
     const { saveTransient } = await import("../../src/privacy/transientStore.js");
+    const { uploadMetadata } = await import("../../src/uploads/uploadRecord.js");
     const photo = await makeFaceImage({ width: 1200, height: 800 });
-    await saveTransient(transientPaths.upload(uid, uploadId), photo, "image/jpeg", { uid, kind: "uploads", deleteAt: String(Date.now() + 600_000) });
+    await saveTransient(transientPaths.upload(uid, uploadId), photo, "image/jpeg", uploadMetadata(uid, Date.now() + 600_000));
     assert.equal(await createJobBytes(uid, { image: { uploadId } }), imageJobBytes(photo.length, { width: 1200, height: 800 }));
     assert.equal(await createJobBytes("someone-else", { image: { uploadId } }), 0, "not the caller's: createJob answers not-found");
     assert.equal(await createJobBytes(uid, { image: { base64: photo.toString("base64") } }), imageJobBytes(photo.length, { width: 1200, height: 800 }));
