@@ -413,6 +413,21 @@ describe("setPrivacyChoices and Global Privacy Control", () => {
     assert.equal(mayShareUsageData(await getPrivacyChoices("kate"), ["a-vendor"]), false);
   });
 
+  test("after a Sec-GPC opt-out, an opt-in sent without the signal is honoured and stores gpc: false (the truth); the signal opts out again", async () => {
+    const { setPrivacyChoices, getJobResult } = await fns();
+    const gpc = { headers: { "Sec-GPC": "1" } };
+    await rejectionOf(callAs(getJobResult, "gpc-then-in", { jobId: "nope" }, gpc));
+    const optIn = await callAs<Choices>(setPrivacyChoices, "gpc-then-in", { optOutOfSale: false, optOutOfSharing: false });
+    assert.deepEqual([optIn.optOutOfSale, optIn.optOutOfSharing, optIn.gpc], [false, false, false]);
+    const stored = (await db().doc("privacy/gpc-then-in").get()).data()!;
+    assert.deepEqual([stored.optOutOfSale, stored.optOutOfSharing, stored.gpc], [false, false, false], "the stored flag says the last request carried no signal");
+    assert.deepEqual(await callAs<Choices>(setPrivacyChoices, "gpc-then-in", {}), optIn, "{} only reads");
+    const again = await callAs<Choices>(setPrivacyChoices, "gpc-then-in", { optOutOfSale: false }, gpc);
+    assert.deepEqual([again.optOutOfSale, again.optOutOfSharing, again.gpc], [true, true, true]);
+    const records = (await userFootprint("gpc-then-in")).records.map((r) => `${r.type}:${r.channel}`).sort();
+    assert.deepEqual(records, ["opt-in:app", "opt-out:gpc-signal", "opt-out:gpc-signal"]);
+  });
+
   test("Sec-GPC on other callables: an opt-out, written and recorded only when it changes something; without it, no write", async () => {
     const { createJob, getJobResult } = await fns();
     const plain = await callAs<{ jobId: string; status: string }>(createJob, "mike", await createJobRequest());
