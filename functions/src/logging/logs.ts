@@ -77,3 +77,6 @@ export const providerCopyNotDeleted = (jobId: string, provider: string, errorCod
 
 export const gpcSignalNotRecorded = (fn: string, errorCode: string) =>
   logger.error("could not record a Global Privacy Control signal; the next request will try again", { fn, errorCode });
+
+export const accountCheckFailed = (errorCode: string) =>
+  logger.error("could not look the caller's account up in Firebase Auth; the request was refused as unavailable", { errorCode });
