@@ -111,9 +111,10 @@ export const REASONS: Readonly<Record<string, ReasonDoc>> = {
 
   "quota-hourly": { group: "quota", codes: ["resource-exhausted"], meaning: "The user's jobs per hour for this feature; `details.retryAfterSeconds` and `details.retryAt` say when" },
   "quota-daily": { group: "quota", codes: ["resource-exhausted"], meaning: "The user's jobs per day for this feature; `details.retryAfterSeconds` and `details.retryAt` say when" },
+  "deletion-in-progress": { group: "quota", codes: ["unavailable"], meaning: "The user's deleteMyData (or account deletion) is running: no new job until it ends. Retry in a few seconds with the same `requestId`" },
   "quota-concurrent": { group: "quota", codes: ["resource-exhausted"], meaning: "Too many of the user's jobs are queued or running; `details.retryAfterSeconds` and `details.retryAt` say when to try again" },
 
-  "job-not-found": { group: "job", codes: ["not-found"], meaning: "No such job (or its status document was deleted after JOB_RETENTION_DAYS)" },
+  "job-not-found": { group: "job", codes: ["not-found"], meaning: "No such job (or its status document was deleted after JOB_RETENTION_DAYS). From createJob: the user's deleteMyData deleted the job while it ran" },
   "job-not-owned": { group: "job", codes: ["permission-denied"], meaning: "The job belongs to another user" },
   "result-gone": { group: "job", codes: ["not-found"], meaning: "No result is held: acknowledged, expired, or an image result (returned inline by createJob, never held)" },
   "upload-not-found": { group: "job", codes: ["not-found"], meaning: "createJob with an `uploadId` that is not the caller's, was already used, or expired" },
