@@ -15,6 +15,7 @@
  *     a write we cannot vouch for is refused, and the client retries).
  * Nothing is cached: an instance that remembered "exists" would let a just-deleted account write.
  */
+import "../admin.js";
 import { AppError } from "../errors.js";
 import * as logs from "../logging/logs.js";
 import { errorSummary } from "../logging/redact.js";

@@ -163,6 +163,12 @@ export async function handleUploadRequest(req: UploadRequest, res: ServerRespons
   }
 }
 
+const EMULATOR_ACCOUNT_REFUSALS: Record<string, "account-deleted" | "account-disabled" | "token-revoked" | undefined> = {
+  "auth/user-not-found": "account-deleted",
+  "auth/user-disabled": "account-disabled",
+  "auth/id-token-revoked": "token-revoked",
+};
+
 /** Checks the tokens from the headers alone; the body is untouched until this returns. */
 async function authenticate(req: IncomingMessage): Promise<string> {
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "")?.[1];
@@ -170,7 +176,10 @@ async function authenticate(req: IncomingMessage): Promise<string> {
   let claims: { uid: string; auth_time?: number };
   try {
     claims = await verifiers.idToken(bearer);
-  } catch {
+  } catch (error) {
+    // Under the Auth emulator verifyIdToken looks the account up itself: the gate's answers.
+    const refusal = EMULATOR_ACCOUNT_REFUSALS[(error as { code?: string }).code ?? ""];
+    if (refusal) throw reject(401, "unauthenticated", refusal, "Sign in to use Photo Fixer (this account or sign-in is no longer valid).");
     throw reject(401, "unauthenticated", "invalid-id-token", "Sign in to use Photo Fixer (the ID token is invalid or expired).");
   }
   const uid = claims.uid;
