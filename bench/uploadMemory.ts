@@ -131,10 +131,12 @@ async function child() {
   service.setUploadVerifiersForTests({
     idToken: async (token) => {
       if (!token.startsWith("test:")) throw new Error("invalid token");
-      return token.slice("test:".length);
+      return { uid: token.slice("test:".length) };
     },
     appCheck: async () => undefined,
   });
+  // Nor an Auth emulator: every account is active (the gate's rules are tested in the integration tests).
+  (await import("../functions/src/privacy/accountGate.js")).setAccountLookupForTests(async () => ({ disabled: false }));
   const { uploadImage } = await import("../functions/src/triggers/https/uploadImage.js");
   const handler = uploadImage as unknown as http.RequestListener;
   // RSS is sampled every 5 ms; the ArrayBuffer total at the peak shows how much of the growth is

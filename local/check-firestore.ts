@@ -33,6 +33,12 @@ async function main() {
   assert.equal((await ref.get()).get("status"), undefined);
   await assert.rejects(db.doc("jobs/missing").update({ a: 1 }), /NOT_FOUND|no entity/i);
   await assert.rejects(ref.create({ a: 1 }), (e: { code?: number }) => e.code === 6); // ALREADY_EXISTS
+  await ref.set({ only: true }); // set() without merge replaces every field, in a batch or a transaction too
+  assert.deepEqual((await ref.get()).data(), { only: true });
+  await db.runTransaction(async (tx) => void tx.set(ref, { inTx: (await tx.get(ref)).get("only") }));
+  assert.deepEqual((await ref.get()).data(), { inTx: true });
+  await ref.set({ merged: 1 }, { merge: true });
+  assert.deepEqual((await ref.get()).data(), { inTx: true, merged: 1 });
   await ref.delete();
   assert.equal((await ref.get()).exists, false);
 

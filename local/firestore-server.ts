@@ -15,7 +15,8 @@
  *    collection-group queries; count/sum/avg aggregations;
  *  - field transforms re-implemented (the package drops all but the first serverTimestamp /
  *    arrayUnion of a write, fails arrayUnion on a missing field, ignores nested paths) and
- *    `FieldValue.delete()` actually deletes;
+ *    `FieldValue.delete()` actually deletes; a set() without merge replaces the document (the
+ *    package merged it into the old fields);
  *  - added BatchWrite (BulkWriter), ListDocuments, ListCollectionIds.
  * Not implemented (gRPC UNIMPLEMENTED): GetDocument, CreateDocument, UpdateDocument,
  * DeleteDocument (REST-style single-doc RPCs, unused by the admin SDK), Write, PartitionQuery.
@@ -469,6 +470,9 @@ function applyWrites(state: FirestoreState, tx: Transactions, writes: Write[], d
           throw Object.assign(new Error(`update_time precondition failed for ${doc.getPath()}`), { code: Status.FAILED_PRECONDITION });
         }
       }
+      // A write without an update mask (a set() without merge) replaces the whole document; the
+      // package merges it into the old fields instead. Rolled back with the rest on failure.
+      if (w.has_update && !w.has_update_mask && doc.metadata.hasExist) (doc as unknown as DocInternals).fields = {};
       return state.writeV1Document(date, w);
     });
     tx.wrote(touched.map((d) => d.getPath()));

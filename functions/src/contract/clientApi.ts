@@ -136,6 +136,9 @@ export const ENTRY_POINTS: readonly EntryPoint[] = [
       optOutOfSharing: "Opt out of sharing for cross-context behavioural advertising (or `false` to opt back in).",
       gpc: "The device's Global Privacy Control setting; `true` opts out of both. A `Sec-GPC: 1` header on any call does the same.",
     },
+    notes: [
+      "The stored `gpc` is the truth about the last request that set anything: a request that sets a choice without the signal (no header, no `gpc: true`) stores `gpc: false`. An explicit opt-in sent without the signal is honoured (CCPA regulations §7025(c)(3): the user may confirm a setting that conflicts with the signal); the next request carrying the signal opts out of both again. `{}` without the signal only reads.",
+    ],
   },
 ];
 

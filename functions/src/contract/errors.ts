@@ -17,22 +17,23 @@ export interface ErrorCodeDoc {
 }
 
 export const ERROR_CODES: readonly ErrorCodeDoc[] = [
-  { code: "unauthenticated", httpStatus: 401, when: "No Firebase Auth (or, for uploadImage, a missing or invalid ID token)", clientAction: "Sign in (anonymous sign-in is enough), then retry" },
+  { code: "unauthenticated", httpStatus: 401, when: "No Firebase Auth (or, for uploadImage, a missing or invalid ID token); the account was deleted or disabled, or the sign-in revoked (`details.reason`)", clientAction: "Sign in (anonymous sign-in is enough), then retry" },
   { code: "permission-denied", httpStatus: 403, when: "App Check failed or its token was already used (createJob); another user's job", clientAction: "Do not retry as is: get a fresh (limited-use) App Check token; never share job ids between users" },
   { code: "invalid-argument", httpStatus: 400, when: "A malformed request or photo; an unknown feature, provider, model or style; a prompt too long or not understood", clientAction: "Fix the request (the message names the field); retrying unchanged fails again" },
   { code: "failed-precondition", httpStatus: 400, when: "No consent; the provider is disabled, not configured, refused the photo (policy) or cannot do it", clientAction: "Show the message; ask for consent, or let the user pick another provider or photo" },
   { code: "not-found", httpStatus: 404, when: "No such job; the result is no longer held; the upload is gone", clientAction: "Start again (a new `requestId`, a new upload)" },
   { code: "resource-exhausted", httpStatus: 429, when: "The user's quota, or the provider's own quota", clientAction: "Wait `details.retryAfterSeconds` (when present), then retry with the same `requestId`" },
   { code: "deadline-exceeded", httpStatus: 504, when: "The provider did not finish before the job's deadline", clientAction: "Retry later with a new `requestId`" },
-  { code: "unavailable", httpStatus: 503, when: "The provider is down after retries; the administrators paused the service; the instance is busy (`instance-busy`)", clientAction: "Retry later with backoff (a new `requestId` once the old job has failed; the same one after `instance-busy`, which creates no job)" },
+  { code: "unavailable", httpStatus: 503, when: "The provider is down after retries; the administrators paused the service; the instance is busy (`instance-busy`); the account could not be checked; the user's data is being deleted", clientAction: "Retry later with backoff (a new `requestId` once the old job has failed; the same one after `instance-busy` or `deletion-in-progress`, which create no job)" },
   { code: "internal", httpStatus: 500, when: "A bug: the message carries a reference id that is also in the log", clientAction: "Report the reference; retrying may work" },
 ];
 
 /** Where a reason comes from, to group the table. */
-export type ReasonGroup = "request" | "image" | "routing" | "provider" | "quota" | "job" | "upload";
+export type ReasonGroup = "request" | "account" | "image" | "routing" | "provider" | "quota" | "job" | "upload";
 
 export const REASON_GROUPS: Record<ReasonGroup, string> = {
   request: "Any callable: the request itself",
+  account: "Every callable and uploadImage: the caller's account, checked with Firebase Auth before anything is written (an ID token outlives its account by up to an hour)",
   image: "The photo (createJob, and uploadImage where an HTTP status is given)",
   routing: "createJob: choosing the provider and model",
   provider: "createJob: what the provider said or could not do (also a failed job's `error.code`)",
@@ -70,6 +71,16 @@ export const REASONS: Readonly<Record<string, ReasonDoc>> = {
     meaning: "The `X-Firebase-AppCheck` token is not an App Check token for this project (not a JWT, or its algorithm or audience is wrong)",
   },
   "consent-missing": { group: "request", codes: ["failed-precondition"], meaning: "createJob without `consent: { faceDataProcessing: true, policyVersion }`" },
+
+  "account-deleted": {
+    group: "account",
+    codes: ["unauthenticated"],
+    uploadStatus: 401,
+    meaning: "The account was deleted (deleteMyData with `deleteAccount: true`, the console, the Auth API); its ID token is refused. After deleteMyData({ deleteAccount: true }) this is the expected answer to a retry: the deletion happened. Sign out; signing in again starts a new account",
+  },
+  "account-disabled": { group: "account", codes: ["unauthenticated"], uploadStatus: 401, meaning: "The administrators disabled the account" },
+  "token-revoked": { group: "account", codes: ["unauthenticated"], uploadStatus: 401, meaning: "The sign-in was revoked after this ID token was issued: sign in again" },
+  "account-check-unavailable": { group: "account", codes: ["unavailable"], uploadStatus: 503, meaning: "Firebase Auth could not be asked about the account; nothing was done. Retry with backoff" },
 
   "image-empty": { group: "image", codes: ["invalid-argument"], uploadStatus: 400, meaning: "The photo has no bytes" },
   "image-too-large": { group: "image", codes: ["invalid-argument"], uploadStatus: 413, meaning: "More bytes than MAX_IMAGE_BYTES (15 MB by default)" },
@@ -131,9 +142,10 @@ export const REASONS: Readonly<Record<string, ReasonDoc>> = {
   },
   "quota-hourly": { group: "quota", codes: ["resource-exhausted"], meaning: "The user's jobs per hour for this feature; `details.retryAfterSeconds` and `details.retryAt` say when" },
   "quota-daily": { group: "quota", codes: ["resource-exhausted"], meaning: "The user's jobs per day for this feature; `details.retryAfterSeconds` and `details.retryAt` say when" },
+  "deletion-in-progress": { group: "quota", codes: ["unavailable"], meaning: "The user's deleteMyData (or account deletion) is running: no new job until it ends. Retry in a few seconds with the same `requestId`" },
   "quota-concurrent": { group: "quota", codes: ["resource-exhausted"], meaning: "Too many of the user's jobs are queued or running; `details.retryAfterSeconds` and `details.retryAt` say when to try again" },
 
-  "job-not-found": { group: "job", codes: ["not-found"], meaning: "No such job (or its status document was deleted after JOB_RETENTION_DAYS)" },
+  "job-not-found": { group: "job", codes: ["not-found"], meaning: "No such job (or its status document was deleted after JOB_RETENTION_DAYS). From createJob: the user's deleteMyData deleted the job while it ran" },
   "job-not-owned": { group: "job", codes: ["permission-denied"], meaning: "The job belongs to another user" },
   "result-gone": { group: "job", codes: ["not-found"], meaning: "No result is held: acknowledged, expired, or an image result (returned inline by createJob, never held)" },
   "upload-not-found": { group: "job", codes: ["not-found"], meaning: "createJob with an `uploadId` that is not the caller's, was already used, or expired" },

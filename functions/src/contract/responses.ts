@@ -162,7 +162,7 @@ export const deleteMyDataResponseSchema = z.strictObject({
 export const privacyChoicesResponseSchema = z.strictObject({
   optOutOfSale: z.boolean(),
   optOutOfSharing: z.boolean(),
-  gpc: z.boolean().describe("The last request carried a Global Privacy Control signal (`Sec-GPC: 1` or `gpc: true`)"),
+  gpc: z.boolean().describe("The last request that set anything (a choice, `gpc`, or `Sec-GPC: 1` on any call) carried a Global Privacy Control signal; a choice sent without the signal stores `false`"),
   updatedAt: isoTime("Absent while nothing was ever stored (no opt-out)").optional(),
 });
 

@@ -3,14 +3,16 @@
  * read back is parsed with the job schema, so a stray field cannot slip through unnoticed.
  */
 import "../admin.js";
-import { getFirestore, type Timestamp } from "firebase-admin/firestore";
+import { FieldValue, getFirestore, type Timestamp } from "firebase-admin/firestore";
 import { AppError } from "../errors.js";
 import * as logs from "../logging/logs.js";
 import { firestorePaths } from "../privacy/paths.js";
 import type { QuotaLimits } from "../config/runtimeConfigSchema.js";
+import { DELETION_MARKER_FIELD, deletionUnderway, holdsDeletionMarker } from "../quotas/deletionMarker.js";
 import { admit, quotaDocSchema, refusalMessage, type QuotaDoc, type QuotaReason } from "../quotas/policy.js";
 import { isOpaqueTaskId, isTerminal, jobDocSchema, type JobDoc } from "./schema.js";
 
+const GRPC_NOT_FOUND = 5;
 const GRPC_ALREADY_EXISTS = 6;
 const GRPC_FAILED_PRECONDITION = 9;
 
@@ -38,7 +40,9 @@ export async function getOwnedJob(uid: string, jobId: string): Promise<JobDoc> {
  * batch: one read (the quota document) and two writes. Concurrency is optimistic: the quota write
  * is conditional on the version read, and the job's create() on its absence, so of concurrent
  * duplicates exactly one wins and the others read the winner's state; a quota changed meanwhile
- * by another of the user's jobs means reading it again.
+ * by another of the user's jobs means reading it again. While the user's data is being deleted the
+ * document holds a marker (quotas/deletionMarker.ts) and the job is refused: the marker's write
+ * changes the version (or creates the document), so a job admitted on an earlier read cannot commit.
  */
 export async function createJobOnce(
   jobId: string,
@@ -50,6 +54,9 @@ export async function createJobOnce(
   const request = { feature: doc.feature, jobId, deadlineAt: doc.deadlineAt.toMillis(), now: doc.createdAt.toMillis() };
   for (let attempt = 1; ; attempt++) {
     const snap = await quotaRef.get();
+    if (deletionUnderway(snap.data(), Date.now())) {
+      throw new AppError("unavailable", "Your data is being deleted; try again in a moment.", "deletion-in-progress");
+    }
     const quota = snap.exists ? parseQuota(snap.data()) : undefined;
     let decision = admit(quota, request, limits);
     if (!decision.admitted && decision.reason === "check-active") {
@@ -63,14 +70,17 @@ export async function createJobOnce(
       throw quotaExceeded(decision.reason, decision.retryAt, request.now);
     }
     const batch = db.batch().create(jobRef(jobId), guardFields(doc));
-    if (snap.exists) batch.update(quotaRef, decision.next, { lastUpdateTime: snap.updateTime! });
+    // A stale marker (a deletion that crashed) goes with the job's write.
+    const next = holdsDeletionMarker(snap.data()) ? { ...decision.next, [DELETION_MARKER_FIELD]: FieldValue.delete() } : decision.next;
+    if (snap.exists) batch.update(quotaRef, next, { lastUpdateTime: snap.updateTime! });
     else batch.create(quotaRef, decision.next);
     try {
       const [jobWrite] = await batch.commit();
       return { created: true, writeTime: jobWrite!.writeTime };
     } catch (error) {
       const code = (error as { code?: number }).code;
-      if (code !== GRPC_ALREADY_EXISTS && code !== GRPC_FAILED_PRECONDITION) throw error;
+      // NOT_FOUND: the document read was deleted meanwhile (a deletion lifting its marker).
+      if (code !== GRPC_ALREADY_EXISTS && code !== GRPC_FAILED_PRECONDITION && code !== GRPC_NOT_FOUND) throw error;
       const existing = await getJob(jobId);
       if (existing) return { created: false, existing };
       if (attempt >= MAX_QUOTA_ATTEMPTS) throw error; // sustained contention on one user's quota
@@ -132,9 +142,11 @@ export async function finishJobIfUnchanged(
     const { writeTime } = await jobRef(jobId).update(guardFields(fields), { lastUpdateTime });
     return { finished: true, writeTime };
   } catch (error) {
-    if ((error as { code?: number }).code !== GRPC_FAILED_PRECONDITION) throw error;
+    const code = (error as { code?: number }).code;
+    if (code !== GRPC_FAILED_PRECONDITION && code !== GRPC_NOT_FOUND) throw error;
     const current = await getJob(jobId);
-    if (!current) throw error;
+    // The user deleted their data while the job ran: the job is gone, and so is its answer.
+    if (!current) throw new AppError("not-found", "jobId: the job was deleted with your data while it ran", "job-not-found");
     return { finished: false, current };
   }
 }

@@ -97,3 +97,6 @@ export const providerSlotNotReleased = (provider: string, errorCode: string) =>
 /** Admin-facing: a default model (config/runtime or built-in) is past its shutdown day; `standIn` served instead. */
 export const defaultModelRetired = (provider: string, feature: string, retired: string, standIn: string, origin: "config" | "built-in") =>
   logger.warn("default model shut down by its provider; serving another (update config/runtime.defaults or the adapter)", { provider, feature, retired, standIn, origin });
+
+export const accountCheckFailed = (errorCode: string) =>
+  logger.error("could not look the caller's account up in Firebase Auth; the request was refused as unavailable", { errorCode });

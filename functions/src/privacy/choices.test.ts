@@ -30,6 +30,15 @@ describe("privacy choices", () => {
     assert.deepEqual(nextChoices(both, { gpc: false }, false), { optOutOfSale: true, optOutOfSharing: true, gpc: false });
   });
 
+  test("`gpc` is the truth about the last request that stated anything: an opt-in without a signal stores false; a read keeps it", () => {
+    const both = { optOutOfSale: true, optOutOfSharing: true, gpc: true };
+    assert.deepEqual(nextChoices(both, { optOutOfSale: false, optOutOfSharing: false }, false), none, "an explicit opt-in without the signal is honoured");
+    assert.deepEqual(nextChoices(both, { optOutOfSale: false }, false), { optOutOfSale: false, optOutOfSharing: true, gpc: false });
+    assert.deepEqual(nextChoices(both, { optOutOfSharing: true }, false), { ...both, gpc: false }, "an opt-out without the signal is no signal either");
+    assert.deepEqual(nextChoices(both, {}, false), both, "{} only reads");
+    assert.deepEqual(nextChoices(none, { optOutOfSale: false }, true), { optOutOfSale: true, optOutOfSharing: true, gpc: true }, "the signal opts out again");
+  });
+
   test("the record's request type", () => {
     assert.equal(requestTypeOf({ optOutOfSale: true }, false), "opt-out");
     assert.equal(requestTypeOf({ optOutOfSale: false, optOutOfSharing: true }, false), "opt-out");

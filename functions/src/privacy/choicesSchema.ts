@@ -13,7 +13,7 @@ const timestamp = z.custom<FirebaseFirestore.Timestamp>(
 export const privacyChoicesDocSchema = z.strictObject({
   optOutOfSale: z.boolean(),
   optOutOfSharing: z.boolean(),
-  /** The last request carried a Global Privacy Control signal (header or the app's flag). */
+  /** The last request that set anything carried a Global Privacy Control signal (header or the app's flag); see nextChoices. */
   gpc: z.boolean(),
   updatedAt: timestamp,
 });
@@ -31,13 +31,21 @@ export const setPrivacyChoicesRequestSchema = z
   .transform((v) => v ?? {});
 export type SetPrivacyChoicesRequest = z.infer<typeof setPrivacyChoicesRequestSchema>;
 
-/** The new choices: a GPC signal (header or flag) opts out of both, whatever else the request says. */
+/**
+ * The new choices: a GPC signal (header or flag) opts out of both, whatever else the request says.
+ * `gpc` stores the truth about the last request that stated anything (a choice, the flag, or the
+ * header): a request that sets a choice without a signal stores `gpc: false`. Policy: an explicit
+ * opt-in sent without a signal is honoured (CCPA regulations §7025(c)(3) let the user confirm a
+ * business-specific setting over the signal); the next request that carries the signal opts out
+ * again. Only `{}` without a signal (a read) keeps the stored flag.
+ */
 export function nextChoices(current: PrivacyChoices | undefined, request: SetPrivacyChoicesRequest, gpcHeader: boolean): PrivacyChoices {
   const gpc = gpcHeader || request.gpc === true;
+  const statesSomething = gpc || request.gpc !== undefined || request.optOutOfSale !== undefined || request.optOutOfSharing !== undefined;
   return {
     optOutOfSale: gpc || (request.optOutOfSale ?? current?.optOutOfSale ?? false),
     optOutOfSharing: gpc || (request.optOutOfSharing ?? current?.optOutOfSharing ?? false),
-    gpc: gpcHeader || (request.gpc ?? current?.gpc ?? false),
+    gpc: statesSomething ? gpc : (current?.gpc ?? false),
   };
 }
 

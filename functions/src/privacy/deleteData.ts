@@ -6,6 +6,18 @@
  * them go, the provider's copies of video tasks where the provider's API allows it. Idempotent: a
  * second run finds nothing and deletes nothing. Records of privacy requests are kept (the law
  * requires them, and they hold no uid).
+ *
+ * New work is refused while a deletion runs: it first replaces `quotas/{uid}` with a marker
+ * (quotas/deletionMarker.ts) that makes createJob answer `deletion-in-progress`, and a createJob
+ * that read the quota document before the marker cannot commit its job after it (its batch is
+ * conditioned on the version it read, or on the document's absence). The marker is lifted last,
+ * and then the jobs are swept once more. Residual risk, in words: a createJob that read "no quota
+ * document" before the marker and whose commit is delayed past the marker's removal AND that
+ * final sweep (a gap longer than the whole deletion, which is at least eight round trips) keeps
+ * its job; it is then indistinguishable from a job requested after the deletion. With
+ * `deleteAccount` the account gate refuses the token from then on and onUserDeleted sweeps again.
+ * uploadImage does not look at the marker (it would add a Firestore read to every upload): an
+ * upload that lands after the sweep is not usable (createJob refuses) and is purged at its TTL.
  */
 import "../admin.js";
 import { FieldPath, getFirestore } from "firebase-admin/firestore";
@@ -15,8 +27,9 @@ import { jobDocSchema } from "../jobs/schema.js";
 import { deleteAtProvider } from "../jobs/videoJob.js";
 import { zodMessage } from "../jobs/zodMessage.js";
 import * as logs from "../logging/logs.js";
+import { deletionMarker, deletionMarkerSchema } from "../quotas/deletionMarker.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
-import { userDataLocations, type LocationKind, type UserDataLocation } from "./paths.js";
+import { firestorePaths, userDataLocations, type LocationKind, type UserDataLocation } from "./paths.js";
 import { recordPrivacyRequest, withRequestRecord } from "./requestRecords.js";
 import { deleteTransientPrefixPaged } from "./transientStore.js";
 
@@ -120,16 +133,54 @@ export function setAuthUserDeleterForTests(replacement: AuthUserDeleter): () => 
 const deleteLocation = (location: UserDataLocation, providerCopies: ProviderCopies) =>
   (DELETERS[location.kind] as Deleter<LocationKind>)(location as never, providerCopies);
 
+/**
+ * Replaces the quota document with the deletion marker. Returns whether it held the user's
+ * counters (so the answer counts it as deleted) and the marker's time, to lift only our own.
+ */
+async function placeDeletionMarker(uid: string): Promise<{ heldCounters: boolean; since: number }> {
+  const ref = getFirestore().doc(firestorePaths.quotas(uid));
+  const since = Date.now();
+  const heldCounters = await getFirestore().runTransaction(async (tx) => {
+    const snap = await tx.get(ref);
+    tx.set(ref, deletionMarker(since));
+    // A marker alone (another deletion's, running or crashed) is no data of the user's.
+    return snap.exists && !deletionMarkerSchema.safeParse(snap.data()).success;
+  });
+  return { heldCounters, since };
+}
+
+/** Deletes the marker unless another deletion replaced it meanwhile (that one lifts its own). */
+async function liftDeletionMarker(uid: string, since: number): Promise<void> {
+  const ref = getFirestore().doc(firestorePaths.quotas(uid));
+  await getFirestore().runTransaction(async (tx) => {
+    const marker = deletionMarkerSchema.safeParse((await tx.get(ref)).data());
+    if (marker.success && marker.data.deletingSince.toMillis() === since) tx.delete(ref);
+  });
+}
+
 /** Deletes everything held about `uid` (in the order of userDataLocations), then the Auth account if asked. */
 export async function deleteUserData(uid: string, options: { deleteAccount: boolean; channel: "app" | "account-deletion" }): Promise<DeletionResult> {
   const result: DeletionResult = { deleted: {}, kept: [], providerCopies: { deleted: 0, notPossible: 0, failed: 0 }, accountDeleted: false };
-  for (const location of userDataLocations(uid)) {
+  // On failure the marker stays: new work waits for a retry (or DELETION_MARKER_STALE_MS).
+  const { heldCounters, since } = await placeDeletionMarker(uid);
+  const locations = userDataLocations(uid);
+  for (const location of locations) {
     if (location.onDelete.action === "keep") {
       result.deleted[location.id] = 0;
       result.kept.push({ id: location.id, reason: location.onDelete.reason });
       continue;
     }
+    // The quota document is the marker now: its counters went when it was placed; it goes last.
+    if (location.kind === "firestore-doc" && location.path === firestorePaths.quotas(uid)) {
+      result.deleted[location.id] = Number(heldCounters);
+      continue;
+    }
     result.deleted[location.id] = await deleteLocation(location, result.providerCopies);
+  }
+  await liftDeletionMarker(uid, since);
+  // A createJob whose quota read predates the marker, delayed until the marker was gone (see above).
+  for (const location of locations) {
+    if (location.kind === "firestore-query" && location.holdsProviderTasks) result.deleted[location.id]! += await deleteLocation(location, result.providerCopies);
   }
   // The account goes last: if anything above fails, the user can still sign in and ask again.
   if (options.deleteAccount) result.accountDeleted = await deleteAuthUser(uid);

@@ -6,9 +6,10 @@
  * Order of checks, each answered with `{ error: { code, message, reason } }` (code = an HttpsError
  * code) and an HTTP status:
  *   1. method: POST only (405);
- *   2. Firebase ID token from `Authorization: Bearer` (401 unauthenticated) and, outside the
- *      emulator, the App Check token from `X-Firebase-AppCheck` (403 permission-denied), both
- *      BEFORE a byte of the body is read;
+ *   2. Firebase ID token from `Authorization: Bearer` (401 unauthenticated), outside the emulator
+ *      the App Check token from `X-Firebase-AppCheck` (403 permission-denied), then the account
+ *      still active (401 `account-deleted`, `account-disabled`, `token-revoked`; 503 if Auth
+ *      cannot be asked: privacy/accountGate.ts), all BEFORE a byte of the body is read;
  *   3. request shape: multipart/form-data (415), a declared length within the cap (413);
  *   4. the body: exactly one file part named `file`, nothing else (400); its first bytes are
  *      sniffed before anything is written (415 not an image / unsupported, 400 declared type
@@ -36,6 +37,7 @@ import { normaliseDeclaredMime } from "../images/validate.js";
 import { describeNonImage, OTHER_IMAGE_KINDS, sniffImageType } from "../images/sniff.js";
 import * as logs from "../logging/logs.js";
 import { errorSummary, redactText } from "../logging/redact.js";
+import { assertAccountActive } from "../privacy/accountGate.js";
 import { sendsGpc } from "../privacy/gpc.js";
 import { transientPaths } from "../privacy/paths.js";
 import { deleteTransient, openTransientWriteStream } from "../privacy/transientStore.js";
@@ -66,8 +68,8 @@ export interface UploadResponse {
  * (see setUploadVerifiersForTests) that accept `Bearer test:<uid>`; nothing else ever replaces them.
  */
 export interface UploadVerifiers {
-  /** Resolves to the uid of a valid Firebase ID token; rejects otherwise. */
-  idToken: (token: string) => Promise<string>;
+  /** Resolves to the uid (and sign-in time) of a valid Firebase ID token; rejects otherwise. */
+  idToken: (token: string) => Promise<{ uid: string; auth_time?: number }>;
   /** Resolves for a valid App Check token; rejects otherwise. */
   appCheck: (token: string) => Promise<void>;
 }
@@ -75,7 +77,8 @@ export interface UploadVerifiers {
 const firebaseVerifiers: UploadVerifiers = {
   idToken: async (token) => {
     const { getAuth } = await import("firebase-admin/auth");
-    return (await getAuth().verifyIdToken(token)).uid;
+    const { uid, auth_time } = await getAuth().verifyIdToken(token);
+    return { uid, auth_time };
   },
   appCheck: async (token) => {
     const { getAppCheck } = await import("firebase-admin/app-check");
@@ -188,16 +191,26 @@ async function admitUpload<T>(req: UploadRequest, res: ServerResponse, receive: 
   }
 }
 
+const EMULATOR_ACCOUNT_REFUSALS: Record<string, "account-deleted" | "account-disabled" | "token-revoked" | undefined> = {
+  "auth/user-not-found": "account-deleted",
+  "auth/user-disabled": "account-disabled",
+  "auth/id-token-revoked": "token-revoked",
+};
+
 /** Checks the tokens from the headers alone; the body is untouched until this returns. */
 async function authenticate(req: IncomingMessage): Promise<string> {
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "")?.[1];
   if (!bearer) throw reject(401, "unauthenticated", "missing-id-token", "Sign in to use Photo Fixer (send Authorization: Bearer <Firebase ID token>).");
-  let uid: string;
+  let claims: { uid: string; auth_time?: number };
   try {
-    uid = await verifiers.idToken(bearer);
-  } catch {
+    claims = await verifiers.idToken(bearer);
+  } catch (error) {
+    // Under the Auth emulator verifyIdToken looks the account up itself: the gate's answers.
+    const refusal = EMULATOR_ACCOUNT_REFUSALS[(error as { code?: string }).code ?? ""];
+    if (refusal) throw reject(401, "unauthenticated", refusal, "Sign in to use Photo Fixer (this account or sign-in is no longer valid).");
     throw reject(401, "unauthenticated", "invalid-id-token", "Sign in to use Photo Fixer (the ID token is invalid or expired).");
   }
+  const uid = claims.uid;
   if (!uid) throw reject(401, "unauthenticated", "invalid-id-token", "Sign in to use Photo Fixer (the ID token is invalid or expired).");
   if (!isEmulator()) {
     const appCheck = req.headers["x-firebase-appcheck"];
@@ -209,6 +222,10 @@ async function authenticate(req: IncomingMessage): Promise<string> {
       throw reject(403, "permission-denied", "invalid-app-check", "This app could not be verified (App Check).");
     }
   }
+  // A deleted or disabled account, or a revoked sign-in, stores nothing (privacy/accountGate.ts).
+  await assertAccountActive(uid, claims).catch((error: unknown) => {
+    throw error instanceof AppError ? reject(error.code === "unauthenticated" ? 401 : 503, error.code, error.reason, error.message) : error;
+  });
   return uid;
 }
 

@@ -136,7 +136,7 @@ describe("npm start: the local stack end to end", { timeout: 240_000 }, () => {
         headers: { "content-type": "application/json", authorization: `Bearer ${idToken}`, ...headers },
         body: JSON.stringify({ data }),
       });
-      return (await res.json()) as { result?: Record<string, unknown>; error?: { status: string; message: string } };
+      return (await res.json()) as { result?: Record<string, unknown>; error?: { status: string; message: string; details?: { reason?: string } } };
     };
     const jobsOf = async (uid: string) => (await getFirestore().collection("jobs").where("uid", "==", uid).get()).size;
     const recordsOf = async (uid: string) =>
@@ -169,6 +169,24 @@ describe("npm start: the local stack end to end", { timeout: 240_000 }, () => {
     assert.deepEqual({ ...choices.result, updatedAt: undefined }, { optOutOfSale: true, optOutOfSharing: true, gpc: true, updatedAt: undefined });
     assert.equal((await getFirestore().doc(`privacy/${gpcUser.localId}`).get()).get("gpc"), true);
     assert.equal((await callRaw("setPrivacyChoices", gpcUser.idToken, { optOutOfSale: "yes" })).error?.status, "INVALID_ARGUMENT");
+
+    // A deleted account's ID token stays valid for up to an hour: it is refused and writes nothing.
+    const gone = await signUp();
+    const styleJob = async () => ({ requestId: randomUUID(), feature: "style", style: "noir", image: await faceImage("png", 128), consent: CONSENT });
+    assert.equal((await callRaw("createJob", gone.idToken, await styleJob())).result?.status, "succeeded");
+    assert.equal((await callRaw("deleteMyData", gone.idToken, { deleteAccount: true })).result?.accountDeleted, true);
+    for (const [name, data] of [["createJob", await styleJob()], ["setPrivacyChoices", { optOutOfSale: true }], ["exportMyData", {}], ["deleteMyData", {}]] as const) {
+      const refused = await callRaw(name, gone.idToken, data, { "Sec-GPC": "1" });
+      assert.deepEqual([refused.error?.status, refused.error?.details?.reason], ["UNAUTHENTICATED", "account-deleted"], name);
+    }
+    const form = new FormData();
+    form.append("file", new Blob([Buffer.from((await faceImage("jpeg", 128)).base64, "base64")], { type: "image/jpeg" }), "p.jpg");
+    const upload = await fetch(`${env.FUNCTIONS_EMULATOR_ORIGIN}/${project}/us-central1/uploadImage`, { method: "POST", headers: { authorization: `Bearer ${gone.idToken}` }, body: form });
+    assert.deepEqual([upload.status, ((await upload.json()) as { error?: { reason?: string } }).error?.reason], [401, "account-deleted"]);
+    await new Promise((r) => setTimeout(r, 2_000)); // onUserDeleted, fired by the account's deletion, has run
+    for (const path of [`quotas/${gone.localId}`, `privacy/${gone.localId}`]) assert.equal((await getFirestore().doc(path).get()).exists, false, path);
+    assert.equal(await jobsOf(gone.localId), 0);
+    assert.deepEqual(await recordsOf(gone.localId), ["delete:app:fulfilled"], "refused calls are no requests");
 
     // An account deleted in the Auth emulator (as in the console): onUserDeleted deletes its data.
     const leaving = await signUp();

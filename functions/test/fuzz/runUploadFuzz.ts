@@ -320,7 +320,7 @@ export async function runUploadFuzz(options: UploadFuzzOptions): Promise<UploadF
     idToken: async (t) => {
       const uid = /^test:([\w-]+)$/.exec(t)?.[1];
       if (!uid) throw new Error("invalid token");
-      return uid;
+      return { uid };
     },
     appCheck: async (t) => {
       if (t !== FUZZ_APP_CHECK) throw new Error("invalid App Check token");

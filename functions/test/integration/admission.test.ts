@@ -153,7 +153,7 @@ describe("uploadImage under a burst", () => {
     process.env.UPLOAD_ADMISSION_MB = "1";
     process.env.ADMISSION_WAIT_MS = "0";
     const service = await import("../../src/uploads/uploadImage.js");
-    const restore = service.setUploadVerifiersForTests({ idToken: async (token) => token.replace(/^test:/, ""), appCheck: async () => undefined });
+    const restore = service.setUploadVerifiersForTests({ idToken: async (token) => ({ uid: token.replace(/^test:/, "") }), appCheck: async () => undefined });
     const server = http.createServer((req, res) => void service.handleUploadRequest(req, res));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const gate = await (await admission()).gateFor("uploadImage");

@@ -47,7 +47,7 @@ async function startServers() {
   restoreVerifiers = uploads.setUploadVerifiersForTests({
     idToken: async (token) => {
       if (token !== ID_TOKEN) throw new Error("invalid token");
-      return UID;
+      return { uid: UID };
     },
     appCheck: async () => undefined,
   });

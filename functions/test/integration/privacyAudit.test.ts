@@ -111,7 +111,7 @@ describe("audit:privacy", () => {
     const { faceImage } = await import("../support/requests.js");
     const polls: import("../../src/jobs/pollQueue.js").PollTask[] = [];
     setPollEnqueuerForTests(async (task) => void polls.push(task));
-    const restoreVerifiers = setUploadVerifiersForTests({ idToken: async (token) => token.replace(/^test:/, ""), appCheck: async () => undefined });
+    const restoreVerifiers = setUploadVerifiersForTests({ idToken: async (token) => ({ uid: token.replace(/^test:/, "") }), appCheck: async () => undefined });
     const server = http.createServer((req, res) => void (uploadImage as unknown as import("node:http").RequestListener)(req, res));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {

@@ -17,6 +17,7 @@ import { PROVIDER_IDS } from "../../src/providers/catalog.js";
 import { mapWithConcurrency } from "../../src/util/concurrency.js";
 import { useBackends } from "../support/backends.js";
 import { callAs, rejectionOf } from "../support/callables.js";
+import { testAccounts } from "../support/authAccounts.js";
 import { capturedLogs } from "../support/logCapture.js";
 import { createJobRequest } from "../support/requests.js";
 
@@ -122,6 +123,7 @@ let restoreAuth: (() => void) | undefined;
 const deletedAccounts: string[] = [];
 let accountDeletion: (uid: string) => Promise<boolean> = async (uid) => {
   deletedAccounts.push(uid);
+  testAccounts.delete(uid); // as Firebase Auth: the account gate finds no user from now on
   return true;
 };
 
@@ -329,7 +331,7 @@ describe("deleteMyData and onUserDeleted", () => {
     }
   });
 
-  test("deleteAccount: true also deletes the Auth account (once; then there is none); a failure is recorded", async () => {
+  test("deleteAccount: true also deletes the Auth account (once: a retry with the same token is refused as account-deleted); a failure is recorded", async () => {
     const { deleteMyData } = await fns();
     await seedJobs("gina", 2);
     deletedAccounts.length = 0;
@@ -337,21 +339,25 @@ describe("deleteMyData and onUserDeleted", () => {
     assert.equal(first.accountDeleted, true);
     assert.equal(first.deleted.jobs, 2);
     assert.deepEqual(deletedAccounts, ["gina"]);
+    // The ID token outlives the account by up to an hour: a retry is told the deletion happened.
+    const retried = await rejectionOf(callAs(deleteMyData, "gina", { deleteAccount: true }));
+    assert.deepEqual([retried.code, (retried.details as { reason?: string }).reason], ["unauthenticated", "account-deleted"]);
 
     const saved = accountDeletion;
-    accountDeletion = async () => false; // the account is already gone
+    accountDeletion = async () => false; // the account went meanwhile (the console, another device)
     try {
-      assert.equal((await callAs<Deleted>(deleteMyData, "gina", { deleteAccount: true })).accountDeleted, false);
+      assert.equal((await callAs<Deleted>(deleteMyData, "gene", { deleteAccount: true })).accountDeleted, false);
       accountDeletion = async () => {
         throw new Error("auth backend down");
       };
-      const error = await rejectionOf(callAs(deleteMyData, "gina", { deleteAccount: true }));
+      const error = await rejectionOf(callAs(deleteMyData, "gene", { deleteAccount: true }));
       assert.equal(error.code, "internal");
     } finally {
       accountDeletion = saved;
     }
-    const outcomes = (await userFootprint("gina")).records.map((r) => `${r.type}:${r.outcome}${r.failureCode ? `:${r.failureCode}` : ""}`).sort();
-    assert.deepEqual(outcomes, ["delete:failed:internal", "delete:fulfilled", "delete:fulfilled"]);
+    const outcomes = async (uid: string) => (await userFootprint(uid)).records.map((r) => `${r.type}:${r.outcome}${r.failureCode ? `:${r.failureCode}` : ""}`).sort();
+    assert.deepEqual(await outcomes("gina"), ["delete:fulfilled"], "a refused retry is no request");
+    assert.deepEqual(await outcomes("gene"), ["delete:failed:internal", "delete:fulfilled"]);
   });
 
   test("onUserDeleted runs the same deletion when the Auth account goes; a second event finds nothing and records nothing", async () => {
@@ -413,6 +419,21 @@ describe("setPrivacyChoices and Global Privacy Control", () => {
     assert.equal(mayShareUsageData(await getPrivacyChoices("kate"), ["a-vendor"]), false);
   });
 
+  test("after a Sec-GPC opt-out, an opt-in sent without the signal is honoured and stores gpc: false (the truth); the signal opts out again", async () => {
+    const { setPrivacyChoices, getJobResult } = await fns();
+    const gpc = { headers: { "Sec-GPC": "1" } };
+    await rejectionOf(callAs(getJobResult, "gpc-then-in", { jobId: "nope" }, gpc));
+    const optIn = await callAs<Choices>(setPrivacyChoices, "gpc-then-in", { optOutOfSale: false, optOutOfSharing: false });
+    assert.deepEqual([optIn.optOutOfSale, optIn.optOutOfSharing, optIn.gpc], [false, false, false]);
+    const stored = (await db().doc("privacy/gpc-then-in").get()).data()!;
+    assert.deepEqual([stored.optOutOfSale, stored.optOutOfSharing, stored.gpc], [false, false, false], "the stored flag says the last request carried no signal");
+    assert.deepEqual(await callAs<Choices>(setPrivacyChoices, "gpc-then-in", {}), optIn, "{} only reads");
+    const again = await callAs<Choices>(setPrivacyChoices, "gpc-then-in", { optOutOfSale: false }, gpc);
+    assert.deepEqual([again.optOutOfSale, again.optOutOfSharing, again.gpc], [true, true, true]);
+    const records = (await userFootprint("gpc-then-in")).records.map((r) => `${r.type}:${r.channel}`).sort();
+    assert.deepEqual(records, ["opt-in:app", "opt-out:gpc-signal", "opt-out:gpc-signal"]);
+  });
+
   test("Sec-GPC on other callables: an opt-out, written and recorded only when it changes something; without it, no write", async () => {
     const { createJob, getJobResult } = await fns();
     const plain = await callAs<{ jobId: string; status: string }>(createJob, "mike", await createJobRequest());
@@ -439,7 +460,7 @@ describe("setPrivacyChoices and Global Privacy Control", () => {
 
   test("Sec-GPC on uploadImage is honoured the same way", async () => {
     const service = await import("../../src/uploads/uploadImage.js");
-    const restore = service.setUploadVerifiersForTests({ idToken: async (t) => t.replace(/^test:/, ""), appCheck: async () => undefined });
+    const restore = service.setUploadVerifiersForTests({ idToken: async (t) => ({ uid: t.replace(/^test:/, "") }), appCheck: async () => undefined });
     const http = await import("node:http");
     const server = http.createServer((req, res) => void service.handleUploadRequest(req, res));
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));

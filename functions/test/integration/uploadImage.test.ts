@@ -46,7 +46,7 @@ async function start() {
     idToken: async (token) => {
       const uid = /^test:([\w-]+)$/.exec(token)?.[1];
       if (!uid) throw new Error("invalid token");
-      return uid;
+      return { uid };
     },
     appCheck: async (token) => {
       if (token !== APP_CHECK) throw new Error("invalid App Check token");

@@ -6,6 +6,7 @@
 import { after, before, beforeEach } from "node:test";
 import { startFirestoreServer, type LocalFirestore } from "../../../local/firestore-server.js";
 import { freePort, startStorageEmulator, type LocalStorage } from "../../../local/storage-emulator.js";
+import { installTestAccounts, testAccounts } from "./authAccounts.js";
 import { captureLogs, clearCapturedLogs } from "./logCapture.js";
 
 export const PROJECT_ID = "demo-photo-fixer";
@@ -28,6 +29,8 @@ export async function startBackends(): Promise<Backends> {
     // Offline: never probe the GCE metadata server for credentials or a project id.
     METADATA_SERVER_DETECTION: "none",
   });
+  // No Auth emulator in-process: the account gate asks a model of it (support/authAccounts.ts).
+  await installTestAccounts();
   return { firestore, storage };
 }
 
@@ -42,6 +45,7 @@ export function useBackends(): { current: () => Backends } {
     backends?.firestore.reset();
     backends?.storage.reset();
     clearCapturedLogs();
+    testAccounts.reset();
     (await import("../../src/config/runtimeConfig.js")).clearRuntimeConfigCache();
   });
   after(async () => {

@@ -9,11 +9,17 @@ export async function callAs<T = unknown>(
   fn: CallableFunction<any, any>,
   uid: string | undefined,
   data: unknown,
-  { appCheck = true, replayedAppCheck = false, headers = {} }: { appCheck?: boolean; replayedAppCheck?: boolean; headers?: Record<string, string> } = {},
+  {
+    appCheck = true,
+    replayedAppCheck = false,
+    headers = {},
+    signedInAt = Date.now() - 60_000,
+  }: { appCheck?: boolean; replayedAppCheck?: boolean; headers?: Record<string, string>; signedInAt?: number } = {},
 ): Promise<T> {
   const request = {
     data,
-    auth: uid ? { uid, token: { uid, sub: uid, firebase: { sign_in_provider: "anonymous" } } } : undefined,
+    // `auth_time` (seconds): a revocation after it (support/authAccounts.ts) revokes this token.
+    auth: uid ? { uid, token: { uid, sub: uid, auth_time: Math.floor(signedInAt / 1000), firebase: { sign_in_provider: "anonymous" } } } : undefined,
     // What firebase-functions sets after verifying a valid X-Firebase-AppCheck token.
     app: appCheck ? { appId: "1:000000000000:ios:photofixer", token: { app_id: "1:000000000000:ios:photofixer" }, alreadyConsumed: replayedAppCheck } : undefined,
     // Node lowercases header names; so do we, as the runtime's Express request would show them.

@@ -33,6 +33,10 @@ function callable<T>(name: string, options: CallableOptions, handler: UserHandle
     if (!request.app && !isEmulator()) throw new HttpsError("permission-denied", "This app could not be verified (App Check).");
     // Only set where the function consumes tokens (createJob): a replayed token is refused.
     if (request.app?.alreadyConsumed) throw new HttpsError("permission-denied", "This App Check token was already used.");
+    // A deleted or disabled account, or a revoked sign-in, writes nothing, not even a GPC opt-out:
+    // its ID token stays valid for up to an hour (privacy/accountGate.ts; one Auth lookup).
+    const refused = await checkAccount(name, uid, request.auth!.token);
+    if (refused) throw refused;
     // Global Privacy Control on any entry point is an opt-out (privacy/choices.ts honourGpcSignal):
     // recorded alongside the request, never failing it, and only written when it changes something.
     const gpc = !HANDLES_OWN_GPC.has(name) && sendsGpc(request.rawRequest?.headers) ? honourGpc(uid, name) : undefined;
@@ -44,6 +48,14 @@ function callable<T>(name: string, options: CallableOptions, handler: UserHandle
       await gpc;
     }
   });
+}
+
+async function checkAccount(fn: string, uid: string, claims: { auth_time?: number }): Promise<HttpsError | undefined> {
+  const gate = await import("../../privacy/accountGate.js");
+  return gate.assertAccountActive(uid, claims).then(
+    () => undefined,
+    (error: unknown) => toHttpsError(fn, error),
+  );
 }
 
 async function honourGpc(uid: string, fn: string): Promise<void> {
