@@ -53,7 +53,12 @@ export default tseslint.config(
       // - URLSearchParams (Node's global) stringifies to a query string.
       "@typescript-eslint/restrict-template-expressions": [
         "error",
-        { allow: [{ from: "lib", name: ["Error", "URL", "URLSearchParams"] }, { from: "package", package: "url", name: ["URLSearchParams"] }] },
+        {
+          allow: [
+            { from: "lib", name: ["Error", "URL", "URLSearchParams"] },
+            { from: "package", package: "url", name: ["URLSearchParams"] },
+          ],
+        },
       ],
     },
   },
