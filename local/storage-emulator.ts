@@ -100,7 +100,7 @@ export async function startStorageEmulator(
     async start() {
       const self = this as unknown as { _app: { listen(port: number, host: string): http.Server }; destroyServer?: () => Promise<void> };
       self._app = await createApp(opts.projectId ?? "demo-photo-fixer", this);
-      listen(self._app);
+      await listen(self._app);
       self.destroyServer = () => close();
     }
     getPersistenceTmpDir() {

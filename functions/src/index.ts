@@ -15,6 +15,5 @@ export { onUserDeleted } from "./triggers/auth/onUserDeleted.js";
 
 // The load harness's baseline callable (docs/LOAD.md), on the local stack only: never deployed.
 if (exportsLocalEcho()) {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   Object.assign(module.exports, { echo: (require("./triggers/https/echo.js") as typeof import("./triggers/https/echo.js")).echo });
 }

@@ -240,7 +240,7 @@ test("malformed callable requests are refused as invalid-argument and nothing of
       for (const [label, body, headers] of bodies) {
         const answer = await postCallable(server.url, body, headers);
         answers.push(JSON.stringify(answer.json));
-        const got = `${answer.status} ${answer.json?.error?.status} ${answer.json?.error?.details?.reason}`;
+        const got = `${answer.status} ${String(answer.json?.error?.status)} ${String(answer.json?.error?.details?.reason)}`;
         if (got !== "400 INVALID_ARGUMENT request-malformed") wrongAnswers.push(`${name}, ${label}: ${got}`);
       }
     } finally {
@@ -303,7 +303,7 @@ test("forged tokens are refused with the documented code and nothing of them is 
       for (const [label, headers, expected] of requests) {
         const answer = await postCallable(server.url, { data: { jobId: "a".repeat(40) } }, headers);
         answers.push(JSON.stringify(answer.json));
-        const got = `${answer.status} ${answer.json?.error?.status} ${answer.json?.error?.details?.reason}`;
+        const got = `${answer.status} ${String(answer.json?.error?.status)} ${String(answer.json?.error?.details?.reason)}`;
         if (got !== expected) wrongAnswers.push(`${name}, ${label}: ${got}`);
       }
     } finally {
