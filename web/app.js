@@ -12,7 +12,7 @@ import { connectFunctionsEmulator, getFunctions, httpsCallable } from "./vendor/
 import { markStatusRecordsDeleted, showReceipt } from "./receipt.js";
 import { sampleFacePng } from "./sampleFace.js";
 
-/** How often a video job is asked for its status (production clients listen instead: README). */
+/** How often a video job is asked for its status (production clients listen instead: docs/VIDEO-JOBS.md). */
 const POLL_INTERVAL_MS = 1500;
 const TERMINAL = ["succeeded", "failed", "cancelled", "expired"];
 
@@ -258,7 +258,7 @@ async function runJob(request) {
 
 /**
  * Polls getJobResult until the job ends (the local Firestore server cannot serve the browser SDK's
- * listeners; production clients use onSnapshot on jobs/{jobId}, see the README).
+ * listeners; production clients use onSnapshot on jobs/{jobId}, see docs/VIDEO-JOBS.md).
  */
 async function followVideoJob(jobId) {
   $("cancel-job").hidden = false;

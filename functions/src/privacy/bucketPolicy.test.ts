@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { checkBucket, TRANSIENT_LIFECYCLE, type BucketMetadata } from "./bucketPolicy.js";
 
-/** A bucket as the JSON API reports it after the README's deploy steps (int64 fields as strings). */
+/** A bucket as the JSON API reports it after the deploy steps in docs/DEPLOYING.md (int64 fields as strings). */
 const compliant = (): BucketMetadata => ({
   name: "photo-fixer.firebasestorage.app",
   softDeletePolicy: { retentionDurationSeconds: "0" },

@@ -3,7 +3,7 @@
  * nature, the manner in which it was made, the date and nature of the response. They hold no
  * personal data: the user is named only by `subject`, a salted hash of the uid (salt.ts), so a
  * record survives the deletion it records. Kept 24 months: `expireAt` is both what the retention
- * purge deletes by and the Firestore TTL field (deploy step in the README).
+ * purge deletes by and the Firestore TTL field (deploy step in docs/DEPLOYING.md).
  */
 import "../admin.js";
 import { randomUUID } from "node:crypto";

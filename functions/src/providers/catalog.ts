@@ -9,7 +9,7 @@ type Secret = ReturnType<typeof defineSecret>;
 
 export interface ProviderEntry {
   id: string;
-  /** Shown to users in messages and to admins in the README. */
+  /** Shown to users in messages and to admins in docs/PROVIDERS.md. */
   name: string;
   secrets: Secret[];
   /** Credentials present (or, for Vertex AI, a Google Cloud project to bill). */

@@ -1,8 +1,8 @@
 /**
- * Every setting a deployer can set is in README.md with its default: each param (defineInt & co.,
+ * Every setting a deployer can set is in docs/CONFIGURATION.md with its default: each param (defineInt & co.,
  * read from what the functions declare, the same list `firebase deploy` prompts for), each secret
  * (defineSecret), and each environment variable the code reads that the platform does not set
- * (PURGE_SCHEDULE, GOOGLE_CLOUD_LOCATION, the `<PROVIDER>_…` families). README rows are read from
+ * (PURGE_SCHEDULE, GOOGLE_CLOUD_LOCATION, the `<PROVIDER>_…` families). Rows are read from docs/CONFIGURATION.md
  * its tables that have a `default` column; the test names what is missing, wrong or stale.
  */
 import assert from "node:assert/strict";
@@ -11,27 +11,28 @@ import path from "node:path";
 import { test } from "node:test";
 import { declaredKnobs, envKnobs, problemsWith, readDefaultTables, REPO_ROOT, secretBindings } from "./configKnobs.js";
 
-const readme = () => readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+const CONFIG_DOC = "docs/CONFIGURATION.md";
+const readme = () => readFileSync(path.join(REPO_ROOT, CONFIG_DOC), "utf8");
 
-test("every param, secret and environment setting is in README.md with its default", async () => {
+test("every param, secret and environment setting is in docs/CONFIGURATION.md with its default", async () => {
   const knobs = [...(await declaredKnobs()), ...envKnobs()];
-  assert.deepEqual(problemsWith(knobs, readDefaultTables(readme())), []);
+  assert.deepEqual(problemsWith(knobs, readDefaultTables(readme()), CONFIG_DOC), []);
 });
 
-test("README.md documents no setting the code does not have", async () => {
+test("docs/CONFIGURATION.md documents no setting the code does not have", async () => {
   const known = new Set([...(await declaredKnobs()), ...envKnobs()].map((k) => k.name));
-  const stale = readDefaultTables(readme()).flatMap((row) => row.names.filter((n) => !known.has(n)).map((n) => `README.md:${row.line}: ${n}`));
+  const stale = readDefaultTables(readme()).flatMap((row) => row.names.filter((n) => !known.has(n)).map((n) => `${CONFIG_DOC}:${row.line}: ${n}`));
   assert.deepEqual(stale, []);
 });
 
-test("a README secrets table's `bound to` column names the functions that bind each secret", async () => {
+test("a secrets table in docs/CONFIGURATION.md's `bound to` column names the functions that bind each secret", async () => {
   const bindings = await secretBindings();
   const problems: string[] = [];
   for (const row of readDefaultTables(readme()).filter((r) => "bound to" in r.cells)) {
     const listed = [...row.cells["bound to"]!.matchAll(/`([A-Za-z]+)`/g)].map((m) => m[1]!).sort();
     for (const name of row.names) {
       const actual = bindings.get(name) ?? [];
-      if (listed.join() !== actual.join()) problems.push(`README.md:${row.line}: ${name} is bound to ${actual.join(", ") || "nothing"}, README says ${listed.join(", ")}`);
+      if (listed.join() !== actual.join()) problems.push(`${CONFIG_DOC}:${row.line}: ${name} is bound to ${actual.join(", ") || "nothing"}, the doc says ${listed.join(", ")}`);
     }
   }
   assert.deepEqual(problems, []);

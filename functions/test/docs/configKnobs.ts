@@ -117,13 +117,13 @@ export function problemsWith(knobs: Knob[], rows: ReadmeRow[], file = "README.md
   for (const knob of knobs) {
     const row = rows.find((r) => r.names.includes(knob.name));
     if (!row) {
-      problems.push(`${knob.kind} ${knob.name} (${knob.where}) has no row in a README table with a "default" column`);
+      problems.push(`${knob.kind} ${knob.name} (${knob.where}) has no row in a table of docs/CONFIGURATION.md with a "default" column`);
       continue;
     }
     const documented = normalise(row.cells.default ?? "");
     if (!documented) problems.push(`${file}:${row.line}: ${knob.name} has an empty default`);
     else if (knob.default !== undefined && documented !== normalise(knob.default)) {
-      problems.push(`${file}:${row.line}: ${knob.name} defaults to ${knob.default}, README says ${row.cells.default}`);
+      problems.push(`${file}:${row.line}: ${knob.name} defaults to ${knob.default}, the doc says ${row.cells.default}`);
     }
   }
   return problems;

@@ -1,6 +1,6 @@
 /**
  * Provider model facts in one place: `npm run providers:check` (scripts/providers-check.ts) reports
- * from catalog.ts's lifecycle data and the adapters' own lists, and the README's provider tables
+ * from catalog.ts's lifecycle data and the adapters' own lists, and the provider tables in docs/PROVIDERS.md and docs/VIDEO-JOBS.md
  * name each provider's current default and every model it accepts, from the same data. Dates are
  * injected: nothing here changes with the calendar.
  */
@@ -15,7 +15,7 @@ import { PROVIDER_IDS, PROVIDERS } from "../../src/providers/catalog.js";
 import { isModelRetired } from "../../src/providers/lifecycle.js";
 import { REPO_ROOT } from "./configKnobs.js";
 
-const README = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+const DOC_OF_SECTION: Record<string, string> = { "AI providers": "docs/PROVIDERS.md", "Video jobs": "docs/VIDEO-JOBS.md" };
 const day = (iso: string) => new Date(`${iso}T00:00:00Z`);
 const config = (over: Record<string, unknown>) => runtimeConfigSchema.parse({ enabledProviders: ["openai"], ...over });
 const openaiWith = (defaults: Record<string, string>, allowed: string[]): BuiltInModels => ({ openai: { image: { defaults, allowed } } });
@@ -59,17 +59,16 @@ describe("providers:check", () => {
   });
 });
 
-describe("README provider tables come from the same data", () => {
-  /** The row of the provider in the image table (`## AI providers`) or the video table (`## Video jobs`). */
+describe("the provider tables in docs/ come from the same data", () => {
+  /** The row of the provider in the image table (docs/PROVIDERS.md) or the video table (docs/VIDEO-JOBS.md). */
   const rowOf = (section: string, id: string) => {
-    const start = README.indexOf(`\n## ${section}\n`);
-    const body = README.slice(start, README.indexOf("\n## ", start + 1));
+    const body = readFileSync(path.join(REPO_ROOT, DOC_OF_SECTION[section]!), "utf8");
     return body.split("\n").find((line) => line.startsWith("|") && line.includes(`(\`${id}\`)`));
   };
 
   test("each provider's row names its current defaults and every model its adapter accepts; retired ones only as shut down", async () => {
     const models = await builtInModels();
-    const now = day("2026-12-06"); // the README states facts as of this lifecycle data
+    const now = day("2026-12-06"); // the docs state facts as of this lifecycle data
     const problems: string[] = [];
     for (const id of PROVIDER_IDS) {
       const { image, video } = models[id]!;
@@ -77,7 +76,7 @@ describe("README provider tables come from the same data", () => {
       const check = (kind: "image" | "video", defaults: string[], allowed: readonly string[]) => {
         const row = rows[kind];
         if (!row) {
-          problems.push(`${id}: no row in the README ${kind} table`);
+          problems.push(`${id}: no row in the docs ${kind} table`);
           return;
         }
         for (const model of allowed) if (!row.includes(`\`${model}\``)) problems.push(`${id}: the ${kind} row does not name \`${model}\``);
@@ -89,7 +88,7 @@ describe("README provider tables come from the same data", () => {
       if (video) check("video", [video.default], video.allowed);
       for (const fact of PROVIDERS[id].models.filter((f) => isModelRetired(id, f.id, now))) {
         for (const row of Object.values(rows)) {
-          if (row?.includes(`\`${fact.id}\``) && !/[Ss]hut down/.test(row)) problems.push(`${id}: \`${fact.id}\` appears in the README without "shut down"`);
+          if (row?.includes(`\`${fact.id}\``) && !/[Ss]hut down/.test(row)) problems.push(`${id}: \`${fact.id}\` appears in the docs without "shut down"`);
         }
       }
     }
