@@ -7,9 +7,11 @@
  * Screenshots of each step go to functions/test-artifacts/web/.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
 import { deleteApp, getApps, initializeApp } from "firebase-admin/app";
 import { getAuth } from "firebase-admin/auth";
@@ -80,6 +82,14 @@ describe("the web console in Chromium", { skip: missing, timeout: 240_000 }, () 
   /** The newest receipt's job id (each receipt is `li#receipt-<jobId>`). */
   const newestJobId = async () => (await page.locator("li.receipt").first().getAttribute("id"))!.replace(/^receipt-/, "");
   const assertNoProblems = () => assert.deepEqual(problems, [], "the page logged errors or called out");
+  /** `npm run audit:privacy` against this stack, as an operator runs it with the variables npm start printed. */
+  const auditThisStack = async (when: string) => {
+    const repo = path.resolve(__dirname, "../../..");
+    const run = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/audit-privacy.ts"], { cwd: repo, env: { ...process.env, ...start.env } }).catch(
+      (failed: { stdout?: string; code?: number }) => ({ stdout: `${failed.stdout ?? ""}\n(exit ${String(failed.code)})` }),
+    );
+    assert.match(run.stdout, /audit:privacy: PASSED: no violation/, `audit:privacy ${when}:\n${run.stdout}`);
+  };
 
   test("it signs in anonymously on the Auth emulator and offers the local provider", async () => {
     await page.goto(start.webUrl);
@@ -170,6 +180,10 @@ describe("the web console in Chromium", { skip: missing, timeout: 240_000 }, () 
     assertNoProblems();
   });
 
+  test("npm run audit:privacy finds no violation after the image, video and choices flows", async () => {
+    await auditThisStack("after the image, video and choices flows");
+  });
+
   test("export, then delete the data, then the account", async () => {
     const uid = (await getFirestore().doc(`jobs/${await newestJobId()}`).get()).get("uid") as string;
     await page.getByRole("button", { name: "Export my data" }).click();
@@ -199,6 +213,7 @@ describe("the web console in Chromium", { skip: missing, timeout: 240_000 }, () 
     await assert.rejects(getAuth().getUser(uid), /no user record|user-not-found/i);
     await shot("07-deleted");
     assertNoProblems();
+    await auditThisStack("after export and deletion");
   });
 
   test("the server hands out the page's own files only, each with a policy that keeps the page on this machine", async () => {
