@@ -13,7 +13,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 const { EmulatorRegistry } = require("firebase-tools/lib/emulator/registry") as {
   EmulatorRegistry: { get(name: string): StorageInternals | undefined };
 };

@@ -81,7 +81,7 @@ async function main() {
     return "won";
   });
   const results = await Promise.all([racer("A"), racer("B")]);
-  assert.equal(results.filter((r) => r === "won").length, 1, `exactly one winner: ${results}`);
+  assert.equal(results.filter((r) => r === "won").length, 1, `exactly one winner: ${results.join(",")}`);
   assert.equal(attempts, 3, "the loser retried once after ABORTED");
 
   // blind create() in two transactions: the second fails with ALREADY_EXISTS

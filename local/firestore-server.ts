@@ -746,9 +746,10 @@ export async function startFirestoreServer(opts: { host?: string; port?: number 
 
 // `tsx local/firestore-server.ts [port]` runs it standalone.
 if (require.main === module) {
-  startFirestoreServer({ port: Number(process.argv[2] ?? 8080) }).then((fs) => {
+  // Standalone only: a failure to start or stop is left unhandled on purpose, so Node prints it and exits non-zero.
+  void startFirestoreServer({ port: Number(process.argv[2] ?? 8080) }).then((fs) => {
     console.log(`Firestore (offline) listening on ${fs.hostPort}`);
-    const stop = () => fs.stop().then(() => process.exit(0));
+    const stop = () => void fs.stop().then(() => process.exit(0));
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });

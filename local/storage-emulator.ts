@@ -15,7 +15,6 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 
 // firebase-tools internals (CommonJS, untyped for our purposes).
-/* eslint-disable @typescript-eslint/no-require-imports */
 const { StorageEmulator } = require("firebase-tools/lib/emulator/storage") as {
   StorageEmulator: new (args: Record<string, unknown>) => StorageEmulatorInstance;
 };
@@ -154,9 +153,10 @@ export async function startStorageEmulator(
 }
 
 if (require.main === module) {
-  startStorageEmulator({ port: Number(process.argv[2] ?? 9199) }).then((s) => {
+  // Standalone only: a failure to start or stop is left unhandled on purpose, so Node prints it and exits non-zero.
+  void startStorageEmulator({ port: Number(process.argv[2] ?? 9199) }).then((s) => {
     console.log(`Storage (offline, firebase-tools in-process) listening on ${s.hostPort}`);
-    const stop = () => s.stop().then(() => process.exit(0));
+    const stop = () => void s.stop().then(() => process.exit(0));
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });

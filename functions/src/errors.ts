@@ -27,6 +27,3 @@ export class AppError extends Error {
     this.name = "AppError";
   }
 }
-
-export const invalidArgument = (reason: string, message: string) =>
-  new AppError("invalid-argument", message, reason);

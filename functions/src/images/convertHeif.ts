@@ -99,7 +99,7 @@ function decodeInWorker(request: HeifDecodeRequest, timeoutMs: number): Promise<
     worker.stdout.resume();
     worker.stderr.resume();
     let reply: HeifDecodeReply = { ok: false, failure: "undecodable" };
-    let crash: unknown;
+    let crash: Error | undefined;
     const timer = setTimeout(() => void worker.terminate(), timeoutMs);
     worker.once("message", (message: HeifDecodeReply) => (reply = message));
     worker.once("error", (error) => (crash = error));

@@ -327,6 +327,7 @@ export async function cancelAtProvider(job: JobDoc): Promise<void> {
 export async function deleteAtProvider(job: JobDoc, jobId: string): Promise<"none" | "deleted" | "not-possible" | "failed"> {
   if (job.feature !== "video" || !job.providerTaskId) return "none";
   const provider = await loadVideoProvider(job.provider as ProviderId).catch(() => undefined);
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called with `provider` as `this` below
   const call = isTerminal(job.status) ? provider?.deleteTask : provider?.cancel;
   if (!provider || !call) return "not-possible";
   try {

@@ -127,8 +127,6 @@ export interface VideoOperation {
   outputGcsPrefix?: string;
 }
 
-export type VideoState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
-
 export type VideoStatus =
   | { state: "queued" | "running"; progress?: number; raw: string }
   | { state: "succeeded"; result: VideoResultRef; raw: string }
@@ -156,7 +154,7 @@ export interface VideoProvider {
   readonly polling?: Partial<VideoPollingPolicy>;
   /** Starts generation. Never retried blindly: a retry could start (and bill) a second task. */
   start(req: VideoRequest, signal?: AbortSignal): Promise<VideoOperation>;
-  /** One status call; maps the provider's enum onto VideoState and keeps the raw value. */
+  /** One status call; maps the provider's enum onto `VideoStatus.state` and keeps the raw value. */
   status(op: VideoOperation, signal?: AbortSignal): Promise<VideoStatus>;
   /** Opens a `url` or `bytes` result as a stream (never fully buffered); the job checks type and size. */
   openResult(result: VideoResultRef, signal?: AbortSignal): Promise<{ body: ReadableStream<Uint8Array>; contentType?: string; contentLength?: number }>;

@@ -8,8 +8,8 @@
  *   status) where the constructor has one. An argument counts when its value is fixed: a literal,
  *   a union of literals (`reason: QuotaReason`), a template over those (`quota-${reason}`), or an
  *   omitted argument's default (AppError's `reason = code`).
- * - calls to one-expression wrappers around such a `new` (images/validate.ts `fail`, errors.ts
- *   `invalidArgument`, uploadImage's `invalid` → `reject` → `new UploadRejection`): the wrapper's
+ * - calls to one-expression wrappers around such a `new` (images/validate.ts `fail`, uploadImage's
+ *   `invalid` → `reject` → `new UploadRejection`): the wrapper's
  *   arguments are substituted into the expression it returns.
  * - object literals with a literal `code` and `reason` (runProvider.ts CODE_BY_KIND, uploadImage's
  *   `internal` answer).

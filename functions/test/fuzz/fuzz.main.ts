@@ -91,4 +91,5 @@ async function main(): Promise<number> {
   return exitCode;
 }
 
-main().then((code) => process.exit(code));
+// May float: a rejection is left unhandled on purpose, so Node prints it and exits non-zero.
+void main().then((code) => process.exit(code));

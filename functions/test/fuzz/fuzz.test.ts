@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { useBackends } from "../support/backends.js";
-import { runFuzz, type FuzzFailure } from "./runFuzz.js";
+import { runFuzz } from "./runFuzz.js";
 import { runUploadFuzz } from "./runUploadFuzz.js";
 
 useBackends();

@@ -144,7 +144,7 @@ test("no log line, client error or Firestore document holds the photo, the promp
   setPollEnqueuerForTests(async (task) => void queue.push(task));
   overrideProviderForTests("video:local", videoProviderAt(`${cdn.url}/video.mp4?token=${"ef".repeat(30)}`));
   const { pollVideoJob } = await import("../../src/jobs/videoJob.js");
-  let heldUrl = "";
+  let heldUrl: string;
   try {
     const video = await call<{ jobId: string }>(createJob, request({ feature: "video" }));
     assert.ok(video);

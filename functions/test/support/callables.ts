@@ -29,7 +29,7 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<HttpsError
     await promise;
   } catch (error) {
     if (error instanceof HttpsError) return error;
-    throw new Error(`expected an HttpsError, got ${(error as Error)?.name}: ${(error as Error)?.message}`);
+    throw new Error(`expected an HttpsError, got ${(error as Error)?.name}: ${(error as Error)?.message}`, { cause: error });
   }
   throw new Error("expected the call to be rejected, but it succeeded");
 }

@@ -11,8 +11,6 @@ export const NAME = "ByteDance Seedream";
 
 /** Volcengine Ark, Beijing: `BASE_URL` of the official SDK. */
 export const VOLCENGINE_BASE_URL = "https://ark.cn-beijing.volces.com/api/v3";
-/** BytePlus ModelArk (international); chosen with SEEDREAM_BASE_URL. Keys are per platform. */
-export const BYTEPLUS_BASE_URL = "https://ark.ap-southeast.bytepluses.com/api/v3";
 
 /** Volcengine ids; the first is the default (the newest Seedream in our provider doc). */
 const VOLCENGINE_MODELS = [

@@ -59,7 +59,7 @@ export function createVeoProvider(options: VeoOptions = {}): VideoProvider {
     (idempotent: boolean, timeoutMs: number, signal?: AbortSignal): typeof fetch =>
     async (input, init) =>
       providerFetch({
-        url: String(input),
+        url: input instanceof Request ? input.url : String(input),
         method: (init?.method ?? "GET") as "GET" | "POST",
         headers: Object.fromEntries(new Headers(init?.headers)),
         body: init?.body as string | undefined,
