@@ -3,6 +3,7 @@
  * Rules are evaluated only by the official Java emulators (Java >= 21 and their downloaded jars);
  * where those are absent this suite is skipped and says why, rather than passing silently.
  */
+import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
