@@ -5,10 +5,10 @@
  */
 import "../admin.js";
 import { getFirestore } from "firebase-admin/firestore";
-import { FEATURES, type Feature } from "../providers/types.js";
+import { FEATURES, type Feature } from "../domain/features.js";
 import { DEFAULT_QUOTAS, DEFAULT_RUNTIME_CONFIG, runtimeConfigSchema, type RuntimeConfig } from "./runtimeConfigSchema.js";
 import { settings } from "./params.js";
-import type { NonUserCollection } from "../privacy/paths.js";
+import type { NonUserCollection } from "../storage/paths.js";
 
 export { DEFAULT_RUNTIME_CONFIG, runtimeConfigSchema, type RuntimeConfig };
 

@@ -5,17 +5,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { settings } from "../config/params.js";
-import {
-  DATA_CATEGORIES,
-  FIRESTORE_PATHS_BY_LOCATION,
-  firestorePaths,
-  firestoreRetentionRules,
-  LOCATION_KINDS,
-  TRANSIENT_KINDS,
-  transientPaths,
-  userDataLocations,
-  type UserDataLocation,
-} from "./paths.js";
+import { firestorePaths, TRANSIENT_KINDS, transientPaths } from "../storage/paths.js";
+import { DATA_CATEGORIES, FIRESTORE_PATHS_BY_LOCATION, firestoreRetentionRules, LOCATION_KINDS, userDataLocations, type UserDataLocation } from "./paths.js";
 import { requestSubjectOf } from "./salt.js";
 
 const locations = () => userDataLocations("user-1");

@@ -13,7 +13,7 @@
 import "../admin.js";
 import { FieldValue, getFirestore, Timestamp } from "firebase-admin/firestore";
 import * as logs from "../logging/logs.js";
-import { firestorePaths, type NonUserCollection } from "../privacy/paths.js";
+import { firestorePaths, type NonUserCollection } from "../storage/paths.js";
 import type { PurgeCounts } from "../privacy/purge.js";
 import { dailyJobStats, dayBefore, dayRange, utcDay, type DailyJobStats, type StatsJob } from "./dailyStats.js";
 
