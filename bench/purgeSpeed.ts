@@ -95,10 +95,10 @@ const USERS = 200;
 
 async function child(opts: Required<PurgeBenchOptions>): Promise<ChildResult> {
   // firebase-admin resolves from functions/, so the bucket comes through the functions code.
-  const { transientBucket } = await import("../functions/src/privacy/transientStore.js");
+  const { transientBucket } = await import("../functions/src/storage/transientStore.js");
   const { purgeTransient } = await import("../functions/src/privacy/purge.js");
-  const { TRANSIENT_ROOT } = await import("../functions/src/privacy/paths.js");
-  type TransientMetadata = import("../functions/src/privacy/paths.js").TransientMetadata;
+  const { TRANSIENT_ROOT } = await import("../functions/src/storage/paths.js");
+  type TransientMetadata = import("../functions/src/storage/paths.js").TransientMetadata;
   const bucket = transientBucket();
   const proxy = process.env.STORAGE_EMULATOR_HOST!;
 

@@ -27,7 +27,7 @@ async function main() {
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/video.mp4`;
-  const { saveTransientStream } = await import("../functions/src/privacy/transientStore.js");
+  const { saveTransientStream } = await import("../functions/src/storage/transientStore.js");
   const { assertVideoHead } = await import("../functions/src/jobs/videoJob.js");
   const stream = async (path: string, size: number) => {
     const res = await fetch(`${url}?size=${size}`);

@@ -57,7 +57,7 @@ async function pageConfig(o: WebConsoleOptions) {
     import("../functions/src/providers/registry.js"),
     import("../functions/src/providers/prompts.js"),
     import("../functions/src/providers/local/effects.js"),
-    import("../functions/src/providers/types.js"),
+    import("../functions/src/domain/features.js"),
     o.providerChoices(),
   ]);
   return {

@@ -204,8 +204,8 @@ export async function createJobBytes(uid: string, data: unknown): Promise<number
     return imageJobBytes(fileBytes, (await dimensionsOf(head)) ?? unknownDims);
   }
   if (typeof image?.uploadId === "string" && /^[A-Za-z0-9_-]{16,64}$/.test(image.uploadId)) {
-    const { transientPaths } = await import("../privacy/paths.js");
-    const { readTransientHead } = await import("../privacy/transientStore.js");
+    const { transientPaths } = await import("../storage/paths.js");
+    const { readTransientHead } = await import("../storage/transientStore.js");
     const upload = await readTransientHead(transientPaths.upload(uid, image.uploadId), HEAD_BYTES, uid);
     if (!upload) return 0; // createJob answers not-found
     return imageJobBytes(upload.size, (await dimensionsOf(upload.head)) ?? unknownDims);

@@ -3,7 +3,7 @@
  * Pure (zod only), so the local stack can seed exactly what the functions read.
  */
 import { z } from "zod";
-import { FEATURES } from "../providers/types.js";
+import { FEATURES } from "../domain/features.js";
 
 const providerChoice = z.object({ provider: z.string(), model: z.string().optional() });
 

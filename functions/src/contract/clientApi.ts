@@ -14,7 +14,7 @@ import { consentSchema, createJobSchema, jobDocSchema, jobRefRequestSchema } fro
 import { setPrivacyChoicesRequestSchema } from "../privacy/choicesSchema.js";
 import { deleteRequestSchema } from "../privacy/deleteData.js";
 import { exportRequestSchema } from "../privacy/exportData.js";
-import { FEATURES } from "../providers/types.js";
+import { FEATURES } from "../domain/features.js";
 import { PROVIDER_IDS } from "../providers/catalog.js";
 import { STYLE_PROMPTS } from "../providers/prompts.js";
 import * as responses from "./responses.js";

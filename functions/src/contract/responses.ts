@@ -6,7 +6,8 @@
  * optional on one side), so the docs follow the code. Nothing at runtime imports this module.
  */
 import { z } from "zod";
-import { JOB_STATUSES, jobIdSchema } from "../jobs/schema.js";
+import { jobIdSchema } from "../jobs/schema.js";
+import { JOB_STATUSES } from "../domain/jobStatus.js";
 import { DATA_CATEGORIES, type DataCategory } from "../privacy/paths.js";
 
 const isoTime = (what: string) => z.string().describe(`${what} (ISO 8601)`);

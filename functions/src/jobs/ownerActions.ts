@@ -4,14 +4,15 @@
  */
 import { AppError } from "../errors.js";
 import * as logs from "../logging/logs.js";
-import { transientPaths } from "../privacy/paths.js";
+import { transientPaths } from "../storage/paths.js";
 import { settings } from "../config/params.js";
-import { deleteTransientPrefixes, signedReadUrl, transientBucket } from "../privacy/transientStore.js";
+import { deleteTransientPrefixes, signedReadUrl, transientBucket } from "../storage/transientStore.js";
 import { cancelAtProvider } from "./videoJob.js";
 import { getOwnedJob, transitionJob, updateJob } from "./repository.js";
 import { receiptOf } from "./receipt.js";
-import { isTerminal, jobRefRequestSchema, type JobStatus } from "./schema.js";
-import { zodMessage } from "./zodMessage.js";
+import { jobRefRequestSchema } from "./schema.js";
+import { isTerminal, type JobStatus } from "../domain/jobStatus.js";
+import { zodMessage } from "../util/zodMessage.js";
 import * as state from "./state.js";
 
 export async function getJobResult(uid: string, jobId: string) {

@@ -16,7 +16,7 @@ import { getRuntimeConfig, type RuntimeConfig } from "../config/runtimeConfig.js
 import { AppError } from "../errors.js";
 import * as logs from "../logging/logs.js";
 import { errorSummary } from "../logging/redact.js";
-import type { NonUserCollection } from "../privacy/paths.js";
+import type { NonUserCollection } from "../storage/paths.js";
 import { LimiterBusy, RateLimiter } from "../util/rateLimiter.js";
 
 /** Longer than this and the user is better served by a refusal (or another provider, with autoFallback). */

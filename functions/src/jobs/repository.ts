@@ -6,11 +6,12 @@ import "../admin.js";
 import { FieldValue, getFirestore, type Timestamp } from "firebase-admin/firestore";
 import { AppError } from "../errors.js";
 import * as logs from "../logging/logs.js";
-import { firestorePaths } from "../privacy/paths.js";
+import { firestorePaths } from "../storage/paths.js";
 import type { QuotaLimits } from "../config/runtimeConfigSchema.js";
 import { DELETION_MARKER_FIELD, deletionUnderway, holdsDeletionMarker } from "../quotas/deletionMarker.js";
 import { admit, quotaDocSchema, refusalMessage, type QuotaDoc, type QuotaReason } from "../quotas/policy.js";
-import { isOpaqueTaskId, isTerminal, jobDocSchema, type JobDoc } from "./schema.js";
+import { isOpaqueTaskId, jobDocSchema, type JobDoc } from "./schema.js";
+import { isTerminal } from "../domain/jobStatus.js";
 
 const GRPC_NOT_FOUND = 5;
 const GRPC_ALREADY_EXISTS = 6;

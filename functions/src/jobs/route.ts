@@ -8,7 +8,8 @@ import * as logs from "../logging/logs.js";
 import { isProviderId, PROVIDERS, type ProviderId } from "../providers/catalog.js";
 import { assertModelNotRetired, isModelRetired, modelFact, modelRetiredError, standInFor } from "../providers/lifecycle.js";
 import { IMAGE_PROVIDER_IDS, loadProvider, loadVideoProvider, servesImages, servesVideo, VIDEO_PROVIDER_IDS } from "../providers/registry.js";
-import type { Feature, ImageFeature, ImageProvider, VideoProvider } from "../providers/types.js";
+import type { ImageProvider, VideoProvider } from "../providers/types.js";
+import type { Feature, ImageFeature } from "../domain/features.js";
 
 type Requested = { provider?: string; model?: string };
 

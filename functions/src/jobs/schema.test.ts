@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createJobSchema } from "./schema.js";
-import { zodMessage } from "./zodMessage.js";
+import { zodMessage } from "../util/zodMessage.js";
 
 const schema = createJobSchema({ maxImageBytes: 3_000, maxPromptChars: 20 });
 const valid = {

@@ -3,7 +3,8 @@
  * Every outside input goes through one of these before anything else happens.
  */
 import { z } from "zod";
-import { FEATURES } from "../providers/types.js";
+import { FEATURES } from "../domain/features.js";
+import { JOB_STATUSES } from "../domain/jobStatus.js";
 
 // Control characters (except tab and newline) have no place in a prompt and can smuggle
 // terminal escapes or log-injection payloads.
@@ -61,11 +62,6 @@ export function createJobSchema(limits: { maxImageBytes: number; maxPromptChars:
 export type CreateJobRequest = z.infer<ReturnType<typeof createJobSchema>>;
 
 export const jobRefRequestSchema = z.strictObject({ jobId: jobIdSchema });
-
-export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled", "expired"] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
-export const TERMINAL_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "cancelled", "expired"];
-export const isTerminal = (status: JobStatus) => TERMINAL_STATUSES.includes(status);
 
 const timestamp = z.custom<FirebaseFirestore.Timestamp>(
   (v) => typeof v === "object" && v !== null && typeof (v as { toMillis?: unknown }).toMillis === "function",

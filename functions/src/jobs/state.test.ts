@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { JOB_STATUSES, TERMINAL_STATUSES } from "./schema.js";
+import { JOB_STATUSES, TERMINAL_STATUSES } from "../domain/jobStatus.js";
 import * as state from "./state.js";
 
 test("terminal states never change and only non-terminal states advance", () => {

@@ -4,9 +4,10 @@
  */
 import { Timestamp } from "firebase-admin/firestore";
 import { jobRetentionMs } from "../config/params.js";
-import type { Feature } from "../providers/types.js";
+import type { Feature } from "../domain/features.js";
 import { redactText } from "../logging/redact.js";
-import { isTerminal, type JobDoc, type JobStatus } from "./schema.js";
+import type { JobDoc } from "./schema.js";
+import { isTerminal, type JobStatus } from "../domain/jobStatus.js";
 
 const NEXT: Record<JobStatus, readonly JobStatus[]> = {
   queued: ["running", "failed", "cancelled", "expired"],

@@ -11,11 +11,13 @@ import { getAuth, type GetUsersResult, type UserIdentifier } from "firebase-admi
 import { FieldPath, getFirestore, type DocumentReference, type QueryDocumentSnapshot } from "firebase-admin/firestore";
 import type { Bucket, File } from "@google-cloud/storage";
 import { settings, type Settings } from "../config/params.js";
-import { isTerminal, JOB_DOC_FIELDS, JOB_STATUSES, type JobStatus } from "../jobs/schema.js";
+import { JOB_DOC_FIELDS } from "../jobs/schema.js";
+import { isTerminal, JOB_STATUSES, type JobStatus } from "../domain/jobStatus.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
-import { firestorePaths, NON_USER_COLLECTIONS, TRANSIENT_KINDS, TRANSIENT_ROOT, transientTtlMs, userDataLocations, type TransientKind, type TransientMetadata, type UserDataLocation } from "./paths.js";
+import { firestorePaths, TRANSIENT_KINDS, TRANSIENT_ROOT, transientTtlMs, type TransientKind, type TransientMetadata } from "../storage/paths.js";
+import { NON_USER_COLLECTIONS, userDataLocations, type UserDataLocation } from "./paths.js";
 import { objectDeadline } from "./purge.js";
-import { transientBucket } from "./transientStore.js";
+import { transientBucket } from "../storage/transientStore.js";
 
 export const VIOLATIONS = {
   jobFieldsOutsideStatusSet: "job documents with a field outside the status set (jobs/schema.ts)",

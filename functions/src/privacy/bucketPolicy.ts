@@ -4,7 +4,7 @@
  * they are tested without a bucket. `npm run verify:bucket` (scripts/verify-bucket.ts) reads the
  * resource with credentials, prints these and, on failure, the deploy step that fixes it.
  */
-import { TRANSIENT_ROOT } from "./paths.js";
+import { TRANSIENT_ROOT } from "../storage/paths.js";
 
 /** The lifecycle rule is a backstop with a granularity of a day: anything slower is no backstop. */
 export const MAX_LIFECYCLE_AGE_DAYS = 1;

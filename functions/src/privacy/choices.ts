@@ -9,7 +9,7 @@ import "../admin.js";
 import type { IncomingHttpHeaders } from "node:http";
 import { getFirestore, Timestamp } from "firebase-admin/firestore";
 import { AppError } from "../errors.js";
-import { zodMessage } from "../jobs/zodMessage.js";
+import { zodMessage } from "../util/zodMessage.js";
 import * as logs from "../logging/logs.js";
 import { errorSummary } from "../logging/redact.js";
 import {
@@ -22,7 +22,7 @@ import {
   type PrivacyChoicesDoc,
 } from "./choicesSchema.js";
 import { sendsGpc } from "./gpc.js";
-import { firestorePaths } from "./paths.js";
+import { firestorePaths } from "../storage/paths.js";
 import { recordPrivacyRequest, withRequestRecord } from "./requestRecords.js";
 
 export interface PrivacyChoicesResponse extends PrivacyChoices {

@@ -25,13 +25,14 @@ import { z } from "zod";
 import { AppError } from "../errors.js";
 import { jobDocSchema } from "../jobs/schema.js";
 import { deleteAtProvider } from "../jobs/videoJob.js";
-import { zodMessage } from "../jobs/zodMessage.js";
+import { zodMessage } from "../util/zodMessage.js";
 import * as logs from "../logging/logs.js";
 import { deletionMarker, deletionMarkerSchema } from "../quotas/deletionMarker.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
-import { firestorePaths, userDataLocations, type LocationKind, type UserDataLocation } from "./paths.js";
+import { userDataLocations, type LocationKind, type UserDataLocation } from "./paths.js";
+import { firestorePaths } from "../storage/paths.js";
 import { recordPrivacyRequest, withRequestRecord } from "./requestRecords.js";
-import { deleteTransientPrefixPaged } from "./transientStore.js";
+import { deleteTransientPrefixPaged } from "../storage/transientStore.js";
 
 export const deleteRequestSchema = z
   .strictObject({ deleteAccount: z.boolean().optional() })

@@ -12,14 +12,14 @@ import type { File } from "@google-cloud/storage";
 import { z } from "zod";
 import { getRuntimeConfig } from "../config/runtimeConfig.js";
 import { AppError } from "../errors.js";
-import { zodMessage } from "../jobs/zodMessage.js";
+import { zodMessage } from "../util/zodMessage.js";
 import * as logs from "../logging/logs.js";
 import { PROVIDER_IDS, PROVIDERS } from "../providers/catalog.js";
 import { servesImages, servesVideo } from "../providers/registry.js";
 import { PROVIDER_DATA_PRACTICES } from "../providers/retention.js";
 import { DATA_CATEGORIES, userDataLocations, type DataCategory, type LocationKind, type UserDataLocation } from "./paths.js";
 import { withRequestRecord } from "./requestRecords.js";
-import { listTransientPages } from "./transientStore.js";
+import { listTransientPages } from "../storage/transientStore.js";
 
 /** `{}`; a callable sent without data arrives as null. */
 export const exportRequestSchema = z.strictObject({}).nullish();

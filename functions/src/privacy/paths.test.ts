@@ -5,17 +5,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { settings } from "../config/params.js";
-import {
-  DATA_CATEGORIES,
-  FIRESTORE_PATHS_BY_LOCATION,
-  firestorePaths,
-  firestoreRetentionRules,
-  LOCATION_KINDS,
-  TRANSIENT_KINDS,
-  transientPaths,
-  userDataLocations,
-  type UserDataLocation,
-} from "./paths.js";
+import { firestorePaths, TRANSIENT_KINDS, transientPaths } from "../storage/paths.js";
+import { DATA_CATEGORIES, FIRESTORE_PATHS_BY_LOCATION, firestoreRetentionRules, LOCATION_KINDS, NON_USER_COLLECTIONS, userDataLocations, type UserDataLocation } from "./paths.js";
 import { requestSubjectOf } from "./salt.js";
 
 const locations = () => userDataLocations("user-1");
@@ -32,6 +23,11 @@ describe("user data locations (paths.ts)", () => {
     const ids = new Set(locations().map((l) => l.id));
     for (const id of Object.keys(FIRESTORE_PATHS_BY_LOCATION)) assert.ok(ids.has(id), `${id} names paths but is no location`);
     for (const l of locations()) if (l.kind !== "storage-prefix") assert.ok(FIRESTORE_PATHS_BY_LOCATION[l.id], `${l.id} does not say which firestorePaths it covers`);
+  });
+
+  test("the runtime config document is in a collection declared as holding no user data", async () => {
+    const { RUNTIME_CONFIG_PATH } = await import("../config/runtimeConfig.js");
+    assert.ok(Object.hasOwn(NON_USER_COLLECTIONS, RUNTIME_CONFIG_PATH.split("/")[0]!), `${RUNTIME_CONFIG_PATH} is in no NON_USER_COLLECTIONS entry`);
   });
 
   test("every transient kind is a location, with the prefixes every transient path of the user is under", () => {

@@ -6,37 +6,8 @@
  * paths.test.ts fails if a path here is not one of its locations.
  */
 import { jobRetentionMs, maxTransientTtlMs, settings, type Settings } from "../config/params.js";
+import { firestorePaths, TRANSIENT_KINDS, TRANSIENT_ROOT, type NonUserCollection, type TransientKind } from "../storage/paths.js";
 import { requestSubjectOf } from "./salt.js";
-
-export const TRANSIENT_ROOT = "transient/";
-
-export const TRANSIENT_KINDS = ["uploads", "inputs", "results"] as const;
-export type TransientKind = (typeof TRANSIENT_KINDS)[number];
-
-export const transientPaths = {
-  /** Photos streamed in by uploadImage, until a job consumes them or they expire. */
-  upload: (uid: string, uploadId: string) => `${TRANSIENT_ROOT}uploads/${uid}/${uploadId}`,
-  /** Inputs staged for providers that need a URL rather than bytes. */
-  input: (uid: string, jobId: string) => `${TRANSIENT_ROOT}inputs/${uid}/${jobId}`,
-  /** Results held until the client has them (video), then deleted. */
-  result: (uid: string, jobId: string) => `${TRANSIENT_ROOT}results/${uid}/${jobId}`,
-  /** Every prefix that may hold a user's objects. */
-  userPrefixes: (uid: string) => TRANSIENT_KINDS.map((kind) => `${TRANSIENT_ROOT}${kind}/${uid}/`),
-  /** Every prefix that may hold one job's objects (uploads are found through their metadata). */
-  jobPrefixes: (uid: string, jobId: string) => [
-    `${TRANSIENT_ROOT}inputs/${uid}/${jobId}`,
-    `${TRANSIENT_ROOT}results/${uid}/${jobId}`,
-  ],
-};
-
-export const firestorePaths = {
-  jobs: "jobs",
-  job: (jobId: string) => `jobs/${jobId}`,
-  privacy: (uid: string) => `privacy/${uid}`,
-  quotas: (uid: string) => `quotas/${uid}`,
-  /** Records of know/delete/opt-out requests, keyed by a salted hash of the uid (privacy/requestRecords.ts). */
-  privacyRequests: "privacyRequests",
-};
 
 /**
  * The top-level collections that hold no data about any user, with why: export and deletion have
@@ -50,43 +21,7 @@ export const NON_USER_COLLECTIONS = {
   stats: "daily counts and durations of all jobs and purge runs; no uid, job id, request id or prompt",
   /** `providerSlots/{provider}`: the per-provider caps of video tasks (jobs/providerLimits.ts). */
   providerSlots: "per provider, a one-way hash of each running video job's id with its deadline (gone when the job ends) and the last minute's start times; no uid, job id, request id or prompt",
-} as const;
-export type NonUserCollection = keyof typeof NON_USER_COLLECTIONS;
-
-/** Metadata every transient object carries, so the purge can act without any other lookup. */
-export interface TransientMetadata {
-  uid: string;
-  jobId?: string;
-  kind: TransientKind;
-  /** Epoch milliseconds, as a string (Storage custom metadata values are strings). */
-  deleteAt: string;
-  /** Which function wrote an upload (uploads/uploadRecord.ts): createJob takes no other. */
-  writer?: string;
-}
-
-/** The kind of a transient object, from its name (never its metadata, which is not ours to trust). */
-export function transientKindOf(name: string): TransientKind | undefined {
-  const kind = name.startsWith(TRANSIENT_ROOT) ? name.slice(TRANSIENT_ROOT.length).split("/", 1)[0] : undefined;
-  return (TRANSIENT_KINDS as readonly (string | undefined)[]).includes(kind) ? (kind as TransientKind) : undefined;
-}
-
-/**
- * The longest an object of each kind may live after Storage created it: an upload its TTL, an
- * input the longest job deadline, a result its TTL. The purge never waits longer than this,
- * whatever `deleteAt` says (privacy/purge.ts `objectDeadline`).
- */
-export function transientTtlMs(kind: TransientKind | undefined, s: Settings = settings()): number {
-  switch (kind) {
-    case "uploads":
-      return s.uploadTtlMinutes * 60_000;
-    case "inputs":
-      return Math.max(s.imageJobDeadlineMinutes, s.videoJobDeadlineMinutes) * 60_000;
-    case "results":
-      return s.resultTtlMinutes * 60_000;
-    default:
-      return maxTransientTtlMs(s);
-  }
-}
+} as const satisfies Record<NonUserCollection, string>;
 
 /** What kind of data a location holds, as the export names it to the user. */
 export const DATA_CATEGORIES = {

@@ -9,16 +9,17 @@ import { getFirestore, Timestamp } from "firebase-admin/firestore";
 import type { File } from "@google-cloud/storage";
 import { settings, type Settings } from "../config/params.js";
 import { transitionJob } from "../jobs/repository.js";
-import { isTerminal, jobDocSchema } from "../jobs/schema.js";
+import { jobDocSchema } from "../jobs/schema.js";
+import { isTerminal } from "../domain/jobStatus.js";
 import * as state from "../jobs/state.js";
 import { cancelAtProvider } from "../jobs/videoJob.js";
 import * as logs from "../logging/logs.js";
 import { errorSummary } from "../logging/redact.js";
 import { recordPurgeRun } from "../stats/statsStore.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
-import { firestorePaths, TRANSIENT_ROOT, transientKindOf, transientPaths, transientTtlMs } from "./paths.js";
+import { firestorePaths, TRANSIENT_ROOT, transientKindOf, transientPaths, transientTtlMs } from "../storage/paths.js";
 import { purgePastRetention } from "./retention.js";
-import { deleteTransient, deleteTransientPrefixes, transientBucket } from "./transientStore.js";
+import { deleteTransient, deleteTransientPrefixes, transientBucket } from "../storage/transientStore.js";
 
 export interface PurgeOptions {
   now?: number;

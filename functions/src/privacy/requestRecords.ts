@@ -10,7 +10,8 @@ import { randomUUID } from "node:crypto";
 import { getFirestore, Timestamp } from "firebase-admin/firestore";
 import { z } from "zod";
 import * as logs from "../logging/logs.js";
-import { firestorePaths, REQUEST_RECORD_RETENTION_MONTHS } from "./paths.js";
+import { firestorePaths } from "../storage/paths.js";
+import { REQUEST_RECORD_RETENTION_MONTHS } from "./paths.js";
 import { requestSubjectOf } from "./salt.js";
 
 export const REQUEST_TYPES = ["know", "delete", "opt-out", "opt-in"] as const;

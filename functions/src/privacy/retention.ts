@@ -8,7 +8,7 @@
  */
 import "../admin.js";
 import { getFirestore, Timestamp } from "firebase-admin/firestore";
-import { isTerminal, JOB_STATUSES, type JobStatus } from "../jobs/schema.js";
+import { isTerminal, JOB_STATUSES, type JobStatus } from "../domain/jobStatus.js";
 import { firestoreRetentionRules } from "./paths.js";
 
 /** Documents deleted, per collection. */

@@ -2,9 +2,7 @@
  * The one interface every AI provider adapter implements (shared/providers/README.md, "Common shape").
  * Sync providers return the final Outcome from submit(); async ones return a JobRef to poll.
  */
-export const FEATURES = ["edit", "style", "cutout", "enhance", "video"] as const;
-export type Feature = (typeof FEATURES)[number];
-export type ImageFeature = Exclude<Feature, "video">;
+import type { Feature, ImageFeature } from "../domain/features.js";
 
 export type ImageMime = "image/jpeg" | "image/png" | "image/webp" | "image/heic" | "image/heif";
 

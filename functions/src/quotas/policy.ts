@@ -6,7 +6,7 @@
 import { Timestamp } from "firebase-admin/firestore";
 import { z } from "zod";
 import type { QuotaLimits } from "../config/runtimeConfigSchema.js";
-import { FEATURES, type Feature } from "../providers/types.js";
+import { FEATURES, type Feature } from "../domain/features.js";
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;

@@ -7,7 +7,7 @@
  * timestamps (`StatsJob`), and the output holds only counts, durations and the fixed ids of
  * features, statuses, providers and error codes.
  */
-import { JOB_STATUSES, type JobStatus } from "../jobs/schema.js";
+import { JOB_STATUSES, type JobStatus } from "../domain/jobStatus.js";
 
 /** The only job fields statistics read (statsStore.ts asks Firestore for no others). */
 export interface StatsJob {

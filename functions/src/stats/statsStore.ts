@@ -13,8 +13,7 @@
 import "../admin.js";
 import { FieldValue, getFirestore, Timestamp } from "firebase-admin/firestore";
 import * as logs from "../logging/logs.js";
-import { firestorePaths, type NonUserCollection } from "../privacy/paths.js";
-import type { PurgeCounts } from "../privacy/purge.js";
+import { firestorePaths, type NonUserCollection } from "../storage/paths.js";
 import { dailyJobStats, dayBefore, dayRange, utcDay, type DailyJobStats, type StatsJob } from "./dailyStats.js";
 
 /** Declared in paths.ts as holding no user data (the privacy audit allows it; rules deny clients). */
@@ -32,8 +31,10 @@ export interface DailyStatsFields extends DailyJobStats {
   computedAt: Timestamp;
 }
 
-/** The purge counts a day accumulates (PurgeCounts without the per-run `objectsScanned`), plus runs. */
-export const PURGE_FIELDS = ["objectsDeleted", "jobsExpired", "resultsExpired", "jobsDeleted", "requestRecordsDeleted"] as const satisfies readonly (keyof PurgeCounts)[];
+/** The purge counts a day accumulates (privacy/purge.ts PurgeCounts without the per-run `objectsScanned`), plus runs. */
+export const PURGE_FIELDS = ["objectsDeleted", "jobsExpired", "resultsExpired", "jobsDeleted", "requestRecordsDeleted"] as const;
+/** What the purge hands over; its PurgeCounts must have every field (the purge imports this module, not the other way). */
+type PurgeRunCounts = Record<(typeof PURGE_FIELDS)[number], number>;
 
 /** A day missed by a failed run is recomputed by a later one while it is this recent. */
 export const BACKFILL_DAYS = 7;
@@ -86,7 +87,7 @@ export async function computeDueDailyStats(now = Date.now(), options: Omit<Compu
 }
 
 /** Adds one purge run's counts to the statistics of the (UTC) day it ran on: one write. */
-export async function recordPurgeRun(now: number, counts: PurgeCounts): Promise<void> {
+export async function recordPurgeRun(now: number, counts: PurgeRunCounts): Promise<void> {
   const purge: Record<string, FieldValue | Timestamp> = { runs: FieldValue.increment(1), lastRunAt: Timestamp.fromMillis(now) };
   for (const field of PURGE_FIELDS) purge[field] = FieldValue.increment(counts[field]);
   const day = utcDay(now);

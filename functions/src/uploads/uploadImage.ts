@@ -39,8 +39,8 @@ import * as logs from "../logging/logs.js";
 import { errorSummary, redactText } from "../logging/redact.js";
 import { assertAccountActive } from "../privacy/accountGate.js";
 import { sendsGpc } from "../privacy/gpc.js";
-import { transientPaths } from "../privacy/paths.js";
-import { deleteTransient, openTransientWriteStream } from "../privacy/transientStore.js";
+import { transientPaths } from "../storage/paths.js";
+import { deleteTransient, openTransientWriteStream } from "../storage/transientStore.js";
 import { uploadMetadata } from "./uploadRecord.js";
 import type { ImageMime } from "../providers/types.js";
 

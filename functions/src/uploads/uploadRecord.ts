@@ -6,7 +6,7 @@
  * the checks are a second line should a rule or another writer ever let something else in there.
  */
 import type { Settings } from "../config/params.js";
-import type { TransientMetadata } from "../privacy/paths.js";
+import type { TransientMetadata } from "../storage/paths.js";
 
 /** The `writer` uploadImage records on every upload. */
 export const UPLOAD_WRITER = "uploadImage";

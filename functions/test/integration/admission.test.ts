@@ -105,8 +105,8 @@ describe("createJob under a burst", () => {
     const { createJob } = await fns();
     const uid = `busy-upload-${randomUUID()}`;
     const uploadId = randomUUID().replaceAll("-", "");
-    const { transientPaths } = await import("../../src/privacy/paths.js");
-    const { saveTransient } = await import("../../src/privacy/transientStore.js");
+    const { transientPaths } = await import("../../src/storage/paths.js");
+    const { saveTransient } = await import("../../src/storage/transientStore.js");
     const { uploadMetadata } = await import("../../src/uploads/uploadRecord.js");
     const photo = await makeFaceImage({ width: PHOTO_SIZE, height: PHOTO_SIZE });
     await saveTransient(transientPaths.upload(uid, uploadId), photo, "image/jpeg", uploadMetadata(uid, Date.now() + 600_000));
@@ -135,8 +135,8 @@ describe("createJob under a burst", () => {
     const { createJobBytes, imageJobBytes } = await admission();
     const uid = `sized-upload-${randomUUID()}`;
     const uploadId = randomUUID().replaceAll("-", "");
-    const { transientPaths } = await import("../../src/privacy/paths.js");
-    const { saveTransient } = await import("../../src/privacy/transientStore.js");
+    const { transientPaths } = await import("../../src/storage/paths.js");
+    const { saveTransient } = await import("../../src/storage/transientStore.js");
     const { uploadMetadata } = await import("../../src/uploads/uploadRecord.js");
     const photo = await makeFaceImage({ width: 1200, height: 800 });
     await saveTransient(transientPaths.upload(uid, uploadId), photo, "image/jpeg", uploadMetadata(uid, Date.now() + 600_000));

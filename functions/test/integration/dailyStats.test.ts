@@ -11,9 +11,10 @@ import { describe, test } from "node:test";
 import { getFirestore, Timestamp } from "firebase-admin/firestore";
 import { getStorage } from "firebase-admin/storage";
 import functionsTest from "firebase-functions-test";
-import type { JobDoc, JobStatus } from "../../src/jobs/schema.js";
+import type { JobDoc } from "../../src/jobs/schema.js";
+import type { JobStatus } from "../../src/domain/jobStatus.js";
 import * as state from "../../src/jobs/state.js";
-import type { Feature } from "../../src/providers/types.js";
+import type { Feature } from "../../src/domain/features.js";
 import { useBackends } from "../support/backends.js";
 import { capturedLogs } from "../support/logCapture.js";
 

@@ -10,7 +10,7 @@ import { describe, test } from "node:test";
 import { getFirestore } from "firebase-admin/firestore";
 import { getStorage } from "firebase-admin/storage";
 import * as state from "../../src/jobs/state.js";
-import { transientPaths } from "../../src/privacy/paths.js";
+import { transientPaths } from "../../src/storage/paths.js";
 import { useBackends } from "../support/backends.js";
 import { callAs, rejectionOf } from "../support/callables.js";
 import { assertJobKeepsStatusOnly, assertNothingLeftFor } from "../support/privacy.js";

@@ -64,8 +64,8 @@ async function snapshotOfEverything(): Promise<string> {
 async function seedCleanState(now: number) {
   const { db, Timestamp } = await admin();
   const { createJob } = await import("../../src/index.js");
-  const { saveTransient } = await import("../../src/privacy/transientStore.js");
-  const { transientPaths } = await import("../../src/privacy/paths.js");
+  const { saveTransient } = await import("../../src/storage/transientStore.js");
+  const { transientPaths } = await import("../../src/storage/paths.js");
   const created = await callAs<{ jobId: string; status: string }>(createJob, "alice", await createJobRequest());
   assert.equal(created.status, "succeeded");
   await db.doc("config/runtime").set({ enabledProviders: ["local"] }, { merge: true });

@@ -9,7 +9,8 @@
  */
 import { z } from "zod";
 import { sniffImageType } from "../../images/sniff.js";
-import { ProviderFailure, type ImageFeature, type Outcome, type ProviderError, type ResultImage } from "../types.js";
+import { ProviderFailure, type Outcome, type ProviderError, type ResultImage } from "../types.js";
+import type { ImageFeature } from "../../domain/features.js";
 
 export const NAME = "Cutout.Pro";
 

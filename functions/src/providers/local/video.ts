@@ -308,14 +308,14 @@ function parsePublished(gcsUri: string) {
 
 async function publish(gcsUri: string, bytes: Uint8Array): Promise<void> {
   const { path, uid, jobId } = parsePublished(gcsUri);
-  const { saveTransient } = await import("../../privacy/transientStore.js");
+  const { saveTransient } = await import("../../storage/transientStore.js");
   const { settings } = await import("../../config/params.js");
   // A result's TTL, like the copy the job keeps: the purge allows a result no longer than that.
   await saveTransient(path, bytes, "video/mp4", { uid, jobId, kind: "results", deleteAt: String(Date.now() + settings().resultTtlMinutes * 60_000) });
 }
 
 async function isPublished(gcsUri: string): Promise<boolean> {
-  const { transientBucket } = await import("../../privacy/transientStore.js");
+  const { transientBucket } = await import("../../storage/transientStore.js");
   const [exists] = await transientBucket().file(parsePublished(gcsUri).path).exists();
   return exists;
 }

@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import { classifyTransport, parseRetryAfterMs, ProviderHttpError } from "../http.js";
-import type { ImageFeature, ImageMime, ProviderError, ResultImage } from "../types.js";
+import type { ImageMime, ProviderError, ResultImage } from "../types.js";
+import type { ImageFeature } from "../../domain/features.js";
 
 export const NAME = "OpenAI";
 export const OPENAI_BASE_URL = "https://api.openai.com/v1";
