@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import { sniffImageType } from "../../images/sniff.js";
-import { ProviderFailure, type ImageFeature, type Outcome, type ProviderError, type ResultImage, type FinishedOutcome } from "../types.js";
+import { ProviderFailure, type FinishedOutcome, type ImageFeature, type ProviderError, type ResultImage } from "../types.js";
 
 export const NAME = "Cutout.Pro";
 

@@ -9,7 +9,7 @@ import { AppError } from "../../errors.js";
 import { providerBaseUrl } from "../baseUrl.js";
 import { fetchResultImages } from "../download.js";
 import { classifyTransport, providerJson } from "../http.js";
-import { ProviderFailure, type SyncImageProvider, type FinishedOutcome, type Outcome } from "../types.js";
+import { ProviderFailure, type FinishedOutcome, type SyncImageProvider } from "../types.js";
 import { CUTOUT_PRO_MODELS, mattingResponseSchema, NAME, outcomeOf, uploadName, type CutoutProModel, type CutoutProModelId } from "./api.js";
 
 export { CUTOUT_PRO_MODELS } from "./api.js";

@@ -14,7 +14,7 @@ import { maxResultBytes } from "../../config/params.js";
 import { AppError } from "../../errors.js";
 import { classifyTransport } from "../http.js";
 import { instructionFor } from "../prompts.js";
-import { ProviderFailure, type SyncImageProvider, type FinishedOutcome, type ImageRequest, type Outcome, type ProviderError, type ResultImage } from "../types.js";
+import { ProviderFailure, type FinishedOutcome, type ImageRequest, type ProviderError, type ResultImage, type SyncImageProvider } from "../types.js";
 import { loadedSdk, vertexClient, type VertexOptions } from "../vertex.js";
 import { DEFAULT_MODEL, GEMINI_MODELS, MAX_INLINE_BYTES, NAME, aspectRatioFor, errorForApiError, outcomeOf, responseSchema } from "./api.js";
 

@@ -4,12 +4,7 @@
  * never leaves the process. Registry imports this module lazily, so sharp loads only when needed.
  */
 import { AppError } from "../../errors.js";
-import {
-  type SyncImageProvider, type FinishedOutcome,
-  type ImageRequest,
-  type ProviderError,
-  type ResultImage,
-} from "../types.js";
+import type { ImageRequest, ProviderError, ResultImage, SyncImageProvider } from "../types.js";
 import { classifyLocal } from "./classify.js";
 import { cutout } from "./cutout.js";
 import { editSteps, enhanceSteps, styleSteps } from "./effects.js";

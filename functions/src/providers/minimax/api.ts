@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { sniffedResult } from "../download.js";
-import type { Outcome, ProviderError, FinishedOutcome } from "../types.js";
+import type { FinishedOutcome, ProviderError } from "../types.js";
 
 export const NAME = "MiniMax";
 

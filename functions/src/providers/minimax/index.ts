@@ -8,7 +8,7 @@
  */
 import { fetchResultImages } from "../download.js";
 import { instructionFor } from "../prompts.js";
-import { ProviderFailure, type SyncImageProvider, type FinishedOutcome, type InputImage, type Outcome } from "../types.js";
+import { ProviderFailure, type FinishedOutcome, type InputImage, type SyncImageProvider } from "../types.js";
 import { INPUT_MIMES, MAX_INPUT_BYTES, MINIMAX_MODELS, NAME, aspectRatioFor, generationResponseSchema, outcomeOf } from "./api.js";
 import { createMinimaxClient, type MinimaxClientOptions } from "./client.js";
 

@@ -10,7 +10,7 @@ import { providerBaseUrl } from "../baseUrl.js";
 import { classifyTransport } from "../http.js";
 import { assertModelNotRetired } from "../lifecycle.js";
 import { instructionFor } from "../prompts.js";
-import { ProviderFailure, type SyncImageProvider, type FinishedOutcome, type ImageRequest, type Outcome, type ProviderError, type ResultImage } from "../types.js";
+import { ProviderFailure, type FinishedOutcome, type ImageRequest, type ProviderError, type ResultImage, type SyncImageProvider } from "../types.js";
 import {
   DEFAULT_MODEL,
   INPUT_MIMES,

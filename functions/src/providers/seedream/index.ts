@@ -10,7 +10,7 @@ import { providerBaseUrl } from "../baseUrl.js";
 import { fetchResultImages } from "../download.js";
 import { classifyWithCode, providerJson } from "../http.js";
 import { instructionFor } from "../prompts.js";
-import { ProviderFailure, type SyncImageProvider, type FinishedOutcome, type InputImage, type Outcome } from "../types.js";
+import { ProviderFailure, type FinishedOutcome, type InputImage, type SyncImageProvider } from "../types.js";
 import { MAX_INPUT_BYTES, NAME, VOLCENGINE_BASE_URL, catalogFor, errorCodeOf, errorForCode, generationsResponseSchema, inputMimesFor, outcomeOf, sizeFor } from "./api.js";
 
 export interface SeedreamOptions {
