@@ -1,6 +1,6 @@
 /**
  * `npm run providers:check`: which models are shut down, or will be within the window, from the
- * lifecycle data in functions/src/providers/catalog.ts, checked against the adapters' built-in
+ * lifecycle data in the provider descriptors (functions/src/providers/<id>/descriptor.ts), checked against the adapters' built-in
  * defaults and model lists and, optionally, an export of `config/runtime`. Offline; no provider is
  * called and no credential is read.
  *

@@ -130,7 +130,6 @@ export const REASONS: Readonly<Record<string, ReasonDoc>> = {
   "provider-deadline": { group: "provider", codes: ["deadline-exceeded"], meaning: "The provider did not finish before the job's deadline" },
   "local-cutout-unsupported": { group: "provider", codes: ["failed-precondition"], meaning: "The local provider cuts out plain backgrounds only; choose another provider" },
   "local-heic-unsupported": { group: "provider", codes: ["failed-precondition"], meaning: "The local provider cannot decode this HEIC/HEIF" },
-  "local-poll-unsupported": { group: "provider", codes: ["internal"], meaning: "A bug: the local provider was polled" },
   "local-result-invalid": { group: "provider", codes: ["internal"], meaning: "A bug: the local provider produced no image" },
 
   "instance-busy": {

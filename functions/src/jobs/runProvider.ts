@@ -1,12 +1,13 @@
 /**
- * Drives one provider call for an image job: submit, poll async providers until the deadline,
- * fetch and verify the result, and turn provider errors into the stable codes clients rely on.
+ * Drives one provider call for an image job: run a sync provider, or submit to an async one and
+ * poll it until the deadline; fetch and verify the result, and turn provider errors into the
+ * stable codes clients rely on.
  */
 import { maxResultBytes, type Settings } from "../config/params.js";
 import type { RuntimeConfig } from "../config/runtimeConfigSchema.js";
 import { AppError, type ErrorCode } from "../errors.js";
 import { inspectImage } from "../images/validate.js";
-import { ProviderFailure, type ImageProvider, type PollingPolicy, type ImageRequest, type JobRef, type Outcome, type ProviderError, type ResultImage } from "../providers/types.js";
+import { isSyncImageProvider, ProviderFailure, type AsyncImageProvider, type ImageProvider, type PollingPolicy, type ImageRequest, type JobRef, type Outcome, type ProviderError, type ResultImage } from "../providers/types.js";
 import { withImageProviderLimit } from "./providerLimits.js";
 
 const DEFAULT_POLLING: Omit<PollingPolicy, "deadlineMs"> = { startMs: 1_000, maxMs: 8_000, factor: 1.5 };
@@ -16,7 +17,7 @@ const DEFAULT_POLLING: Omit<PollingPolicy, "deadlineMs"> = { startMs: 1_000, max
  * `<PROVIDER>_POLL_DEADLINE_MS` override it (tests against fakes poll in milliseconds).
  */
 export function pollingPolicy(provider: ImageProvider, jobDeadlineMs: number, env = process.env): PollingPolicy {
-  const policy = { ...DEFAULT_POLLING, deadlineMs: jobDeadlineMs, ...provider.polling };
+  const policy = { ...DEFAULT_POLLING, deadlineMs: jobDeadlineMs, ...(isSyncImageProvider(provider) ? {} : provider.polling) };
   const interval = Number(env.PROVIDER_POLL_INTERVAL_MS);
   if (interval > 0) Object.assign(policy, { startMs: interval, maxMs: interval });
   const deadline = Number(env[`${provider.id.toUpperCase()}_POLL_DEADLINE_MS`]);
@@ -38,10 +39,14 @@ export async function runImageProvider(provider: ImageProvider, request: ImageRe
   const deadline = AbortSignal.timeout(policy.deadlineMs);
   let ref: JobRef | undefined;
   try {
-    const submitted = await provider.submit(request, deadline);
-    if (isJobRef(submitted)) ref = submitted;
-    const outcome = isJobRef(submitted) ? await pollUntilDone(provider, submitted, policy, deadline) : submitted;
-    if (outcome.state === "running") throw new Error("a sync provider returned a running outcome");
+    let outcome: Outcome;
+    if (isSyncImageProvider(provider)) outcome = await provider.run(request, deadline);
+    else {
+      const submitted = await provider.submit(request, deadline);
+      if (isJobRef(submitted)) ref = submitted;
+      outcome = isJobRef(submitted) ? await pollUntilDone(provider, submitted, policy, deadline) : submitted;
+    }
+    if (outcome.state === "running") throw new Error("a provider answered at once with a running outcome");
     if (outcome.state === "failed") throw new ProviderFailure(outcome.error);
     const [image] = await provider.fetchResult(outcome, deadline);
     if (!image) throw new ProviderFailure({ kind: "permanent", message: "The provider returned no image." });
@@ -50,7 +55,7 @@ export async function runImageProvider(provider: ImageProvider, request: ImageRe
     if (error instanceof AppError) throw error;
     if (deadline.aborted) {
       // Stop paid work we no longer wait for, where the provider allows it (best effort).
-      if (ref && provider.cancel) await provider.cancel(ref).catch(() => undefined);
+      if (ref && !isSyncImageProvider(provider) && provider.cancel) await provider.cancel(ref).catch(() => undefined);
       throw new AppError("deadline-exceeded", "The provider did not finish in time.", "provider-deadline");
     }
     throw toAppError(providerErrorOf(provider, error));
@@ -58,7 +63,7 @@ export async function runImageProvider(provider: ImageProvider, request: ImageRe
 }
 
 /** Async providers (BFL, Wan, Kling): poll with exponential backoff until done or the deadline. */
-async function pollUntilDone(provider: ImageProvider, ref: JobRef, policy: PollingPolicy, deadline: AbortSignal): Promise<Outcome> {
+async function pollUntilDone(provider: AsyncImageProvider, ref: JobRef, policy: PollingPolicy, deadline: AbortSignal): Promise<Outcome> {
   for (let wait = policy.startMs; ; wait = Math.min(wait * policy.factor, policy.maxMs)) {
     await sleep(wait, deadline);
     const outcome = await provider.poll(ref, deadline);

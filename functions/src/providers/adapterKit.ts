@@ -2,14 +2,7 @@
 import { AppError } from "../errors.js";
 import { providerFetch, ProviderHttpError, type HttpRequest } from "./http.js";
 import { videoInstructionFor } from "./prompts.js";
-import { ProviderFailure, type ImageProvider, type InputImage } from "./types.js";
-
-/** poll() of a provider that answers synchronously: the job never polls it, so a call is a bug. */
-export const syncProviderPoll =
-  (providerName: string): ImageProvider["poll"] =>
-  async () => {
-    throw new ProviderFailure({ kind: "permanent", message: `${providerName} answers synchronously; there is no task to poll.`, providerCode: "sync-provider" });
-  };
+import type { InputImage } from "./types.js";
 
 /** A photo the provider documents it cannot take, refused before any upload; `message` names the limit. */
 export const refuseImage = (message: string) => new AppError("invalid-argument", `image: ${message}`, "image-unsupported-by-provider");

@@ -1,9 +1,10 @@
 /**
- * Model lifecycle: which models the providers have shut down, as of a given day. Pure (the data is
- * in catalog.ts); every function takes `now`, so nothing here depends on the real calendar.
+ * Model lifecycle: which models the providers have shut down, as of a given day. Pure (the data is in
+ * the descriptors' `models`); every function takes `now`, so nothing here depends on the real calendar.
  */
 import { AppError } from "../errors.js";
-import { PROVIDERS, type ModelFact, type ProviderId } from "./catalog.js";
+import { PROVIDERS, type ProviderId } from "./catalog.js";
+import type { ModelFact } from "./descriptor.js";
 
 const DAY_MS = 86_400_000;
 const startOfDay = (isoDay: string) => Date.parse(`${isoDay}T00:00:00Z`);

@@ -1,6 +1,7 @@
 /**
- * The one interface every AI provider adapter implements (shared/providers/README.md, "Common shape").
- * Sync providers return the final Outcome from submit(); async ones return a JobRef to poll.
+ * The interfaces every AI provider adapter implements (shared/providers/README.md, "Common shape").
+ * A sync image provider returns the finished Outcome from run(); an async one returns a JobRef from
+ * submit() and is polled.
  */
 import type { Feature, ImageFeature } from "../domain/features.js";
 
@@ -72,19 +73,34 @@ export interface PollingPolicy {
   deadlineMs: number;
 }
 
-export interface ImageProvider {
+interface ImageProviderBase {
   readonly id: string;
   readonly models: ProviderModels;
-  /** Async providers only; defaults in jobs/runProvider.ts. */
-  readonly polling?: Partial<PollingPolicy>;
-  submit(req: ImageRequest, signal?: AbortSignal): Promise<JobRef | Outcome>;
-  poll(job: JobRef, signal?: AbortSignal): Promise<Outcome>;
   /** Downloads (if needed) and verifies result bytes at once: provider URLs expire. */
   fetchResult(outcome: Extract<Outcome, { state: "succeeded" }>, signal?: AbortSignal): Promise<ResultImage[]>;
-  cancel?(job: JobRef): Promise<void>;
   /** Reduces any thrown error to a ProviderError, in this one place per provider. */
   classify(error: unknown): ProviderError;
 }
+
+/** A provider that answers in the same call (OpenAI, Gemini, Seedream, MiniMax, Cutout.Pro, local). */
+export interface SyncImageProvider extends ImageProviderBase {
+  /** The finished work: the result (or a failure); there is no task to poll. */
+  run(req: ImageRequest, signal?: AbortSignal): Promise<FinishedOutcome>;
+}
+
+/** A provider that starts a task and is polled (BFL, Wan, Kling; PicWish when it answers late). */
+export interface AsyncImageProvider extends ImageProviderBase {
+  /** Defaults in jobs/runProvider.ts. */
+  readonly polling?: Partial<PollingPolicy>;
+  /** A task to poll, or the finished outcome when the provider answered at once. */
+  submit(req: ImageRequest, signal?: AbortSignal): Promise<JobRef | Outcome>;
+  poll(job: JobRef, signal?: AbortSignal): Promise<Outcome>;
+  cancel?(job: JobRef): Promise<void>;
+}
+
+export type ImageProvider = SyncImageProvider | AsyncImageProvider;
+export type FinishedOutcome = Exclude<Outcome, { state: "running" }>;
+export const isSyncImageProvider = (provider: ImageProvider): provider is SyncImageProvider => "run" in provider;
 
 /** Thrown by adapters; carries the classified error so the job can end in the right terminal state. */
 export class ProviderFailure extends Error {

@@ -332,9 +332,9 @@ export async function runUploadFuzz(options: UploadFuzzOptions): Promise<UploadF
   const { localProvider } = await import("../../src/providers/local/index.js");
   const { overrideProviderForTests } = await import("../../src/providers/registry.js");
   const recording: ImageProvider = Object.assign(Object.create(localProvider) as ImageProvider, {
-    submit: (req: ImageRequest, signal?: AbortSignal) => {
+    run: (req: ImageRequest, signal?: AbortSignal) => {
       providerInputs.push(Buffer.from(req.image.bytes));
-      return localProvider.submit(req, signal);
+      return localProvider.run(req, signal);
     },
   });
   overrideProviderForTests("image:local", recording);

@@ -14,6 +14,7 @@ import { createJobRequest, faceImage } from "../support/requests.js";
 import { getFirestore } from "firebase-admin/firestore";
 import { getStorage } from "firebase-admin/storage";
 import { uploadMetadata } from "../../src/uploads/uploadRecord.js";
+import type { SyncImageProvider } from "../../src/providers/types.js";
 
 useBackends();
 const fns = () => import("../../src/index.js");
@@ -69,13 +70,13 @@ describe("createJob with the local provider", () => {
     const { withExifGps, exifGpsEntryCount, makeFaceImage } = await import("../fixtures/images.js");
     const withGps = await withExifGps(await makeFaceImage({ width: 128, height: 128, format: "jpeg" }));
     assert.ok(exifGpsEntryCount((await sharp(withGps).metadata()).exif) > 0, "the fixture carries GPS");
-    const submit = localProvider.submit;
+    const run = localProvider.run;
     let seen: Uint8Array | undefined;
-    localProvider.submit = async (req, signal) => ((seen = req.image.bytes), submit.call(localProvider, req, signal));
+    localProvider.run = async (req, signal) => ((seen = req.image.bytes), run.call(localProvider, req, signal));
     try {
       await callAs(createJob, "u-gps", await createJobRequest({ image: { base64: withGps.toString("base64"), mimeType: "image/jpeg" } }));
     } finally {
-      localProvider.submit = submit;
+      localProvider.run = run;
     }
     assert.ok(seen, "the provider was called");
     assert.equal(exifGpsEntryCount((await sharp(Buffer.from(seen)).metadata()).exif), 0);
@@ -96,11 +97,11 @@ describe("createJob with the local provider", () => {
   test("ten concurrent duplicates create one job and call the provider once", async () => {
     const { createJob } = await fns();
     const { localProvider } = await import("../../src/providers/local/index.js");
-    const submit = localProvider.submit;
+    const run = localProvider.run;
     let calls = 0;
-    localProvider.submit = async (...args) => {
+    localProvider.run = async (...args) => {
       calls++;
-      return submit.apply(localProvider, args);
+      return run.apply(localProvider, args);
     };
     try {
       const request = await createJobRequest();
@@ -111,7 +112,7 @@ describe("createJob with the local provider", () => {
       const jobs = await getFirestore().collection("jobs").where("uid", "==", "u-race").get();
       assert.equal(jobs.size, 1);
     } finally {
-      localProvider.submit = submit;
+      localProvider.run = run;
     }
   });
 
@@ -119,13 +120,13 @@ describe("createJob with the local provider", () => {
     const { createJob, cancelJob } = await fns();
     const { loadProvider } = await import("../../src/providers/registry.js");
     const { ProviderFailure } = await import("../../src/providers/types.js");
-    const localProvider = await loadProvider("local");
-    const submit = localProvider.submit;
+    const localProvider = (await loadProvider("local")) as SyncImageProvider;
+    const run = localProvider.run;
     let providerStarted!: () => void;
     const started = new Promise<void>((resolve) => (providerStarted = resolve));
     let failProvider!: () => void;
     const failNow = new Promise<void>((resolve) => (failProvider = resolve));
-    localProvider.submit = async () => {
+    localProvider.run = async () => {
       providerStarted();
       await failNow;
       throw new ProviderFailure({ kind: "retryable", message: "The provider is down." });
@@ -143,7 +144,7 @@ describe("createJob with the local provider", () => {
       assert.equal(after.error, undefined);
       await assertNothingLeftFor("u-cancel-fail");
     } finally {
-      localProvider.submit = submit;
+      localProvider.run = run;
     }
   });
 

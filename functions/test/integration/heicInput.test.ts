@@ -27,15 +27,15 @@ type Created = { jobId: string; status: string; result?: { mimeType: string; bas
 async function runRecordingInput(uid: string, request: unknown): Promise<{ res: Created; seen: InputImage }> {
   const { createJob } = await fns();
   const { localProvider } = await import("../../src/providers/local/index.js");
-  const submit = localProvider.submit;
+  const run = localProvider.run;
   let seen: InputImage | undefined;
-  localProvider.submit = async (req, signal) => ((seen = req.image), submit.call(localProvider, req, signal));
+  localProvider.run = async (req, signal) => ((seen = req.image), run.call(localProvider, req, signal));
   try {
     const res = await callAs<Created>(createJob, uid, request);
     assert.ok(seen, "the provider was called");
     return { res, seen };
   } finally {
-    localProvider.submit = submit;
+    localProvider.run = run;
   }
 }
 

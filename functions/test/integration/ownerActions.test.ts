@@ -90,12 +90,12 @@ describe("owner actions", () => {
   test("a job cancelled while its provider call runs stays cancelled and hands out no result", async () => {
     const { createJob, cancelJob } = await fns();
     const { localProvider } = await import("../../src/providers/local/index.js");
-    const submit = localProvider.submit;
+    const run = localProvider.run;
     const request = await createJobRequest();
     const jobId = jobIdFor("u5", request.requestId);
-    localProvider.submit = async (...args) => {
+    localProvider.run = async (...args) => {
       await callAs(cancelJob, "u5", { jobId }); // the user cancels mid-flight
-      return submit.apply(localProvider, args);
+      return run.apply(localProvider, args);
     };
     try {
       const res = await callAs<{ status: string; result?: unknown }>(createJob, "u5", request);
@@ -105,7 +105,7 @@ describe("owner actions", () => {
       assert.equal(job.status, "cancelled");
       assert.equal(job.inputDeleted, true);
     } finally {
-      localProvider.submit = submit;
+      localProvider.run = run;
     }
   });
 

@@ -222,7 +222,7 @@ describe("automatic fallback to the next provider", () => {
     const local = await (await import("../../src/providers/registry.js")).loadProvider("local");
     overrideProviderForTests("image:local", {
       ...local,
-      submit: async () => { throw new ProviderFailure({ kind: "retryable", message: "The provider is down." }); },
+      run: async () => { throw new ProviderFailure({ kind: "retryable", message: "The provider is down." }); },
     });
     try {
       const error = await rejectionOf(callAs((await fns()).createJob, "u-fb-all", await createJobRequest({ style: "sepia" })));

@@ -7,7 +7,7 @@ import { providerBaseUrl } from "../baseUrl.js";
 import { fetchResultImages } from "../download.js";
 import { assertProviderHost, classifyTransport, providerJson } from "../http.js";
 import { instructionFor } from "../prompts.js";
-import type { ImageProvider, JobRef, Outcome } from "../types.js";
+import type { AsyncImageProvider, JobRef, Outcome } from "../types.js";
 import { outcomeOf, pollResponseSchema, submitResponseSchema } from "./api.js";
 
 export const BFL_MODELS = ["flux-2-pro", "flux-2-max", "flux-2-flex", "flux-kontext-pro", "flux-kontext-max"] as const;
@@ -19,7 +19,7 @@ export interface BflOptions {
   fetch?: typeof fetch;
 }
 
-export function createBflProvider(options: BflOptions): ImageProvider {
+export function createBflProvider(options: BflOptions): AsyncImageProvider {
   const baseUrl = options.baseUrl ?? providerBaseUrl("bfl", "https://api.bfl.ai");
   const apiHost = new URL(baseUrl).host;
   // The global endpoint hands out polling URLs on its regional clusters (api.us1.bfl.ai, ...).

@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import { sniffImageType } from "../../images/sniff.js";
-import { ProviderFailure, type Outcome, type ProviderError, type ResultImage } from "../types.js";
+import { ProviderFailure, type FinishedOutcome, type ProviderError, type ResultImage } from "../types.js";
 import type { ImageFeature } from "../../domain/features.js";
 
 export const NAME = "Cutout.Pro";
@@ -62,7 +62,7 @@ export function errorForCode(code: number): ProviderError {
 }
 
 /** Maps a matting2 answer onto an outcome; the base64 image is decoded, capped and typed here. */
-export function outcomeOf(body: MattingResponse, feature: ImageFeature, maxBytes: number): Outcome {
+export function outcomeOf(body: MattingResponse, feature: ImageFeature, maxBytes: number): FinishedOutcome {
   if (body.code !== 0) return { state: "failed", error: errorForCode(body.code) };
   const base64 = body.data?.imageBase64;
   if (!base64) throw new ProviderFailure({ kind: "retryable", message: `${NAME} reported success without an image.`, providerCode: "no-result" });

@@ -6,11 +6,10 @@
  */
 import { maxResultBytes } from "../../config/params.js";
 import { AppError } from "../../errors.js";
-import { syncProviderPoll } from "../adapterKit.js";
 import { providerBaseUrl } from "../baseUrl.js";
 import { fetchResultImages } from "../download.js";
 import { classifyTransport, providerJson } from "../http.js";
-import { ProviderFailure, type ImageProvider, type Outcome } from "../types.js";
+import { ProviderFailure, type FinishedOutcome, type SyncImageProvider } from "../types.js";
 import { CUTOUT_PRO_MODELS, mattingResponseSchema, NAME, outcomeOf, uploadName, type CutoutProModel, type CutoutProModelId } from "./api.js";
 
 export { CUTOUT_PRO_MODELS } from "./api.js";
@@ -21,7 +20,7 @@ export interface CutoutProOptions {
   fetch?: typeof fetch;
 }
 
-export function createCutoutProProvider(options: CutoutProOptions): ImageProvider {
+export function createCutoutProProvider(options: CutoutProOptions): SyncImageProvider {
   const baseUrl = options.baseUrl ?? providerBaseUrl("cutoutpro", "https://www.cutout.pro");
 
   return {
@@ -31,7 +30,7 @@ export function createCutoutProProvider(options: CutoutProOptions): ImageProvide
       allowed: Object.keys(CUTOUT_PRO_MODELS),
     },
 
-    async submit(req, signal): Promise<Outcome> {
+    async run(req, signal): Promise<FinishedOutcome> {
       const model: CutoutProModel | undefined = Object.hasOwn(CUTOUT_PRO_MODELS, req.model) ? CUTOUT_PRO_MODELS[req.model as CutoutProModelId] : undefined;
       if (!model || model.feature !== req.feature) {
         throw new AppError("invalid-argument", `model: ${req.model} does not serve ${req.feature} at ${NAME}`, "model-unsupported");
@@ -62,7 +61,6 @@ export function createCutoutProProvider(options: CutoutProOptions): ImageProvide
       return outcomeOf(body, req.feature, maxResultBytes());
     },
 
-    poll: syncProviderPoll(NAME),
 
     fetchResult: (outcome, signal) => fetchResultImages(outcome, NAME, { signal, fetch: options.fetch }),
 

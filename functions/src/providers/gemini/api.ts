@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { classifyTransport, ProviderHttpError } from "../http.js";
-import type { Outcome, ProviderError, ResultImage } from "../types.js";
+import type { FinishedOutcome, ProviderError, ResultImage } from "../types.js";
 
 export const NAME = "Google Gemini";
 
@@ -75,7 +75,7 @@ const POLICY_FINISH = new Set([
 const RESULT_MIMES: ReadonlySet<string> = new Set(["image/jpeg", "image/png", "image/webp"]);
 
 /** Maps a generateContent answer (HTTP 200) onto an outcome: blocks first, then the image. */
-export function outcomeOf(response: GenerateResponse, maxBytes: number): Outcome {
+export function outcomeOf(response: GenerateResponse, maxBytes: number): FinishedOutcome {
   const blocked = response.promptFeedback?.blockReason;
   if (blocked) return failed("policy_rejected", `${NAME} declined this photo or instruction under its content policy.`, blocked);
   const candidate = response.candidates?.[0];
@@ -95,7 +95,7 @@ export function outcomeOf(response: GenerateResponse, maxBytes: number): Outcome
   return { state: "succeeded", images: [{ bytes: Buffer.from(image.data, "base64"), mime, width: 0, height: 0 }] };
 }
 
-const failed = (kind: ProviderError["kind"], message: string, providerCode: string): Outcome => ({ state: "failed", error: { kind, message, providerCode } });
+const failed = (kind: ProviderError["kind"], message: string, providerCode: string): FinishedOutcome => ({ state: "failed", error: { kind, message, providerCode } });
 
 /** The SDK's ApiError carries the HTTP status and the error body as a JSON string in `message`. */
 const googleErrorSchema = z.object({

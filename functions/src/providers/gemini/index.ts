@@ -14,7 +14,7 @@ import { maxResultBytes } from "../../config/params.js";
 import { AppError } from "../../errors.js";
 import { classifyTransport } from "../http.js";
 import { instructionFor } from "../prompts.js";
-import { ProviderFailure, type ImageProvider, type ImageRequest, type Outcome, type ProviderError, type ResultImage } from "../types.js";
+import { ProviderFailure, type FinishedOutcome, type ImageRequest, type ProviderError, type ResultImage, type SyncImageProvider } from "../types.js";
 import { loadedSdk, vertexClient, type VertexOptions } from "../vertex.js";
 import { DEFAULT_MODEL, GEMINI_MODELS, MAX_INLINE_BYTES, NAME, aspectRatioFor, errorForApiError, outcomeOf, responseSchema } from "./api.js";
 
@@ -24,7 +24,7 @@ export interface GeminiOptions extends VertexOptions {
   timeoutMs?: number;
 }
 
-export function createGeminiProvider(options: GeminiOptions = {}): ImageProvider {
+export function createGeminiProvider(options: GeminiOptions = {}): SyncImageProvider {
   const getClient = vertexClient(
     {
       provider: "gemini",
@@ -43,7 +43,7 @@ export function createGeminiProvider(options: GeminiOptions = {}): ImageProvider
       allowed: GEMINI_MODELS,
     },
 
-    async submit(req, signal): Promise<Outcome> {
+    async run(req, signal): Promise<FinishedOutcome> {
       assertAcceptable(req);
       const prompt = instructionFor(req);
       const aspectRatio = aspectRatioFor(req.image.width, req.image.height);
@@ -63,9 +63,6 @@ export function createGeminiProvider(options: GeminiOptions = {}): ImageProvider
       return outcomeOf(parsed.data, maxResultBytes());
     },
 
-    async poll(): Promise<Outcome> {
-      throw new ProviderFailure({ kind: "permanent", message: `${NAME} answers synchronously; there is no task to poll.`, providerCode: "sync-provider" });
-    },
 
     async fetchResult(outcome): Promise<ResultImage[]> {
       // Always inline bytes; their size was checked when the answer was read.

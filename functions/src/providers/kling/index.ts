@@ -7,43 +7,22 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { AppError } from "../../errors.js";
-import { providerBaseUrl } from "../baseUrl.js";
 import { fetchResultImages } from "../download.js";
-import { classifyWithCode, providerJson, ProviderHttpError, type HttpRequest } from "../http.js";
 import { instructionFor } from "../prompts.js";
-import { ProviderFailure, type ImageProvider, type ImageRequest, type JobRef, type Outcome } from "../types.js";
-import { errorCodeOf, errorForCode, INPUT_LIMITS, isTokenRejected, NAME, nearestAspectRatio, outcomeOf, submitResponseSchema, taskResponseSchema } from "./api.js";
-import { signKlingToken } from "./jwt.js";
+import type { AsyncImageProvider, ImageRequest, JobRef, Outcome } from "../types.js";
+import { INPUT_LIMITS, NAME, nearestAspectRatio, outcomeOf, submitResponseSchema, taskResponseSchema } from "./api.js";
+import { createKlingClient, type KlingClientOptions } from "./client.js";
 
 /** Only kling-v1-5 documents face/subject reference; v2.x does plain image-to-image. */
 export const KLING_MODELS = ["kling-v1-5"] as const;
 
-export interface KlingOptions {
-  accessKey: string;
-  secretKey: string;
-  baseUrl?: string;
-  fetch?: typeof fetch;
-}
+export type KlingOptions = KlingClientOptions;
 
 /** `options.imageReference`: "subject" (default: face, hair, clothes, body) or "face" (the face only). */
 const referenceOption = z.enum(["subject", "face"]).default("subject");
 
-export function createKlingProvider(options: KlingOptions): ImageProvider {
-  const baseUrl = options.baseUrl ?? providerBaseUrl("kling", "https://api-singapore.klingai.com");
-  // A fresh token per call: never one that expires while a job polls.
-  const headers = () => ({ authorization: `Bearer ${signKlingToken(options.accessKey, options.secretKey)}`, accept: "application/json" });
-
-  /**
-   * Calls Kling and unwraps its envelope: a non-zero `code` is an error even with HTTP 200, and a
-   * non-2xx body's code is kept too (errorCodeOf), so both reach classify() as ProviderHttpError.code.
-   */
-  type Envelope = { code: number; request_id?: string; data?: unknown };
-  async function call<S extends z.ZodType<Envelope>>(req: Omit<HttpRequest, "headers" | "fetch" | "errorCode">, schema: S, extraHeaders = {}): Promise<NonNullable<z.infer<S>["data"]>> {
-    const body = await providerJson({ ...req, headers: { ...headers(), ...extraHeaders }, fetch: options.fetch, errorCode: errorCodeOf }, schema);
-    if (body.code !== 0) throw new ProviderHttpError(200, undefined, body.request_id, String(body.code));
-    if (!body.data) throw new ProviderFailure({ kind: "retryable", message: `${NAME} sent a response we could not read.`, providerCode: "malformed-response" });
-    return body.data as NonNullable<z.infer<S>["data"]>;
-  }
+export function createKlingProvider(options: KlingOptions): AsyncImageProvider {
+  const kling = createKlingClient(options);
 
   return {
     id: "kling",
@@ -78,29 +57,18 @@ export function createKlingProvider(options: KlingOptions): ImageProvider {
         external_task_id: req.jobId ?? randomUUID(),
       };
       // Not idempotent: a retry could start (and bill) a second task.
-      const task = await call(
-        { url: `${baseUrl}/v1/images/generations`, method: "POST", body: JSON.stringify(body), signal, timeoutMs: 60_000 },
-        submitResponseSchema,
-        { "content-type": "application/json" },
-      );
+      const task = await kling.call({ url: `${kling.baseUrl}/v1/images/generations`, method: "POST", body: JSON.stringify(body), signal, timeoutMs: 60_000 }, submitResponseSchema);
       return { provider: "kling", id: task.task_id, submittedAt: Date.now() };
     },
 
     async poll(job, signal): Promise<Outcome> {
-      const get = () => call({ url: `${baseUrl}/v1/images/generations/${encodeURIComponent(job.id)}`, signal, timeoutMs: 30_000, idempotent: true }, taskResponseSchema);
-      try {
-        return outcomeOf(await get());
-      } catch (error) {
-        // 1003/1004: the token was not (yet) valid at Kling's clock. A poll is idempotent: re-sign once.
-        if (!(error instanceof ProviderHttpError && isTokenRejected(Number(error.code)))) throw error;
-        return outcomeOf(await get());
-      }
+      return outcomeOf(await kling.read(`${kling.baseUrl}/v1/images/generations/${encodeURIComponent(job.id)}`, taskResponseSchema, signal));
     },
 
     // The CDN is not Kling's API: it gets no token.
-    fetchResult: (outcome, signal) => fetchResultImages(outcome, NAME, { signal, fetch: options.fetch, mime: "image/png" }),
+    fetchResult: (outcome, signal) => fetchResultImages(outcome, NAME, { signal, fetch: kling.fetch, mime: "image/png" }),
 
-    classify: (error) => classifyWithCode(error, NAME, (code) => errorForCode(Number(code))),
+    classify: kling.classify,
   };
 }
 

@@ -4,47 +4,22 @@
  * the same job is refused instead of billed twice), then `GET /v1/videos/image2video/{task_id}`.
  * Results are CDN URLs kept 30 days, streamed without any credential. Kling documents no cancel
  * and no delete. Auth: a short-lived HS256 JWT (jwt.ts), signed fresh for every call so a token
- * never expires while a job polls. Service codes are classified by the image adapter's api.ts.
+ * never expires while a job polls. Auth, envelope and classification: the shared client.ts.
  */
-import type { z } from "zod";
 import { optionIn, refuseImage, videoPromptWithin } from "../adapterKit.js";
-import { providerBaseUrl } from "../baseUrl.js";
 import { openResultStream } from "../download.js";
-import { classifyWithCode, ProviderHttpError, providerJson, type HttpRequest } from "../http.js";
-import { ProviderFailure, type VideoOperation, type VideoProvider, type VideoRequest, type VideoStatus } from "../types.js";
-import { errorCodeOf, errorForCode, INPUT_LIMITS, isTokenRejected, NAME, submitResponseSchema } from "./api.js";
-import { signKlingToken } from "./jwt.js";
+import type { VideoOperation, VideoProvider, VideoRequest, VideoStatus } from "../types.js";
+import { INPUT_LIMITS, NAME, submitResponseSchema } from "./api.js";
+import { createKlingClient, type KlingClientOptions } from "./client.js";
 import { DEFAULT_DURATION, DEFAULT_MODEL, KLING_VIDEO_MODELS, MODEL_SPECS, statusOf, videoTaskResponseSchema } from "./videoApi.js";
 
 export { KLING_VIDEO_MODELS };
 
-export interface KlingVideoOptions {
-  accessKey: string;
-  secretKey: string;
-  baseUrl?: string;
-  fetch?: typeof fetch;
-}
+export type KlingVideoOptions = KlingClientOptions;
 
 export function createKlingVideoProvider(options: KlingVideoOptions): VideoProvider {
-  const baseUrl = options.baseUrl ?? providerBaseUrl("kling", "https://api-singapore.klingai.com");
-  const taskUrl = (op: VideoOperation) => `${baseUrl}/v1/videos/image2video/${encodeURIComponent(op.id)}`;
-
-  /**
-   * Calls Kling and unwraps its envelope: a non-zero `code` is an error even with HTTP 200, and a
-   * non-2xx body's code is kept too (errorCodeOf), so both reach classify() as ProviderHttpError.code.
-   */
-  type Envelope = { code: number; request_id?: string; data?: unknown };
-  async function call<S extends z.ZodType<Envelope>>(req: Omit<HttpRequest, "headers" | "fetch" | "errorCode">, schema: S): Promise<NonNullable<z.infer<S>["data"]>> {
-    const headers = {
-      authorization: `Bearer ${signKlingToken(options.accessKey, options.secretKey)}`,
-      accept: "application/json",
-      ...(req.body !== undefined && { "content-type": "application/json" }),
-    };
-    const body = await providerJson({ ...req, headers, fetch: options.fetch, errorCode: errorCodeOf }, schema);
-    if (body.code !== 0) throw new ProviderHttpError(200, undefined, body.request_id, String(body.code));
-    if (!body.data) throw new ProviderFailure({ kind: "retryable", message: `${NAME} sent a response we could not read.`, providerCode: "malformed-response" });
-    return body.data as NonNullable<z.infer<S>["data"]>;
-  }
+  const kling = createKlingClient(options);
+  const taskUrl = (op: VideoOperation) => `${kling.baseUrl}/v1/videos/image2video/${encodeURIComponent(op.id)}`;
 
   return {
     id: "kling",
@@ -69,25 +44,18 @@ export function createKlingVideoProvider(options: KlingVideoOptions): VideoProvi
         external_task_id: req.jobId,
       };
       // Not idempotent: a retry could start (and bill) a second task.
-      const task = await call({ url: `${baseUrl}/v1/videos/image2video`, method: "POST", body: JSON.stringify(body), signal, timeoutMs: 60_000 }, submitResponseSchema);
+      const task = await kling.call({ url: `${kling.baseUrl}/v1/videos/image2video`, method: "POST", body: JSON.stringify(body), signal, timeoutMs: 60_000 }, submitResponseSchema);
       return { id: task.task_id, model: req.model };
     },
 
     async status(op, signal): Promise<VideoStatus> {
-      const get = () => call({ url: taskUrl(op), signal, timeoutMs: 30_000, idempotent: true }, videoTaskResponseSchema);
-      try {
-        return statusOf(await get());
-      } catch (error) {
-        // 1003/1004: the token was not (yet) valid at Kling's clock. A status call is idempotent: re-sign once.
-        if (!(error instanceof ProviderHttpError && isTokenRejected(Number(error.code)))) throw error;
-        return statusOf(await get());
-      }
+      return statusOf(await kling.read(taskUrl(op), videoTaskResponseSchema, signal));
     },
 
     // The CDN is not Kling's API: it gets no token. Its URLs expire after 30 days.
-    openResult: (result, signal) => openResultStream(result, NAME, { signal, fetch: options.fetch }),
+    openResult: (result, signal) => openResultStream(result, NAME, { signal, fetch: kling.fetch }),
 
-    classify: (error) => classifyWithCode(error, NAME, (code) => errorForCode(Number(code))),
+    classify: kling.classify,
   };
 }
 

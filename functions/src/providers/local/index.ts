@@ -4,12 +4,7 @@
  * never leaves the process. Registry imports this module lazily, so sharp loads only when needed.
  */
 import { AppError } from "../../errors.js";
-import {
-  type ImageProvider,
-  type ImageRequest,
-  type ProviderError,
-  type ResultImage,
-} from "../types.js";
+import type { ImageRequest, ProviderError, ResultImage, SyncImageProvider } from "../types.js";
 import { classifyLocal } from "./classify.js";
 import { cutout } from "./cutout.js";
 import { editSteps, enhanceSteps, styleSteps } from "./effects.js";
@@ -27,7 +22,7 @@ export interface LocalProviderOptions {
   maxPixels?: number;
 }
 
-export function createLocalProvider(options: LocalProviderOptions = {}): ImageProvider {
+export function createLocalProvider(options: LocalProviderOptions = {}): SyncImageProvider {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   return {
     id: LOCAL_PROVIDER_ID,
@@ -35,12 +30,9 @@ export function createLocalProvider(options: LocalProviderOptions = {}): ImagePr
       defaults: { edit: EFFECTS_MODEL, style: EFFECTS_MODEL, cutout: CUTOUT_MODEL, enhance: EFFECTS_MODEL },
       allowed: [EFFECTS_MODEL, CUTOUT_MODEL],
     },
-    async submit(req, signal) {
+    async run(req, signal) {
       const image = await transform(req, maxPixels, signal);
       return { state: "succeeded", images: [image] };
-    },
-    async poll() {
-      throw new AppError("internal", "the local provider is synchronous and has nothing to poll", "local-poll-unsupported");
     },
     async fetchResult(outcome) {
       return outcome.images.map(asResultImage);
@@ -49,7 +41,7 @@ export function createLocalProvider(options: LocalProviderOptions = {}): ImagePr
   };
 }
 
-export const localProvider: ImageProvider = createLocalProvider();
+export const localProvider: SyncImageProvider = createLocalProvider();
 
 async function transform(req: ImageRequest, maxPixels: number, signal?: AbortSignal): Promise<ResultImage> {
   if (!SERVED.has(req.feature)) {

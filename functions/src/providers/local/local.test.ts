@@ -30,7 +30,7 @@ async function face(): Promise<InputImage> {
 
 async function run(req: Partial<ImageRequest> & Pick<ImageRequest, "feature">): Promise<ResultImage> {
   const model = req.feature === "cutout" ? "local-cutout-1" : "local-effects-1";
-  const outcome = await localProvider.submit({ model, image: await face(), ...req });
+  const outcome = await localProvider.run({ model, image: await face(), ...req });
   assert.ok("state" in outcome && outcome.state === "succeeded");
   const [image] = await localProvider.fetchResult(outcome);
   assert.ok(image);
@@ -151,12 +151,12 @@ test("enhance upscales small photos 2x and keeps large ones at size", async () =
   assert.equal(out.mime, "image/jpeg");
   assert.deepEqual([out.width, out.height], [SIZE * 2, SIZE * 2]);
   const capped = createLocalProvider({ maxPixels: SIZE * SIZE * 2 });
-  const outcome = await capped.submit({ feature: "enhance", model: "local-effects-1", image: await face() });
+  const outcome = await capped.run({ feature: "enhance", model: "local-effects-1", image: await face() });
   assert.ok("state" in outcome && outcome.state === "succeeded");
   const [same] = await capped.fetchResult(outcome);
   assert.deepEqual([same!.width, same!.height], [SIZE, SIZE], "no upscale past the pixel cap");
   const big = await input(await makeFaceImage({ width: 1100, height: 600 }));
-  const bigOut = await localProvider.submit({ feature: "enhance", model: "local-effects-1", image: big });
+  const bigOut = await localProvider.run({ feature: "enhance", model: "local-effects-1", image: big });
   assert.ok("state" in bigOut && bigOut.state === "succeeded");
   const [bigImage] = await localProvider.fetchResult(bigOut);
   assert.deepEqual([bigImage!.width, bigImage!.height], [1100, 600]);
@@ -189,7 +189,7 @@ test("cutout on a plain background: PNG with transparent corners and an opaque f
 test("cutout refuses busy backgrounds and empty frames", async () => {
   const noisy = await input(await makeFaceImage({ width: SIZE, height: SIZE, background: "gradient-noise" }));
   const error = await rejectsWith(
-    localProvider.submit({ feature: "cutout", model: "local-cutout-1", image: noisy }),
+    localProvider.run({ feature: "cutout", model: "local-cutout-1", image: noisy }),
     "failed-precondition",
     "local-cutout-unsupported",
   );
@@ -198,7 +198,7 @@ test("cutout refuses busy backgrounds and empty frames", async () => {
     await sharp({ create: { width: 64, height: 64, channels: 3, background: "#dfe8f0" } }).jpeg().toBuffer(),
   );
   await rejectsWith(
-    localProvider.submit({ feature: "cutout", model: "local-cutout-1", image: blank }),
+    localProvider.run({ feature: "cutout", model: "local-cutout-1", image: blank }),
     "failed-precondition",
     "local-cutout-unsupported",
   );
@@ -259,7 +259,7 @@ test("wrong model, aborted signal", async () => {
   await rejectsWith(run({ feature: "cutout", model: "local-effects-1" }), "invalid-argument", "model-unsupported");
   const aborted = AbortSignal.abort();
   const image = await face();
-  await assert.rejects(localProvider.submit({ feature: "enhance", model: "local-effects-1", image }, aborted));
+  await assert.rejects(localProvider.run({ feature: "enhance", model: "local-effects-1", image }, aborted));
 });
 
 test("classify, poll and fetchResult", async () => {
@@ -277,8 +277,7 @@ test("classify, poll and fetchResult", async () => {
   const failure = new ProviderFailure({ kind: "retryable", message: "x" });
   assert.equal(localProvider.classify(failure), failure.error);
 
-  const job = { provider: "local", id: "x", submittedAt: 0 };
-  await assert.rejects(localProvider.poll(job), AppError);
+  assert.ok(!("poll" in localProvider), "a sync provider has nothing to poll, and is not made to pretend");
   await assert.rejects(
     localProvider.fetchResult({ state: "succeeded", images: [{ url: "https://example.test/x", mime: "image/png" }] }),
     (e: unknown) => e instanceof AppError && e.reason === "local-result-invalid",

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { sniffedResult } from "../download.js";
-import type { Outcome, ProviderError } from "../types.js";
+import type { FinishedOutcome, ProviderError } from "../types.js";
 
 export const NAME = "MiniMax";
 
@@ -58,7 +58,7 @@ export const generationResponseSchema = z
 export type GenerationResponse = z.infer<typeof generationResponseSchema>;
 
 /** Business errors arrive as HTTP 200 with `base_resp.status_code != 0`: check the body first. */
-export function outcomeOf(response: GenerationResponse): Outcome {
+export function outcomeOf(response: GenerationResponse): FinishedOutcome {
   const code = response.base_resp?.status_code ?? 0;
   if (code !== 0) return { state: "failed", error: errorForCode(code) ?? { kind: "permanent", message: `${NAME} reported an unknown status.`, providerCode: String(code) } };
   const b64 = response.data?.image_base64 ?? [];

@@ -4,32 +4,24 @@
  * watercolour portrait"); edit, enhance and cutout promise the user's own photo back and are left
  * to instruction editors. Synchronous: one POST carries the face as a data URL and answers base64.
  * A non-2xx answer may still carry `base_resp` (or a v2 `error` envelope) naming the cause:
- * providerFetch keeps that number (errorCodeOf) and classify() maps it.
+ * the shared client (client.ts) keeps that number and classify() maps it.
  */
-import { providerBaseUrl } from "../baseUrl.js";
-import { syncProviderPoll } from "../adapterKit.js";
 import { fetchResultImages } from "../download.js";
-import { classifyWithCode, providerJson } from "../http.js";
 import { instructionFor } from "../prompts.js";
-import { ProviderFailure, type ImageProvider, type InputImage, type Outcome } from "../types.js";
-import { DEFAULT_BASE_URL, INPUT_MIMES, MAX_INPUT_BYTES, MINIMAX_MODELS, NAME, aspectRatioFor, errorCodeOf, errorForCode, generationResponseSchema, outcomeOf } from "./api.js";
+import { ProviderFailure, type FinishedOutcome, type InputImage, type SyncImageProvider } from "../types.js";
+import { INPUT_MIMES, MAX_INPUT_BYTES, MINIMAX_MODELS, NAME, aspectRatioFor, generationResponseSchema, outcomeOf } from "./api.js";
+import { createMinimaxClient, type MinimaxClientOptions } from "./client.js";
 
-export interface MinimaxOptions {
-  apiKey: string;
-  baseUrl?: string;
-  fetch?: typeof fetch;
-}
+export type MinimaxOptions = MinimaxClientOptions;
 
-export function createMinimaxProvider(options: MinimaxOptions): ImageProvider {
-  const baseUrl = options.baseUrl ?? providerBaseUrl("minimax", DEFAULT_BASE_URL);
-  const apiHost = new URL(baseUrl).host;
-  const auth = { authorization: `Bearer ${options.apiKey}` };
+export function createMinimaxProvider(options: MinimaxOptions): SyncImageProvider {
+  const minimax = createMinimaxClient(options);
 
   return {
     id: "minimax",
     models: { defaults: { style: MINIMAX_MODELS[0] }, allowed: MINIMAX_MODELS },
 
-    async submit(req, signal): Promise<Outcome> {
+    async run(req, signal): Promise<FinishedOutcome> {
       // The reference is a separate input, not the canvas: say whose portrait this is.
       const prompt = `A portrait of the person in the reference photo. ${instructionFor(req)}`;
       assertAcceptable(req.image);
@@ -44,31 +36,18 @@ export function createMinimaxProvider(options: MinimaxOptions): ImageProvider {
         aigc_watermark: false,
       };
       // Not idempotent: MiniMax has no idempotency key, so a retried call could generate (and bill) twice.
-      const response = await providerJson(
-        {
-          url: `${baseUrl}/v1/image_generation`,
-          method: "POST",
-          headers: { ...auth, "content-type": "application/json", accept: "application/json" },
-          body: JSON.stringify(body),
-          signal,
-          timeoutMs: 120_000,
-          fetch: options.fetch,
-          errorCode: errorCodeOf,
-        },
-        generationResponseSchema,
-      );
+      // A non-zero base_resp is an answer here: outcomeOf maps it onto a failed outcome.
+      const response = await minimax.call("/v1/image_generation", { method: "POST", body: JSON.stringify(body), signal, timeoutMs: 120_000 }, generationResponseSchema, () => true);
       return outcomeOf(response);
     },
 
-    poll: syncProviderPoll(NAME),
 
     // Result URLs are signed object-storage links that MiniMax's own CLI fetches without a key;
     // the key goes only to MiniMax's API host, never to a delivery host.
     fetchResult: (outcome, signal) =>
-      fetchResultImages(outcome, NAME, { signal, fetch: options.fetch, headersFor: (url) => (url.host === apiHost ? auth : undefined) }),
+      fetchResultImages(outcome, NAME, { signal, fetch: minimax.fetch, headersFor: minimax.headersFor }),
 
-    // The body's code says more than the HTTP status; the status still carries Retry-After.
-    classify: (error) => classifyWithCode(error, NAME, (code) => errorForCode(Number(code))),
+    classify: (error) => minimax.classify(error),
   };
 }
 

@@ -8,11 +8,10 @@
  */
 import type { z } from "zod";
 import { dataUrlOf, optionIn, refuseImage, videoPromptWithin } from "../adapterKit.js";
-import { providerBaseUrl } from "../baseUrl.js";
 import { openResultStream } from "../download.js";
-import { classifyWithCode, ProviderHttpError, providerJson, type HttpRequest } from "../http.js";
 import { ProviderFailure, type VideoOperation, type VideoProvider, type VideoRequest, type VideoStatus } from "../types.js";
-import { DEFAULT_BASE_URL, errorCodeOf, NAME } from "./api.js";
+import { NAME } from "./api.js";
+import { createMinimaxClient, type MinimaxClientOptions } from "./client.js";
 import {
   DEFAULT_DURATION,
   DEFAULT_MODEL,
@@ -29,29 +28,10 @@ import {
 
 export { MINIMAX_VIDEO_MODELS };
 
-export interface MinimaxVideoOptions {
-  apiKey: string;
-  baseUrl?: string;
-  fetch?: typeof fetch;
-}
+export type MinimaxVideoOptions = MinimaxClientOptions;
 
 export function createMinimaxVideoProvider(options: MinimaxVideoOptions): VideoProvider {
-  const baseUrl = options.baseUrl ?? providerBaseUrl("minimax", DEFAULT_BASE_URL);
-  const apiHost = new URL(baseUrl).host;
-  const auth = { authorization: `Bearer ${options.apiKey}` };
-
-  /** Calls MiniMax; a non-zero `base_resp` (HTTP 200 or not) reaches classify() as ProviderHttpError.code. */
-  async function call<S extends z.ZodType<{ base_resp?: { status_code: number } | null }>>(
-    req: Omit<HttpRequest, "headers" | "fetch" | "errorCode">,
-    schema: S,
-    acceptCode?: (body: z.infer<S>) => boolean,
-  ): Promise<z.infer<S>> {
-    const headers = { ...auth, accept: "application/json", ...(req.body !== undefined && { "content-type": "application/json" }) };
-    const body = await providerJson({ ...req, headers, fetch: options.fetch, errorCode: errorCodeOf }, schema);
-    const code = body.base_resp?.status_code ?? 0;
-    if (code !== 0 && !acceptCode?.(body)) throw new ProviderHttpError(200, undefined, undefined, String(code));
-    return body;
-  }
+  const minimax = createMinimaxClient(options);
   const malformed = () => new ProviderFailure({ kind: "retryable", message: `${NAME} sent a response we could not read.`, providerCode: "malformed-response" });
 
   return {
@@ -78,14 +58,14 @@ export function createMinimaxVideoProvider(options: MinimaxVideoOptions): VideoP
         resolution,
       };
       // Not idempotent: MiniMax has no idempotency key, so a retried call could bill a second task.
-      const started = await call({ url: `${baseUrl}/v1/video_generation`, method: "POST", body: JSON.stringify(body), signal, timeoutMs: 120_000 }, startResponseSchema);
+      const started = await minimax.call("/v1/video_generation", { method: "POST", body: JSON.stringify(body), signal, timeoutMs: 120_000 }, startResponseSchema);
       if (!started.task_id) throw malformed();
       return { id: started.task_id, model: req.model };
     },
 
     async status(op, signal): Promise<VideoStatus> {
-      const get = <S extends Parameters<typeof call>[1]>(path: string, schema: S, acceptCode?: (body: z.infer<S>) => boolean) =>
-        call({ url: `${baseUrl}${path}`, signal, timeoutMs: 30_000, idempotent: true }, schema, acceptCode);
+      const get = <S extends Parameters<typeof minimax.call>[2]>(path: string, schema: S, acceptCode?: (body: z.infer<S>) => boolean) =>
+        minimax.call(path, { signal, timeoutMs: 30_000, idempotent: true }, schema, acceptCode);
       // A `Fail` task carries its cause in base_resp: that is a status, not a failed call.
       const query = await get(`/v1/query/video_generation?task_id=${encodeURIComponent(op.id)}`, queryResponseSchema, (q) => q.status === "Fail");
       if (!query.status) throw malformed();
@@ -99,10 +79,9 @@ export function createMinimaxVideoProvider(options: MinimaxVideoOptions): VideoP
 
     // `download_url` is a signed object-storage link that MiniMax's own tools fetch without a key:
     // our key goes only to MiniMax's API host itself, never a delivery host. It expires within hours.
-    openResult: (result, signal) => openResultStream(result, NAME, { signal, fetch: options.fetch, headersFor: (url) => (url.host === apiHost ? auth : undefined) }),
+    openResult: (result, signal) => openResultStream(result, NAME, { signal, fetch: minimax.fetch, headersFor: minimax.headersFor }),
 
-    // The body's code says more than the HTTP status; the status still carries Retry-After.
-    classify: (error) => classifyWithCode(error, NAME, (code) => videoErrorForCode(Number(code))),
+    classify: (error) => minimax.classify(error, videoErrorForCode),
   };
 }
 

@@ -10,7 +10,7 @@ import { providerBaseUrl } from "../baseUrl.js";
 import { classifyTransport } from "../http.js";
 import { assertModelNotRetired } from "../lifecycle.js";
 import { instructionFor } from "../prompts.js";
-import { ProviderFailure, type ImageProvider, type ImageRequest, type Outcome, type ProviderError, type ResultImage } from "../types.js";
+import { ProviderFailure, type FinishedOutcome, type ImageRequest, type ProviderError, type ResultImage, type SyncImageProvider } from "../types.js";
 import {
   DEFAULT_MODEL,
   INPUT_MIMES,
@@ -45,7 +45,7 @@ export interface OpenAIOptions {
 let sdk: Sdk | undefined;
 const loadSdk = async (): Promise<Sdk> => (sdk ??= await importSdk());
 
-export function createOpenAIProvider(options: OpenAIOptions): ImageProvider {
+export function createOpenAIProvider(options: OpenAIOptions): SyncImageProvider {
   const baseURL = options.baseUrl ?? providerBaseUrl("openai", OPENAI_BASE_URL);
   const timeout = options.timeoutMs ?? 240_000;
   let client: Client | undefined;
@@ -60,7 +60,7 @@ export function createOpenAIProvider(options: OpenAIOptions): ImageProvider {
       allowed: OPENAI_MODELS,
     },
 
-    async submit(req, signal): Promise<Outcome> {
+    async run(req, signal): Promise<FinishedOutcome> {
       assertAcceptable(req, (options.now ?? (() => new Date()))());
       const prompt = instructionFor(req, PROMPT_OVERRIDES);
       const output = outputFor(req.feature);
@@ -88,9 +88,6 @@ export function createOpenAIProvider(options: OpenAIOptions): ImageProvider {
       return "bytes" in result ? { state: "succeeded", images: [result] } : { state: "failed", error: result };
     },
 
-    async poll(): Promise<Outcome> {
-      throw new ProviderFailure({ kind: "permanent", message: `${NAME} answers synchronously; there is no task to poll.`, providerCode: "sync-provider" });
-    },
 
     async fetchResult(outcome): Promise<ResultImage[]> {
       // Always inline bytes (GPT Image models never return URLs); their size was checked in submit.

@@ -8,7 +8,7 @@ import { AppError } from "../../errors.js";
 import { providerBaseUrl } from "../baseUrl.js";
 import { fetchResultImages } from "../download.js";
 import { assertProviderHost, classifyTransport, providerJson } from "../http.js";
-import { ProviderFailure, type ImageProvider, type JobRef, type Outcome } from "../types.js";
+import { ProviderFailure, type AsyncImageProvider, type JobRef, type Outcome } from "../types.js";
 import { NAME, outcomeOf, PICWISH_MODELS, taskResponseSchema, typedResult, uploadName, type PicWishModel, type PicWishModelId } from "./api.js";
 
 export { PICWISH_MODELS } from "./api.js";
@@ -19,7 +19,7 @@ export interface PicWishOptions {
   fetch?: typeof fetch;
 }
 
-export function createPicWishProvider(options: PicWishOptions): ImageProvider {
+export function createPicWishProvider(options: PicWishOptions): AsyncImageProvider {
   const baseUrl = options.baseUrl ?? providerBaseUrl("picwish", "https://techsz.aoscdn.com");
   const apiHost = new URL(baseUrl).host;
   const isApiHost = (host: string) => host === apiHost;

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { sniffedResult } from "../download.js";
-import type { Outcome, ProviderError } from "../types.js";
+import type { FinishedOutcome, ProviderError } from "../types.js";
 
 export const NAME = "ByteDance Seedream";
 
@@ -71,7 +71,7 @@ export const generationsResponseSchema = z
 export type GenerationsResponse = z.infer<typeof generationsResponseSchema>;
 
 /** The outcome of a synchronous generations call that answered 2xx. */
-export function outcomeOf(response: GenerationsResponse): Outcome {
+export function outcomeOf(response: GenerationsResponse): FinishedOutcome {
   const fault = response.error?.code ?? response.data.find((d) => d.error?.code)?.error?.code;
   const b64 = response.data.map((d) => d.b64_json).filter((v): v is string => Boolean(v));
   if (b64.length) return { state: "succeeded", images: b64.map((v) => sniffedResult(Buffer.from(v, "base64"))) };

@@ -7,11 +7,10 @@
  * providerFetch keeps that code (errorCodeOf) and classify() maps it.
  */
 import { providerBaseUrl } from "../baseUrl.js";
-import { syncProviderPoll } from "../adapterKit.js";
 import { fetchResultImages } from "../download.js";
 import { classifyWithCode, providerJson } from "../http.js";
 import { instructionFor } from "../prompts.js";
-import { ProviderFailure, type ImageProvider, type InputImage, type Outcome } from "../types.js";
+import { ProviderFailure, type FinishedOutcome, type InputImage, type SyncImageProvider } from "../types.js";
 import { MAX_INPUT_BYTES, NAME, VOLCENGINE_BASE_URL, catalogFor, errorCodeOf, errorForCode, generationsResponseSchema, inputMimesFor, outcomeOf, sizeFor } from "./api.js";
 
 export interface SeedreamOptions {
@@ -20,7 +19,7 @@ export interface SeedreamOptions {
   fetch?: typeof fetch;
 }
 
-export function createSeedreamProvider(options: SeedreamOptions): ImageProvider {
+export function createSeedreamProvider(options: SeedreamOptions): SyncImageProvider {
   const baseUrl = options.baseUrl ?? providerBaseUrl("seedream", VOLCENGINE_BASE_URL);
   const catalog = catalogFor(baseUrl);
   const headers = { authorization: `Bearer ${options.apiKey}`, "content-type": "application/json", accept: "application/json" };
@@ -33,7 +32,7 @@ export function createSeedreamProvider(options: SeedreamOptions): ImageProvider 
       allowed: catalog.models,
     },
 
-    async submit(req, signal): Promise<Outcome> {
+    async run(req, signal): Promise<FinishedOutcome> {
       const prompt = instructionFor(req);
       assertAcceptable(req.model, req.image);
       const body = {
@@ -52,7 +51,6 @@ export function createSeedreamProvider(options: SeedreamOptions): ImageProvider 
       return outcomeOf(response);
     },
 
-    poll: syncProviderPoll(NAME),
 
     // Result URLs live on a delivery host, not the API: they get no key.
     fetchResult: (outcome, signal) => fetchResultImages(outcome, NAME, { signal, fetch: options.fetch }),

@@ -6,28 +6,18 @@
  * `WAN_BASE_URL=https://dashscope.aliyuncs.com` for China (Beijing), with a Beijing key.
  */
 import { AppError } from "../../errors.js";
-import { providerBaseUrl } from "../baseUrl.js";
 import { fetchResultImages } from "../download.js";
-import { classifyWithCode, providerFetch, providerJson } from "../http.js";
 import { instructionFor } from "../prompts.js";
-import type { ImageProvider, ImageRequest, JobRef, Outcome } from "../types.js";
-import { errorCodeOf, errorForCode, INPUT_LIMITS, NAME, outcomeOf, submitResponseSchema, taskResponseSchema } from "./api.js";
+import type { AsyncImageProvider, ImageRequest, JobRef, Outcome } from "../types.js";
+import { INPUT_LIMITS, NAME, outcomeOf, submitResponseSchema, taskResponseSchema } from "./api.js";
+import { createWanClient, WAN_HOSTS, type WanClientOptions } from "./client.js";
 
 export const WAN_MODELS = ["wan2.5-i2i-preview"] as const;
-export const WAN_HOSTS = { international: "https://dashscope-intl.aliyuncs.com", china: "https://dashscope.aliyuncs.com" } as const;
+export { WAN_HOSTS };
+export type WanOptions = WanClientOptions;
 
-export interface WanOptions {
-  apiKey: string;
-  baseUrl?: string;
-  fetch?: typeof fetch;
-}
-
-export function createWanProvider(options: WanOptions): ImageProvider {
-  const baseUrl = options.baseUrl ?? providerBaseUrl("wan", WAN_HOSTS.international);
-  const auth = { authorization: `Bearer ${options.apiKey}`, accept: "application/json" };
-  // Every API call keeps DashScope's error code from a non-2xx body for classify().
-  const api = { fetch: options.fetch, errorCode: errorCodeOf };
-  const taskUrl = (job: JobRef) => `${baseUrl}/api/v1/tasks/${encodeURIComponent(job.id)}`;
+export function createWanProvider(options: WanOptions): AsyncImageProvider {
+  const dashscope = createWanClient(options);
 
   return {
     id: "wan",
@@ -53,38 +43,21 @@ export function createWanProvider(options: WanOptions): ImageProvider {
         // Our instruction is precise: no LLM rewrite (slower, may drop "keep the face"), no label.
         parameters: { n: 1, prompt_extend: false, watermark: false },
       };
-      // Not idempotent: DashScope has no idempotency key, and a retry could bill a second task.
-      const task = await providerJson(
-        {
-          url: `${baseUrl}/api/v1/services/aigc/image2image/image-synthesis`,
-          method: "POST",
-          headers: { ...auth, "content-type": "application/json", "x-dashscope-async": "enable" },
-          body: JSON.stringify(body),
-          signal,
-          timeoutMs: 60_000,
-          ...api,
-        },
-        submitResponseSchema,
-      );
+      const task = await dashscope.startTask("/api/v1/services/aigc/image2image/image-synthesis", body, submitResponseSchema, signal);
       return { provider: "wan", id: task.output.task_id, submittedAt: Date.now() };
     },
 
     async poll(job, signal): Promise<Outcome> {
-      const task = await providerJson({ url: taskUrl(job), headers: auth, signal, timeoutMs: 30_000, idempotent: true, ...api }, taskResponseSchema);
-      return outcomeOf(task);
+      return outcomeOf(await dashscope.readTask(job.id, taskResponseSchema, signal));
     },
 
     // The result lives on an OSS delivery host, not DashScope's API: it gets no key.
-    fetchResult: (outcome, signal) => fetchResultImages(outcome, NAME, { signal, fetch: options.fetch, mime: "image/png" }),
+    fetchResult: (outcome, signal) => fetchResultImages(outcome, NAME, { signal, fetch: dashscope.fetch, mime: "image/png" }),
 
-    // Called once the job's deadline has passed: stops a task still queued (only PENDING tasks can
-    // be cancelled; for others DashScope answers an error, which the caller ignores).
-    async cancel(job) {
-      const res = await providerFetch({ url: `${taskUrl(job)}/cancel`, method: "POST", headers: auth, timeoutMs: 10_000, ...api });
-      await res.body?.cancel();
-    },
+    // Called once the job's deadline has passed: stops a task still queued (client.ts).
+    cancel: (job) => dashscope.cancelTask(job.id, 10_000),
 
-    classify: (error) => classifyWithCode(error, NAME, errorForCode),
+    classify: (error) => dashscope.classify(error),
   };
 }
 

@@ -7,28 +7,18 @@
  * Same region, key and `WAN_BASE_URL` as the image adapter (default: international, Singapore).
  */
 import { dataUrlOf, optionIn, refuseImage, videoPromptWithin } from "../adapterKit.js";
-import { providerBaseUrl } from "../baseUrl.js";
 import { openResultStream } from "../download.js";
-import { classifyWithCode, providerFetch, providerJson } from "../http.js";
 import type { VideoOperation, VideoProvider, VideoRequest, VideoStatus } from "../types.js";
-import { errorCodeOf, NAME } from "./api.js";
-import { WAN_HOSTS } from "./index.js";
+import { NAME } from "./api.js";
+import { createWanClient, type WanClientOptions } from "./client.js";
 import { DEFAULT_DURATION, DEFAULT_VIDEO_MODEL, DURATIONS, SILENCEABLE_MODELS, startResponseSchema, statusOf, taskSchema, VIDEO_INPUT_LIMITS, videoErrorForCode, WAN_VIDEO_MODELS } from "./videoApi.js";
 
 export { WAN_VIDEO_MODELS };
 
-export interface WanVideoOptions {
-  apiKey: string;
-  baseUrl?: string;
-  fetch?: typeof fetch;
-}
+export type WanVideoOptions = WanClientOptions;
 
 export function createWanVideoProvider(options: WanVideoOptions): VideoProvider {
-  const baseUrl = options.baseUrl ?? providerBaseUrl("wan", WAN_HOSTS.international);
-  const headers = { authorization: `Bearer ${options.apiKey}`, accept: "application/json" };
-  // Every API call keeps DashScope's error code from a non-2xx body for classify().
-  const api = { fetch: options.fetch, errorCode: errorCodeOf };
-  const taskUrl = (op: VideoOperation) => `${baseUrl}/api/v1/tasks/${encodeURIComponent(op.id)}`;
+  const dashscope = createWanClient(options);
 
   return {
     id: "wan",
@@ -49,38 +39,21 @@ export function createWanVideoProvider(options: WanVideoOptions): VideoProvider 
         // animation is silent, and cheaper); wan2.5-i2v-preview may add a generated soundtrack.
         parameters: { resolution: "720P", duration, prompt_extend: false, watermark: false, ...(SILENCEABLE_MODELS.has(req.model) && { audio: false }) },
       };
-      // Not idempotent: DashScope has no idempotency key, and a retry could bill a second task.
-      const task = await providerJson(
-        {
-          url: `${baseUrl}/api/v1/services/aigc/video-generation/video-synthesis`,
-          method: "POST",
-          headers: { ...headers, "content-type": "application/json", "x-dashscope-async": "enable" },
-          body: JSON.stringify(body),
-          signal,
-          timeoutMs: 60_000,
-          ...api,
-        },
-        startResponseSchema,
-      );
+      const task = await dashscope.startTask("/api/v1/services/aigc/video-generation/video-synthesis", body, startResponseSchema, signal);
       return { id: task.output.task_id, model: req.model };
     },
 
     async status(op, signal): Promise<VideoStatus> {
-      const task = await providerJson({ url: taskUrl(op), headers, signal, timeoutMs: 30_000, idempotent: true, ...api }, taskSchema);
-      return statusOf(task);
+      return statusOf(await dashscope.readTask(op.id, taskSchema, signal));
     },
 
     // OSS, not DashScope's API: it gets no key. The presigned URL expires after 24 h.
-    openResult: (result, signal) => openResultStream(result, NAME, { signal, fetch: options.fetch }),
+    openResult: (result, signal) => openResultStream(result, NAME, { signal, fetch: dashscope.fetch }),
 
-    // Only PENDING tasks can be cancelled; for others DashScope answers an error, which the caller
-    // (deadline, user cancel) ignores. Asking twice cannot bill twice, so retries are safe.
-    async cancel(op) {
-      const res = await providerFetch({ url: `${taskUrl(op)}/cancel`, method: "POST", headers, timeoutMs: 15_000, idempotent: true, ...api });
-      await res.body?.cancel();
-    },
+    // Only PENDING tasks can be cancelled (client.ts); the callers ignore DashScope's refusal.
+    cancel: (op) => dashscope.cancelTask(op.id, 15_000),
 
-    classify: (error) => classifyWithCode(error, NAME, videoErrorForCode),
+    classify: (error) => dashscope.classify(error, videoErrorForCode),
   };
 }
 
