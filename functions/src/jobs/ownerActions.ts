@@ -8,10 +8,10 @@ import { transientPaths } from "../privacy/paths.js";
 import { settings } from "../config/params.js";
 import { deleteTransientPrefixes, signedReadUrl, transientBucket } from "../privacy/transientStore.js";
 import { cancelAtProvider } from "./videoJob.js";
-import { getOwnedJob, transitionJob, updateJob } from "./repository.js";
+import { getOwnedJob, markResultDeleted, transitionJob } from "./repository.js";
 import { receiptOf } from "./receipt.js";
 import { isTerminal, jobRefRequestSchema, type JobStatus } from "./schema.js";
-import { zodMessage } from "./zodMessage.js";
+import { parseRequest } from "./zodMessage.js";
 import * as state from "./state.js";
 
 export async function getJobResult(uid: string, jobId: string) {
@@ -37,7 +37,7 @@ export async function ackJobResult(uid: string, jobId: string) {
   // `resultDeleted: false` with no result (a race the tests replay).
   if (!isTerminal(job.status)) return { jobId, deleted: true as const };
   await deleteTransientPrefixes([transientPaths.result(uid, jobId)], jobId);
-  if (job.resultDeleted === false) await updateJob(jobId, { resultDeleted: true, updatedAt: state.nowTimestamp() });
+  if (job.resultDeleted === false) await markResultDeleted(jobId, Date.now());
   return { jobId, deleted: true as const };
 }
 
@@ -63,7 +63,5 @@ export async function cancelJob(uid: string, jobId: string): Promise<{ jobId: st
 }
 
 export function parseJobRef(data: unknown): string {
-  const parsed = jobRefRequestSchema.safeParse(data);
-  if (!parsed.success) throw new AppError("invalid-argument", zodMessage(parsed.error, data), "request-invalid");
-  return parsed.data.jobId;
+  return parseRequest(jobRefRequestSchema, data).jobId;
 }
