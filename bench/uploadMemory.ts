@@ -126,18 +126,17 @@ function upload(base: string, size: number): Promise<{ uploadId: string }> {
 
 /** The measured process: serves uploadImage and samples its own RSS between /bench/start and /bench/stop. */
 async function child() {
-  const service = await import("../functions/src/uploads/uploadImage.js");
-  // No Auth emulator here: the bench substitutes the token verifiers, as the integration tests do.
-  service.setUploadVerifiersForTests({
-    idToken: async (token) => {
+  const { uploadImageFunction } = await import("../functions/src/triggers/https/uploadImage.js");
+  // No Auth emulator here: the bench injects fake token verifiers, as the integration tests do.
+  const uploadImage = uploadImageFunction({
+    verifyIdToken: async (token) => {
       if (!token.startsWith("test:")) throw new Error("invalid token");
       return { uid: token.slice("test:".length) };
     },
-    appCheck: async () => undefined,
+    verifyAppCheck: async () => undefined,
   });
   // Nor an Auth emulator: every account is active (the gate's rules are tested in the integration tests).
   (await import("../functions/src/privacy/accountGate.js")).setAccountLookupForTests(async () => ({ disabled: false }));
-  const { uploadImage } = await import("../functions/src/triggers/https/uploadImage.js");
   const handler = uploadImage as unknown as http.RequestListener;
   // RSS is sampled every 5 ms; the ArrayBuffer total at the peak shows how much of the growth is
   // dead socket/chunk buffers that V8 has not collected yet (not data the handler holds).

@@ -16,11 +16,11 @@ import { startVideoJob, videoDeadlineMs } from "./videoJob.js";
 import { receiptOf, type JobReceipt } from "./receipt.js";
 import { runImageProviderWithinLimits } from "./runProvider.js";
 import { jobIdFor } from "./jobId.js";
-import { createJobOnce, finishJobIfUnchanged, transitionJob } from "./repository.js";
+import { createJobOnce, finishIfUnchanged, transitionJob } from "./repository.js";
 import { consentSchema, createJobSchema, type CreateJobRequest, type JobDoc } from "./schema.js";
 import { isTerminal, type JobStatus } from "../domain/jobStatus.js";
 import * as state from "./state.js";
-import { zodMessage } from "../util/zodMessage.js";
+import { parseRequest } from "../util/zodMessage.js";
 import type { ProviderId } from "../providers/catalog.js";
 import type { InputImage, ResultImage } from "../providers/types.js";
 
@@ -34,16 +34,15 @@ export interface CreateJobResponse {
 }
 
 export function parseCreateJobRequest(data: unknown, s: Settings): CreateJobRequest {
-  const parsed = createJobSchema(s).safeParse(data);
-  if (!parsed.success) throw new AppError("invalid-argument", zodMessage(parsed.error, data), "request-invalid");
-  if (!consentSchema.safeParse(parsed.data.consent).success) {
+  const request = parseRequest(createJobSchema(s), data);
+  if (!consentSchema.safeParse(request.consent).success) {
     throw new AppError(
       "failed-precondition",
       "consent: the user must agree to send this photo to the AI provider ({ faceDataProcessing: true, policyVersion })",
       "consent-missing",
     );
   }
-  return parsed.data;
+  return request;
 }
 
 export async function createJob(uid: string, data: unknown, now = Date.now()): Promise<CreateJobResponse> {
@@ -96,7 +95,7 @@ export async function createJob(uid: string, data: unknown, now = Date.now()): P
     image = undefined;
     const finishedAt = Date.now();
     const finished = { ...state.succeededInline(finishedAt, now), ...served.fields() };
-    const outcome = await finishJobIfUnchanged(jobId, finished, created.writeTime);
+    const outcome = await finishIfUnchanged(jobId, finished, created.writeTime);
     if (!outcome.finished) {
       // Cancelled or expired meanwhile: that state stands and the result is not handed out.
       logs.jobEndedElsewhere(jobId, outcome.current.status);

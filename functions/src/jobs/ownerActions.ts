@@ -8,11 +8,11 @@ import { transientPaths } from "../storage/paths.js";
 import { settings } from "../config/params.js";
 import { deleteTransientPrefixes, signedReadUrl, transientBucket } from "../storage/transientStore.js";
 import { cancelAtProvider } from "./videoJob.js";
-import { getOwnedJob, transitionJob, updateJob } from "./repository.js";
+import { getOwnedJob, markResultDeleted, transitionJob } from "./repository.js";
 import { receiptOf } from "./receipt.js";
 import { jobRefRequestSchema } from "./schema.js";
 import { isTerminal, type JobStatus } from "../domain/jobStatus.js";
-import { zodMessage } from "../util/zodMessage.js";
+import { parseRequest } from "../util/zodMessage.js";
 import * as state from "./state.js";
 
 export async function getJobResult(uid: string, jobId: string) {
@@ -38,7 +38,7 @@ export async function ackJobResult(uid: string, jobId: string) {
   // `resultDeleted: false` with no result (a race the tests replay).
   if (!isTerminal(job.status)) return { jobId, deleted: true as const };
   await deleteTransientPrefixes([transientPaths.result(uid, jobId)], jobId);
-  if (job.resultDeleted === false) await updateJob(jobId, { resultDeleted: true, updatedAt: state.nowTimestamp() });
+  if (job.resultDeleted === false) await markResultDeleted(jobId, Date.now());
   return { jobId, deleted: true as const };
 }
 
@@ -64,7 +64,5 @@ export async function cancelJob(uid: string, jobId: string): Promise<{ jobId: st
 }
 
 export function parseJobRef(data: unknown): string {
-  const parsed = jobRefRequestSchema.safeParse(data);
-  if (!parsed.success) throw new AppError("invalid-argument", zodMessage(parsed.error, data), "request-invalid");
-  return parsed.data.jobId;
+  return parseRequest(jobRefRequestSchema, data).jobId;
 }

@@ -1,9 +1,13 @@
 /**
- * Firestore access for job status documents. Only functions write jobs (admin SDK); every document
- * read back is parsed with the job schema, so a stray field cannot slip through unnoticed.
+ * The one home of job status documents (`jobs/{jobId}`): every read and write of them passes here
+ * (test/docs/jobsRepository.test.ts checks it), and each write is named for what it does, with its
+ * fields from the state machine (state.ts). Only functions write jobs (admin SDK); every document
+ * read back is parsed with the job schema, so a stray field cannot slip through unnoticed. The
+ * generic walkers over paths.ts's locations (deletion, export, retention, the audit) reach the
+ * collection by its description, not by name.
  */
 import "../admin.js";
-import { FieldValue, getFirestore, type Timestamp } from "firebase-admin/firestore";
+import { FieldValue, getFirestore, Timestamp } from "firebase-admin/firestore";
 import { AppError } from "../errors.js";
 import * as logs from "../logging/logs.js";
 import { firestorePaths } from "../storage/paths.js";
@@ -12,12 +16,14 @@ import { DELETION_MARKER_FIELD, deletionUnderway, holdsDeletionMarker } from "..
 import { admit, quotaDocSchema, refusalMessage, type QuotaDoc, type QuotaReason } from "../quotas/policy.js";
 import { isOpaqueTaskId, jobDocSchema, type JobDoc } from "./schema.js";
 import { isTerminal } from "../domain/jobStatus.js";
+import * as state from "./state.js";
 
 const GRPC_NOT_FOUND = 5;
 const GRPC_ALREADY_EXISTS = 6;
 const GRPC_FAILED_PRECONDITION = 9;
 
 const jobRef = (jobId: string) => getFirestore().doc(firestorePaths.job(jobId));
+const jobsCollection = () => getFirestore().collection(firestorePaths.jobs);
 
 export function parseJob(data: unknown): JobDoc {
   return jobDocSchema.parse(data);
@@ -124,32 +130,146 @@ function guardFields<T extends Partial<JobDoc>>(fields: T): T {
   return fields;
 }
 
-/** Writes fields and returns the write time, used as the precondition of the next transition. */
-export async function updateJob(jobId: string, fields: Partial<JobDoc>): Promise<Timestamp> {
-  const result = await jobRef(jobId).update(guardFields(fields));
-  return result.writeTime;
+/** Records a video job's start at its provider (state.videoStarted, with which provider serves). */
+export async function recordVideoStarted(jobId: string, fields: Partial<JobDoc>): Promise<void> {
+  if (fields.status !== "running") throw new Error("recordVideoStarted records a start");
+  await jobRef(jobId).update(guardFields(fields));
 }
 
-/**
- * Ends a job unless another invocation (cancel, purge) changed it since `lastUpdateTime`; in that
- * case the other one's terminal state stands and is returned. No read on the happy path.
- */
-export async function finishJobIfUnchanged(
-  jobId: string,
-  fields: Partial<JobDoc>,
-  lastUpdateTime: Timestamp,
-): Promise<{ finished: true; writeTime: Timestamp } | { finished: false; current: JobDoc }> {
+/** Records which provider serves a job still waiting (after an automatic fallback). */
+export async function recordServedBy(jobId: string, fields: Partial<JobDoc>): Promise<void> {
+  if (fields.status !== undefined) throw new Error("recordServedBy changes no status");
+  await jobRef(jobId).update(guardFields({ ...fields, updatedAt: state.nowTimestamp() }));
+}
+
+/** A job as read, with the time of that read: the precondition of a write that must not race. */
+export interface ReadJob {
+  job: JobDoc;
+  readAt: Timestamp;
+}
+
+/** Reads a job with its update time (for `claimIfUnchanged` / `finishIfUnchanged`). */
+export async function readJob(jobId: string): Promise<ReadJob | undefined> {
+  const snap = await jobRef(jobId).get();
+  return snap.exists ? { job: parseJob(snap.data()), readAt: snap.updateTime! } : undefined;
+}
+
+type IfUnchanged = { written: true; writeTime: Timestamp } | { written: false; current: JobDoc };
+
+/** Writes unless another invocation changed the job since `lastUpdateTime`; then returns what it holds. */
+async function writeIfUnchanged(jobId: string, fields: Partial<JobDoc>, lastUpdateTime: Timestamp): Promise<IfUnchanged> {
   try {
     const { writeTime } = await jobRef(jobId).update(guardFields(fields), { lastUpdateTime });
-    return { finished: true, writeTime };
+    return { written: true, writeTime };
   } catch (error) {
     const code = (error as { code?: number }).code;
     if (code !== GRPC_FAILED_PRECONDITION && code !== GRPC_NOT_FOUND) throw error;
     const current = await getJob(jobId);
     // The user deleted their data while the job ran: the job is gone, and so is its answer.
     if (!current) throw new AppError("not-found", "jobId: the job was deleted with your data while it ran", "job-not-found");
-    return { finished: false, current };
+    return { written: false, current };
   }
+}
+
+/**
+ * Ends a job (a terminal transition of state.ts) unless another invocation (cancel, purge) changed
+ * it since `lastUpdateTime`; in that case the other one's state stands and is returned. No read on
+ * the happy path.
+ */
+export async function finishIfUnchanged(
+  jobId: string,
+  fields: Partial<JobDoc>,
+  lastUpdateTime: Timestamp,
+): Promise<{ finished: true; writeTime: Timestamp } | { finished: false; current: JobDoc }> {
+  if (fields.status === undefined || !isTerminal(fields.status)) throw new Error("finishIfUnchanged writes terminal states only");
+  const outcome = await writeIfUnchanged(jobId, fields, lastUpdateTime);
+  return outcome.written ? { finished: true, writeTime: outcome.writeTime } : { finished: false, current: outcome.current };
+}
+
+/**
+ * Claims a step of a running job (a poll's attempt, a video task's start) unless another invocation
+ * changed the job since `lastUpdateTime`: of duplicate deliveries exactly one claims, and a cancel
+ * or expiry in between wins. The returned write time is the precondition of the step's outcome.
+ */
+export async function claimIfUnchanged(
+  jobId: string,
+  fields: Partial<JobDoc>,
+  lastUpdateTime: Timestamp,
+): Promise<{ claimed: true; writeTime: Timestamp } | { claimed: false; current: JobDoc }> {
+  if (fields.status !== undefined && isTerminal(fields.status)) throw new Error("claimIfUnchanged never ends a job: use finishIfUnchanged");
+  const outcome = await writeIfUnchanged(jobId, fields, lastUpdateTime);
+  return outcome.written ? { claimed: true, writeTime: outcome.writeTime } : { claimed: false, current: outcome.current };
+}
+
+/** Records that a held result (video) is gone: acknowledged by its owner, or expired by the purge. */
+export async function markResultDeleted(jobId: string, now: number): Promise<void> {
+  await jobRef(jobId).update({ resultDeleted: true, updatedAt: Timestamp.fromMillis(now) } satisfies Partial<JobDoc>);
+}
+
+/**
+ * Expires the job if it is still unfinished past its deadline (in a transaction, so a job that
+ * ended meanwhile keeps its state). True if this call expired it.
+ */
+export async function expireIfPastDeadline(jobId: string, now: number): Promise<boolean> {
+  let changed = false;
+  await transitionJob(jobId, (current) => {
+    changed = !isTerminal(current.status) && current.deadlineAt.toMillis() <= now;
+    return changed ? state.expired(now, current.startedAt?.toMillis()) : undefined;
+  });
+  return changed;
+}
+
+/** One page of jobs still `status` past their deadline, oldest deadline first; pass the last id to page on. */
+export async function jobsPastDeadline(
+  status: "queued" | "running",
+  now: number,
+  pageSize: number,
+  after?: FirebaseFirestore.QueryDocumentSnapshot,
+): Promise<{ jobs: { jobId: string; job: JobDoc }[]; next?: FirebaseFirestore.QueryDocumentSnapshot }> {
+  let query = jobsCollection().where("status", "==", status).where("deadlineAt", "<=", Timestamp.fromMillis(now)).orderBy("deadlineAt").limit(pageSize);
+  if (after) query = query.startAfter(after);
+  const snap = await query.get();
+  return {
+    jobs: snap.docs.map((doc) => ({ jobId: doc.id, job: parseJob(doc.data()) })),
+    ...(snap.size === pageSize && { next: snap.docs[snap.size - 1] }),
+  };
+}
+
+/** Succeeded jobs whose held result is past `resultExpiresAt` and not yet recorded deleted (at most `limit`). */
+export async function heldResultsPastExpiry(now: number, limit: number): Promise<{ jobId: string; job: JobDoc }[]> {
+  const snap = await jobsCollection()
+    .where("status", "==", "succeeded")
+    .where("resultDeleted", "==", false)
+    .where("resultExpiresAt", "<=", Timestamp.fromMillis(now))
+    .limit(limit)
+    .get();
+  return snap.docs.map((doc) => ({ jobId: doc.id, job: parseJob(doc.data()) }));
+}
+
+/**
+ * The jobs created in [startMs, endMs), page by page in `createdAt` order, with only `fields` read
+ * (statistics): raw data, since a partial document is not a job. A snapshot cursor orders by
+ * createdAt then document name, so jobs created in the same millisecond are neither skipped nor
+ * read twice across a page boundary.
+ */
+export async function* pagesOfJobsCreatedBetween(
+  startMs: number,
+  endMs: number,
+  fields: readonly string[],
+  pageSize: number,
+): AsyncGenerator<FirebaseFirestore.DocumentData[]> {
+  const base = jobsCollection()
+    .where("createdAt", ">=", Timestamp.fromMillis(startMs))
+    .where("createdAt", "<", Timestamp.fromMillis(endMs))
+    .orderBy("createdAt")
+    .select(...fields)
+    .limit(pageSize);
+  let cursor: FirebaseFirestore.QueryDocumentSnapshot | undefined;
+  do {
+    const snap = await (cursor ? base.startAfter(cursor) : base).get();
+    yield snap.docs.map((doc) => doc.data());
+    cursor = snap.size === pageSize ? snap.docs[snap.size - 1] : undefined;
+  } while (cursor);
 }
 
 /**

@@ -4,7 +4,6 @@
  * and enqueues the next with backoff; on success the video is streamed into
  * `transient/results/{uid}/{jobId}` and held until acknowledged or `resultExpiresAt`.
  */
-import { getFirestore } from "firebase-admin/firestore";
 import { settings, type Settings } from "../config/params.js";
 import { AppError } from "../errors.js";
 import * as logs from "../logging/logs.js";
@@ -17,7 +16,7 @@ import type { ProviderId } from "../providers/catalog.js";
 import { enqueuePoll, type PollTask } from "./pollQueue.js";
 import { jobIdFor } from "./jobId.js";
 import { acquireVideoSlot, releaseVideoSlot, videoLimitsOf } from "./providerLimits.js";
-import { finishJobIfUnchanged, getJob, parseJob, updateJob } from "./repository.js";
+import { claimIfUnchanged, finishIfUnchanged, readJob, recordServedBy, recordVideoStarted } from "./repository.js";
 import { providerErrorOf, toAppError } from "./runProvider.js";
 import type { JobDoc } from "./schema.js";
 import { isTerminal, type JobStatus } from "../domain/jobStatus.js";
@@ -78,7 +77,7 @@ export async function startVideoJob(
     throw error;
   }
   try {
-    await updateJob(jobId, { ...state.videoStarted(startedAt, op.id), ...extraFields });
+    await recordVideoStarted(jobId, { ...state.videoStarted(startedAt, op.id), ...extraFields });
     logs.inputDeleted(jobId, 0);
     await enqueuePoll({ jobId, attempt: 1 }, pollDelayMs(videoPolling(provider), 1));
   } catch (error) {
@@ -108,7 +107,7 @@ async function waitForSlot(uid: string, jobId: string, providerId: string, reque
   const path = transientPaths.input(uid, jobId);
   await saveTransient(path, encodeStagedRequest(request), STAGED_TYPE, { uid, jobId, kind: "inputs", deleteAt: String(deadline) });
   try {
-    if (Object.keys(extraFields).length) await updateJob(jobId, { ...extraFields, updatedAt: state.nowTimestamp() });
+    if (Object.keys(extraFields).length) await recordServedBy(jobId, extraFields);
     await enqueuePoll({ jobId, attempt: 1, start: true }, retryAfterMs);
   } catch (error) {
     await deleteTransientPrefixes([path], jobId); // the job is about to be recorded failed
@@ -141,9 +140,9 @@ function decodeStagedRequest(bytes: Buffer, jobId: string): VideoRequest {
  * with its staged input deleted (as the purge would).
  */
 async function startWaitingVideoJob(task: PollTask, now: number): Promise<void> {
-  const snap = await getFirestore().doc(`jobs/${task.jobId}`).get();
-  if (!snap.exists) return;
-  const job = parseJob(snap.data());
+  const read = await readJob(task.jobId);
+  if (!read) return;
+  const { job, readAt } = read;
   const inputPath = transientPaths.input(job.uid, task.jobId);
   if (job.feature !== "video" || job.status !== "queued") {
     // Ended while it waited (cancel and the purge delete the input too; this is the backstop).
@@ -153,12 +152,12 @@ async function startWaitingVideoJob(task: PollTask, now: number): Promise<void> 
   if (job.attempts >= task.attempt) return; // a duplicate or stale delivery
   if (now >= job.deadlineAt.toMillis()) {
     await deleteTransientPrefixes([inputPath], task.jobId);
-    const ended = await finishJobIfUnchanged(task.jobId, state.expired(now), snap.updateTime!);
+    const ended = await finishIfUnchanged(task.jobId, state.expired(now), readAt);
     if (ended.finished) logs.jobFailed(task.jobId, "deadline-exceeded", "provider-deadline");
     return;
   }
-  const claimed = await finishJobIfUnchanged(task.jobId, state.polled(now, task.attempt), snap.updateTime!);
-  if (!claimed.finished) return;
+  const claimed = await claimIfUnchanged(task.jobId, state.polled(now, task.attempt), readAt);
+  if (!claimed.claimed) return;
   const provider = await loadVideoProvider(job.provider as ProviderId);
   const limits = await videoLimitsOf(provider.id);
   if (limits) {
@@ -174,14 +173,14 @@ async function startWaitingVideoJob(task: PollTask, now: number): Promise<void> 
     await releaseVideoSlot(provider.id, task.jobId);
     await deleteTransientPrefixes([inputPath], task.jobId);
     const failure = error instanceof AppError ? error : new AppError("internal", "The job failed because of an internal error.");
-    const ended = await finishJobIfUnchanged(task.jobId, state.failed(Date.now(), { code: failure.reason, message: failure.message }), claimed.writeTime);
+    const ended = await finishIfUnchanged(task.jobId, state.failed(Date.now(), { code: failure.reason, message: failure.message }), claimed.writeTime);
     if (ended.finished) logs.jobFailed(task.jobId, failure.code, failure.reason);
     return;
   }
   // The provider has the photo: our copy goes before the job says so.
   const removed = await deleteTransientPrefixes([inputPath], task.jobId);
-  const started = await finishJobIfUnchanged(task.jobId, state.videoStarted(Date.now(), op.id), claimed.writeTime);
-  if (!started.finished) {
+  const started = await claimIfUnchanged(task.jobId, state.videoStarted(Date.now(), op.id), claimed.writeTime);
+  if (!started.claimed) {
     // Cancelled or expired while it started: stop the task and give the slot back.
     await provider.cancel?.(op).catch(() => undefined);
     await releaseVideoSlot(provider.id, task.jobId);
@@ -197,19 +196,18 @@ async function startWaitingVideoJob(task: PollTask, now: number): Promise<void> 
  */
 export async function pollVideoJob(task: PollTask, now = Date.now()): Promise<void> {
   if (task.start) return startWaitingVideoJob(task, now);
-  const snap = await getFirestore().doc(`jobs/${task.jobId}`).get();
-  if (!snap.exists) return;
-  const job = parseJob(snap.data());
+  const read = await readJob(task.jobId);
+  if (!read) return;
+  const { job, readAt } = read;
   if (job.feature !== "video" || isTerminal(job.status) || job.attempts >= task.attempt || !job.providerTaskId) return;
   const provider = await loadVideoProvider(job.provider as ProviderId);
   const op: VideoOperation = { id: job.providerTaskId, model: job.model, outputGcsPrefix: resultPrefixUri(job.uid, task.jobId) };
-  const readAt = snap.updateTime!;
 
   if (now >= job.deadlineAt.toMillis()) {
     await provider.cancel?.(op).catch(() => undefined); // stop paid work we no longer wait for
     await releaseVideoSlot(provider.id, task.jobId);
     await deleteTransientPrefixes(transientPaths.jobPrefixes(job.uid, task.jobId), task.jobId);
-    const ended = await finishJobIfUnchanged(task.jobId, state.expired(now, job.startedAt?.toMillis()), readAt);
+    const ended = await finishIfUnchanged(task.jobId, state.expired(now, job.startedAt?.toMillis()), readAt);
     if (ended.finished) logs.jobFailed(task.jobId, "deadline-exceeded", "provider-deadline");
     return;
   }
@@ -237,8 +235,8 @@ export async function pollVideoJob(task: PollTask, now = Date.now()): Promise<vo
 }
 
 async function nextPoll(task: PollTask, provider: VideoProvider, readAt: FirebaseFirestore.Timestamp, now: number, progress?: number, retryAfterMs?: number) {
-  const claimed = await finishJobIfUnchanged(task.jobId, state.polled(now, task.attempt, progress), readAt);
-  if (!claimed.finished) return; // another delivery of this poll, or a cancel, got there first
+  const claimed = await claimIfUnchanged(task.jobId, state.polled(now, task.attempt, progress), readAt);
+  if (!claimed.claimed) return; // another delivery of this poll, or a cancel, got there first
   const delay = Math.max(pollDelayMs(videoPolling(provider), task.attempt + 1), retryAfterMs ?? 0);
   await enqueuePoll({ jobId: task.jobId, attempt: task.attempt + 1 }, delay);
 }
@@ -246,7 +244,7 @@ async function nextPoll(task: PollTask, provider: VideoProvider, readAt: Firebas
 async function endFailed(jobId: string, job: JobDoc, error: ProviderError, readAt: FirebaseFirestore.Timestamp, now: number, as: "failed" | "cancelled" = "failed") {
   const appError = toAppError(error);
   const fields = as === "cancelled" ? state.cancelled(now, job.startedAt?.toMillis()) : state.failed(now, { code: appError.reason, message: appError.message }, job.startedAt?.toMillis());
-  const ended = await finishJobIfUnchanged(jobId, fields, readAt);
+  const ended = await finishIfUnchanged(jobId, fields, readAt);
   if (ended.finished) logs.jobFailed(jobId, appError.code, appError.reason);
   await releaseVideoSlot(job.provider, jobId); // the provider's task has ended either way
 }
@@ -254,8 +252,8 @@ async function endFailed(jobId: string, job: JobDoc, error: ProviderError, readA
 /** Streams (or adopts) the video into the transient area, checks it, then records the job succeeded. */
 async function storeResult(task: PollTask, job: JobDoc, provider: VideoProvider, op: VideoOperation, status: Extract<VideoStatus, { state: "succeeded" }>, readAt: FirebaseFirestore.Timestamp, now: number) {
   // Claim first, so a duplicate delivery never downloads the same video twice.
-  const claimed = await finishJobIfUnchanged(task.jobId, state.polled(now, task.attempt, 100), readAt);
-  if (!claimed.finished) return;
+  const claimed = await claimIfUnchanged(task.jobId, state.polled(now, task.attempt, 100), readAt);
+  if (!claimed.claimed) return;
   await releaseVideoSlot(provider.id, task.jobId); // the task is done at the provider; only the download remains
   const claimedAt = claimed.writeTime;
   const s = settings();
@@ -276,7 +274,7 @@ async function storeResult(task: PollTask, job: JobDoc, provider: VideoProvider,
     if (failure.kind === "retryable") return nextPoll(task, provider, claimedAt, Date.now());
     return endFailed(task.jobId, job, failure, claimedAt, Date.now());
   }
-  const ended = await finishJobIfUnchanged(task.jobId, state.succeededHeld(Date.now(), job.startedAt?.toMillis(), expiresAt), claimedAt);
+  const ended = await finishIfUnchanged(task.jobId, state.succeededHeld(Date.now(), job.startedAt?.toMillis(), expiresAt), claimedAt);
   if (!ended.finished) {
     // Cancelled while we downloaded: nothing of it may stay.
     await deleteTransientPrefixes(transientPaths.jobPrefixes(job.uid, task.jobId), task.jobId);
@@ -339,5 +337,3 @@ export async function deleteAtProvider(job: JobDoc, jobId: string): Promise<"non
     return "failed";
   }
 }
-
-export { getJob };

@@ -8,8 +8,7 @@
 import "../admin.js";
 import type { IncomingHttpHeaders } from "node:http";
 import { getFirestore, Timestamp } from "firebase-admin/firestore";
-import { AppError } from "../errors.js";
-import { zodMessage } from "../util/zodMessage.js";
+import { parseRequest } from "../util/zodMessage.js";
 import * as logs from "../logging/logs.js";
 import { errorSummary } from "../logging/redact.js";
 import {
@@ -76,9 +75,7 @@ async function applyChoices(uid: string, change: (current: PrivacyChoices | unde
  * response then shows `gpc: true`, so the app can explain why). `{}` reads the choices back.
  */
 export async function setPrivacyChoices(uid: string, data: unknown, headers: IncomingHttpHeaders | undefined): Promise<PrivacyChoicesResponse> {
-  const parsed = setPrivacyChoicesRequestSchema.safeParse(data);
-  if (!parsed.success) throw new AppError("invalid-argument", zodMessage(parsed.error, data), "request-invalid");
-  const request = parsed.data;
+  const request = parseRequest(setPrivacyChoicesRequestSchema, data);
   const gpcHeader = sendsGpc(headers);
   const type = requestTypeOf(request, gpcHeader);
   const apply = async () => (await applyChoices(uid, (current) => nextChoices(current, request, gpcHeader))).stored;

@@ -22,10 +22,9 @@
 import "../admin.js";
 import { FieldPath, getFirestore } from "firebase-admin/firestore";
 import { z } from "zod";
-import { AppError } from "../errors.js";
 import { jobDocSchema } from "../jobs/schema.js";
 import { deleteAtProvider } from "../jobs/videoJob.js";
-import { zodMessage } from "../util/zodMessage.js";
+import { parseRequest } from "../util/zodMessage.js";
 import * as logs from "../logging/logs.js";
 import { deletionMarker, deletionMarkerSchema } from "../quotas/deletionMarker.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
@@ -199,9 +198,7 @@ const heldAnything = (r: DeletionResult) => Object.values(r.deleted).some((n) =>
 
 /** `deleteMyData({ deleteAccount? })` → what was deleted. Recorded as a delete request. */
 export async function deleteMyData(uid: string, data: unknown): Promise<DeletionResult> {
-  const parsed = deleteRequestSchema.safeParse(data);
-  if (!parsed.success) throw new AppError("invalid-argument", zodMessage(parsed.error, data), "request-invalid");
-  const deleteAccount = parsed.data.deleteAccount === true;
+  const deleteAccount = parseRequest(deleteRequestSchema, data).deleteAccount === true;
   return withRequestRecord(uid, { type: "delete", channel: "app" }, () => deleteUserData(uid, { deleteAccount, channel: "app" }));
 }
 

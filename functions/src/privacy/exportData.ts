@@ -11,8 +11,7 @@ import { FieldPath, getFirestore } from "firebase-admin/firestore";
 import type { File } from "@google-cloud/storage";
 import { z } from "zod";
 import { getRuntimeConfig } from "../config/runtimeConfig.js";
-import { AppError } from "../errors.js";
-import { zodMessage } from "../util/zodMessage.js";
+import { parseRequest } from "../util/zodMessage.js";
 import * as logs from "../logging/logs.js";
 import { PROVIDER_IDS, PROVIDERS } from "../providers/catalog.js";
 import { servesImages, servesVideo } from "../providers/registry.js";
@@ -112,8 +111,7 @@ function describeObject(file: File): Record<string, unknown> {
 const exportLocation = (location: UserDataLocation) => (EXPORTERS[location.kind] as Exporter<LocationKind>)(location as never);
 
 export async function exportMyData(uid: string, data: unknown): Promise<UserDataExport> {
-  const parsed = exportRequestSchema.safeParse(data);
-  if (!parsed.success) throw new AppError("invalid-argument", zodMessage(parsed.error, data), "request-invalid");
+  parseRequest(exportRequestSchema, data);
   return withRequestRecord(uid, { type: "know", channel: "app" }, async () => {
     const locations = userDataLocations(uid);
     const exported: Record<string, ExportedLocation> = {};

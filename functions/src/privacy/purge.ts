@@ -5,13 +5,10 @@
  * deletes Firestore documents past their retention (privacy/retention.ts).
  */
 import "../admin.js";
-import { getFirestore, Timestamp } from "firebase-admin/firestore";
 import type { File } from "@google-cloud/storage";
 import { settings, type Settings } from "../config/params.js";
-import { transitionJob } from "../jobs/repository.js";
-import { jobDocSchema } from "../jobs/schema.js";
-import { isTerminal } from "../domain/jobStatus.js";
-import * as state from "../jobs/state.js";
+import { expireIfPastDeadline, heldResultsPastExpiry, jobsPastDeadline, markResultDeleted } from "../jobs/repository.js";
+import type { JobDoc } from "../jobs/schema.js";
 import { cancelAtProvider } from "../jobs/videoJob.js";
 import * as logs from "../logging/logs.js";
 import { errorSummary } from "../logging/redact.js";
@@ -94,23 +91,15 @@ async function deleteExpiredObjects(now: number, options: PurgeOptions, counts: 
 }
 
 async function expireStaleJobs(now: number, options: PurgeOptions): Promise<number> {
-  const db = getFirestore();
   let expired = 0;
   const pageSize = options.pageSize ?? 500;
   for (const status of ["queued", "running"] as const) {
     let cursor: FirebaseFirestore.QueryDocumentSnapshot | undefined;
     do {
-      let query = db
-        .collection(firestorePaths.jobs)
-        .where("status", "==", status)
-        .where("deadlineAt", "<=", Timestamp.fromMillis(now))
-        .orderBy("deadlineAt")
-        .limit(pageSize);
-      if (cursor) query = query.startAfter(cursor);
-      const snap = await query.get();
-      const results = await mapWithConcurrency(snap.docs, options.concurrency ?? 32, (doc) => expireJob(doc.id, doc.data(), now));
+      const page = await jobsPastDeadline(status, now, pageSize, cursor);
+      const results = await mapWithConcurrency(page.jobs, options.concurrency ?? 32, ({ jobId, job }) => expireJob(jobId, job, now));
       expired += results.filter(Boolean).length;
-      cursor = snap.size === pageSize ? snap.docs[snap.size - 1] : undefined;
+      cursor = page.next;
     } while (cursor);
   }
   return expired;
@@ -120,33 +109,21 @@ async function expireStaleJobs(now: number, options: PurgeOptions): Promise<numb
  * Deletes a stale job's inputs, records it expired unless it ended meanwhile, and then, if it did
  * expire it, its result path (a job that succeeded meanwhile keeps its held result).
  */
-async function expireJob(jobId: string, data: unknown, now: number): Promise<boolean> {
-  const job = jobDocSchema.parse(data);
+async function expireJob(jobId: string, job: JobDoc, now: number): Promise<boolean> {
   await cancelAtProvider(job); // a video task nobody waits for any more: stop it where allowed
   const resultPrefix = transientPaths.result(job.uid, jobId);
   await deleteTransientPrefixes(transientPaths.jobPrefixes(job.uid, jobId).filter((p) => p !== resultPrefix), jobId);
-  let changed = false;
-  await transitionJob(jobId, (current) => {
-    changed = !isTerminal(current.status) && current.deadlineAt.toMillis() <= now;
-    return changed ? state.expired(now, current.startedAt?.toMillis()) : undefined;
-  });
+  const changed = await expireIfPastDeadline(jobId, now);
   if (changed) await deleteTransientPrefixes([resultPrefix], jobId);
   return changed;
 }
 
 /** Held results (video) past `resultExpiresAt`: the object goes, and the job records it. */
 async function expireHeldResults(now: number, options: PurgeOptions): Promise<number> {
-  const snap = await getFirestore()
-    .collection(firestorePaths.jobs)
-    .where("status", "==", "succeeded")
-    .where("resultDeleted", "==", false)
-    .where("resultExpiresAt", "<=", Timestamp.fromMillis(now))
-    .limit(options.pageSize ?? 500)
-    .get();
-  await mapWithConcurrency(snap.docs, options.concurrency ?? 32, async (doc) => {
-    const job = jobDocSchema.parse(doc.data());
-    await deleteTransientPrefixes([transientPaths.result(job.uid, doc.id)], doc.id);
-    await doc.ref.update({ resultDeleted: true, updatedAt: Timestamp.fromMillis(now) });
+  const held = await heldResultsPastExpiry(now, options.pageSize ?? 500);
+  await mapWithConcurrency(held, options.concurrency ?? 32, async ({ jobId, job }) => {
+    await deleteTransientPrefixes([transientPaths.result(job.uid, jobId)], jobId);
+    await markResultDeleted(jobId, now);
   });
-  return snap.size;
+  return held.length;
 }

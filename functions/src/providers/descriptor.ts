@@ -63,9 +63,9 @@ export interface ProviderDescriptor {
   /** Absent: CONSERVATIVE caps (config/providerLimits.ts). */
   readonly limits?: DefaultLimits;
   /** The image adapter, imported on first use; absent when the provider serves no images. */
-  loadImage?(): Promise<ImageProvider>;
+  loadImage?: () => Promise<ImageProvider>;
   /** The video adapter, imported on first use; absent when the provider serves no video. */
-  loadVideo?(): Promise<VideoProvider>;
+  loadVideo?: () => Promise<VideoProvider>;
   /** The README provider tables' cells that are prose (npm run docs:providers renders the rest). */
   readonly docs: { readonly auth: string; readonly imageNotes?: string; readonly videoNotes?: string };
 }

@@ -12,8 +12,9 @@
  */
 import "../admin.js";
 import { FieldValue, getFirestore, Timestamp } from "firebase-admin/firestore";
+import { pagesOfJobsCreatedBetween } from "../jobs/repository.js";
 import * as logs from "../logging/logs.js";
-import { firestorePaths, type NonUserCollection } from "../storage/paths.js";
+import type { NonUserCollection } from "../storage/paths.js";
 import { dailyJobStats, dayBefore, dayRange, utcDay, type DailyJobStats, type StatsJob } from "./dailyStats.js";
 
 /** Declared in paths.ts as holding no user data (the privacy audit allows it; rules deny clients). */
@@ -97,24 +98,12 @@ export async function recordPurgeRun(now: number, counts: PurgeRunCounts): Promi
 /** The day's jobs, page by page in `createdAt` order, reduced to the fields statistics use. */
 async function readJobsCreatedOn(day: string, pageSize: number): Promise<{ jobs: StatsJob[]; pagesRead: number }> {
   const { startMs, endMs } = dayRange(day);
-  const base = getFirestore()
-    .collection(firestorePaths.jobs)
-    .where("createdAt", ">=", Timestamp.fromMillis(startMs))
-    .where("createdAt", "<", Timestamp.fromMillis(endMs))
-    .orderBy("createdAt")
-    .select(...FIELDS_READ)
-    .limit(pageSize);
   const jobs: StatsJob[] = [];
   let pagesRead = 0;
-  let cursor: FirebaseFirestore.QueryDocumentSnapshot | undefined;
-  do {
-    // A snapshot cursor orders by createdAt then document name, so jobs created in the same
-    // millisecond are neither skipped nor read twice across a page boundary.
-    const snap = await (cursor ? base.startAfter(cursor) : base).get();
+  for await (const page of pagesOfJobsCreatedBetween(startMs, endMs, FIELDS_READ, pageSize)) {
     pagesRead++;
-    for (const doc of snap.docs) jobs.push(statsJobOf(doc.data()));
-    cursor = snap.size === pageSize ? snap.docs[snap.size - 1] : undefined;
-  } while (cursor);
+    for (const data of page) jobs.push(statsJobOf(data));
+  }
   return { jobs, pagesRead };
 }
 

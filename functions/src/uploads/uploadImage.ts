@@ -27,24 +27,22 @@
  * Logs carry the uid, the uploadId, sizes and stable reasons: never bytes, tokens or file names.
  */
 import "../admin.js";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable, Writable } from "node:stream";
 import busboy from "busboy";
-import { isEmulator, settings } from "../config/params.js";
+import { settings } from "../config/params.js";
 import { AppError, type ErrorCode } from "../errors.js";
 import { normaliseDeclaredMime } from "../images/validate.js";
 import { describeNonImage, OTHER_IMAGE_KINDS, sniffImageType } from "../images/sniff.js";
 import * as logs from "../logging/logs.js";
-import { errorSummary, redactText } from "../logging/redact.js";
-import { assertAccountActive } from "../privacy/accountGate.js";
-import { sendsGpc } from "../privacy/gpc.js";
+import { errorSummary } from "../logging/redact.js";
 import { transientPaths } from "../storage/paths.js";
 import { deleteTransient, openTransientWriteStream } from "../storage/transientStore.js";
 import { uploadMetadata } from "./uploadRecord.js";
 import type { ImageMime } from "../providers/types.js";
 
-const FN = "uploadImage";
+export const FN = "uploadImage";
 /** The multipart part that carries the photo. */
 export const FILE_FIELD = "file";
 /** Enough for every signature sniffImageType knows, the HEIF `ftyp` brand list included. */
@@ -61,60 +59,24 @@ export interface UploadResponse {
   expiresAt: string;
 }
 
-/**
- * Token checks, kept as small replaceable functions. Production uses firebase-admin (which, under
- * the emulator with FIREBASE_AUTH_EMULATOR_HOST set, accepts Auth emulator tokens). The Auth
- * emulator does not run in-process, so integration tests and the bench substitute verifiers
- * (see setUploadVerifiersForTests) that accept `Bearer test:<uid>`; nothing else ever replaces them.
- */
-export interface UploadVerifiers {
-  /** Resolves to the uid (and sign-in time) of a valid Firebase ID token; rejects otherwise. */
-  idToken: (token: string) => Promise<{ uid: string; auth_time?: number }>;
-  /** Resolves for a valid App Check token; rejects otherwise. */
-  appCheck: (token: string) => Promise<void>;
-}
-
-const firebaseVerifiers: UploadVerifiers = {
-  idToken: async (token) => {
-    const { getAuth } = await import("firebase-admin/auth");
-    const { uid, auth_time } = await getAuth().verifyIdToken(token);
-    return { uid, auth_time };
-  },
-  appCheck: async (token) => {
-    const { getAppCheck } = await import("firebase-admin/app-check");
-    await getAppCheck().verifyToken(token);
-  },
-};
-
-let verifiers: UploadVerifiers = firebaseVerifiers;
-
-/**
- * TESTS AND BENCH ONLY: replaces the token verifiers (the Auth emulator is not available
- * in-process). Returns a function that restores the firebase-admin verifiers.
- */
-export function setUploadVerifiersForTests(replacement: Partial<UploadVerifiers>): () => void {
-  verifiers = { ...firebaseVerifiers, ...replacement };
-  return () => {
-    verifiers = firebaseVerifiers;
-  };
-}
-
 /** An answer other than 200: HTTP status, HttpsError code, stable reason, user-facing message. */
-class UploadRejection extends Error {
+export class UploadRejection extends AppError {
   constructor(
     readonly status: number,
-    readonly code: ErrorCode,
-    readonly reason: string,
+    code: ErrorCode,
+    reason: string,
     message: string,
     /** Set for a refusal worth retrying soon (a busy instance): also sent as `Retry-After`. */
     readonly retryAfterSeconds?: number,
   ) {
-    super(message);
+    super(code, message, reason, retryAfterSeconds === undefined ? undefined : { retryAfterSeconds });
     this.name = "UploadRejection";
   }
 }
 
-const reject = (status: number, code: ErrorCode, reason: string, message: string) => new UploadRejection(status, code, reason, message);
+export const isUploadRejection = (error: unknown): error is UploadRejection => error instanceof UploadRejection;
+
+export const reject = (status: number, code: ErrorCode, reason: string, message: string) => new UploadRejection(status, code, reason, message);
 const invalid = (status: number, reason: string, message: string) => reject(status, "invalid-argument", reason, message);
 const megabytes = (n: number) => `${Math.round((n / 1_000_000) * 10) / 10} MB`;
 const ONE_PART = `send exactly one part, a file named ${FILE_FIELD}`;
@@ -123,57 +85,11 @@ const ONE_PART = `send exactly one part, a file named ${FILE_FIELD}`;
 export type UploadRequest = IncomingMessage & { rawBody?: Buffer };
 
 /**
- * Handles one request. Never throws: every outcome is an answer (or, for a client that has gone,
- * a cleanup). Resolves once the answer is sent and nothing is left behind.
- */
-export async function handleUploadRequest(req: UploadRequest, res: ServerResponse): Promise<void> {
-  let uid: string | undefined;
-  let gpc: Promise<void> | undefined;
-  try {
-    if (req.method !== "POST") {
-      res.setHeader("Allow", "POST");
-      throw reject(405, "invalid-argument", "method-not-allowed", "uploadImage accepts POST requests only");
-    }
-    uid = await authenticate(req);
-    // Global Privacy Control is an opt-out here too (privacy/choices.ts); it never fails the upload.
-    if (sendsGpc(req.headers)) gpc = import("../privacy/choices.js").then((m) => m.honourGpcSignal(uid!, FN)).catch(() => undefined);
-    const body = await admitUpload(req, res, () => receiveUpload(req, res, uid!));
-    if (!body) return void (await gpc); // the client went away; the partial upload is already gone
-    await gpc;
-    if (!canAnswer(res)) {
-      // The connection closed after the form's last byte: nobody can learn this uploadId, so the
-      // photo may not wait for the purge.
-      logs.requestRejected(FN, "cancelled", "client-disconnected");
-      await deleteTransient(transientPaths.upload(uid, body.uploadId));
-      return;
-    }
-    logs.uploadStored(body.uploadId, body.bytes, body.mime);
-    sendJson(res, 200, { uploadId: body.uploadId, expiresAt: body.expiresAt } satisfies UploadResponse);
-  } catch (error) {
-    await gpc;
-    if (error instanceof UploadRejection) {
-      logs.requestRejected(FN, error.code, error.reason);
-      const { retryAfterSeconds } = error;
-      if (retryAfterSeconds !== undefined && !res.headersSent) res.setHeader("Retry-After", String(retryAfterSeconds));
-      sendJson(res, error.status, { error: { code: error.code, message: redactText(error.message), reason: error.reason, ...(retryAfterSeconds !== undefined && { retryAfterSeconds }) } });
-    } else {
-      // A bug or a Storage failure: the client gets a correlation id, the log the same id and a code.
-      const correlationId = randomUUID();
-      const { errorName, errorCode } = errorSummary(error);
-      logs.internalError(correlationId, FN, errorName, errorCode);
-      sendJson(res, 500, {
-        error: { code: "internal", message: `Something went wrong on our side (reference ${correlationId}).`, reason: "internal" },
-      });
-    }
-  }
-}
-
-/**
  * Admission control (capacity/admission.ts): the body is charged against the instance's memory
  * budget before it is parsed; a busy instance answers 503 unavailable/instance-busy with
  * Retry-After. A client that goes away while waiting leaves the queue.
  */
-async function admitUpload<T>(req: UploadRequest, res: ServerResponse, receive: () => Promise<T>): Promise<T> {
+export async function admitUpload<T>(req: UploadRequest, res: ServerResponse, receive: () => Promise<T>): Promise<T> {
   const { uploadBytes, withAdmission } = await import("../capacity/admission.js");
   const maxBodyBytes = settings().maxImageBytes + MULTIPART_OVERHEAD_BYTES;
   const declared = Number(req.headers["content-length"]);
@@ -191,45 +107,7 @@ async function admitUpload<T>(req: UploadRequest, res: ServerResponse, receive: 
   }
 }
 
-const EMULATOR_ACCOUNT_REFUSALS: Record<string, "account-deleted" | "account-disabled" | "token-revoked" | undefined> = {
-  "auth/user-not-found": "account-deleted",
-  "auth/user-disabled": "account-disabled",
-  "auth/id-token-revoked": "token-revoked",
-};
-
-/** Checks the tokens from the headers alone; the body is untouched until this returns. */
-async function authenticate(req: IncomingMessage): Promise<string> {
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "")?.[1];
-  if (!bearer) throw reject(401, "unauthenticated", "missing-id-token", "Sign in to use Photo Fixer (send Authorization: Bearer <Firebase ID token>).");
-  let claims: { uid: string; auth_time?: number };
-  try {
-    claims = await verifiers.idToken(bearer);
-  } catch (error) {
-    // Under the Auth emulator verifyIdToken looks the account up itself: the gate's answers.
-    const refusal = EMULATOR_ACCOUNT_REFUSALS[(error as { code?: string }).code ?? ""];
-    if (refusal) throw reject(401, "unauthenticated", refusal, "Sign in to use Photo Fixer (this account or sign-in is no longer valid).");
-    throw reject(401, "unauthenticated", "invalid-id-token", "Sign in to use Photo Fixer (the ID token is invalid or expired).");
-  }
-  const uid = claims.uid;
-  if (!uid) throw reject(401, "unauthenticated", "invalid-id-token", "Sign in to use Photo Fixer (the ID token is invalid or expired).");
-  if (!isEmulator()) {
-    const appCheck = req.headers["x-firebase-appcheck"];
-    const token = typeof appCheck === "string" ? appCheck.trim() : "";
-    if (!token) throw reject(403, "permission-denied", "missing-app-check", "This app could not be verified (App Check).");
-    try {
-      await verifiers.appCheck(token);
-    } catch {
-      throw reject(403, "permission-denied", "invalid-app-check", "This app could not be verified (App Check).");
-    }
-  }
-  // A deleted or disabled account, or a revoked sign-in, stores nothing (privacy/accountGate.ts).
-  await assertAccountActive(uid, claims).catch((error: unknown) => {
-    throw error instanceof AppError ? reject(error.code === "unauthenticated" ? 401 : 503, error.code, error.reason, error.message) : error;
-  });
-  return uid;
-}
-
-interface StoredUpload {
+export interface StoredUpload {
   uploadId: string;
   expiresAt: string;
   bytes: number;
@@ -241,7 +119,7 @@ interface StoredUpload {
  * undefined when the client disconnected; rejects with an UploadRejection (or a Storage error)
  * only after the partial object is gone.
  */
-function receiveUpload(req: UploadRequest, res: ServerResponse, uid: string): Promise<StoredUpload | undefined> {
+export function receiveUpload(req: UploadRequest, res: ServerResponse, uid: string): Promise<StoredUpload | undefined> {
   const s = settings();
   const maxBytes = s.maxImageBytes;
   const maxBodyBytes = maxBytes + MULTIPART_OVERHEAD_BYTES;
@@ -428,6 +306,12 @@ function receiveUpload(req: UploadRequest, res: ServerResponse, uid: string): Pr
     res.on("close", () => {
       if (!res.writableFinished) onGone();
     });
+    // The socket may have closed while the tokens were checked: its "close" has fired already and
+    // nothing more will arrive, so nobody could learn an uploadId. Without this the request hangs.
+    if (req.destroyed || res.destroyed) {
+      logs.requestRejected(FN, "cancelled", "client-disconnected");
+      fail(undefined, true);
+    }
   });
 }
 
@@ -475,19 +359,4 @@ function settledStream(stream: Writable): Promise<void> {
     stream.once("close", () => resolve());
     stream.once("error", () => resolve());
   });
-}
-
-/** Whether an answer can still reach the client: nothing sent yet and its connection still open. */
-function canAnswer(res: ServerResponse): boolean {
-  return !res.headersSent && !res.writableEnded && !res.destroyed && (!res.socket || (res.socket.writable && !res.socket.destroyed));
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent || res.writableEnded || res.destroyed) return;
-  const text = JSON.stringify(body);
-  res.statusCode = status;
-  res.setHeader("Content-Type", "application/json; charset=utf-8");
-  res.setHeader("Cache-Control", "no-store");
-  res.setHeader("Content-Length", Buffer.byteLength(text));
-  res.end(text);
 }

@@ -1,4 +1,15 @@
 import type { z } from "zod";
+import { AppError } from "../errors.js";
+
+/**
+ * Parses a client's request with its schema: the one place a bad request becomes
+ * `invalid-argument` / `request-invalid`, with a message naming our field (never the value).
+ */
+export function parseRequest<S extends z.ZodType>(schema: S, data: unknown): z.output<S> {
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) throw new AppError("invalid-argument", zodMessage(parsed.error, data), "request-invalid");
+  return parsed.data;
+}
 
 /**
  * Turns a zod error into a message that names OUR field and what is wrong with it, and never holds

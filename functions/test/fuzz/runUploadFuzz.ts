@@ -315,18 +315,17 @@ export async function runUploadFuzz(options: UploadFuzzOptions): Promise<UploadF
   delete process.env.FUNCTIONS_EMULATOR; // App Check is enforced, as in production
   process.env.MAX_IMAGE_BYTES = String(UPLOAD_FUZZ_CAP);
 
-  const service = await import("../../src/uploads/uploadImage.js");
-  const restoreVerifiers = service.setUploadVerifiersForTests({
-    idToken: async (t) => {
+  const { uploadImageFunction } = await import("../../src/triggers/https/uploadImage.js");
+  const uploadImage = uploadImageFunction({
+    verifyIdToken: async (t) => {
       const uid = /^test:([\w-]+)$/.exec(t)?.[1];
       if (!uid) throw new Error("invalid token");
       return { uid };
     },
-    appCheck: async (t) => {
+    verifyAppCheck: async (t) => {
       if (t !== FUZZ_APP_CHECK) throw new Error("invalid App Check token");
     },
   });
-  const { uploadImage } = await import("../../src/triggers/https/uploadImage.js");
   const { createJob } = await import("../../src/index.js");
   // The real local provider, recording the photo it is given: what a provider sees of an upload.
   const { localProvider } = await import("../../src/providers/local/index.js");
@@ -379,7 +378,6 @@ export async function runUploadFuzz(options: UploadFuzzOptions): Promise<UploadF
     process.off("unhandledRejection", onCrash);
     process.off("uncaughtException", onCrash);
     await harness.close();
-    restoreVerifiers();
     overrideProviderForTests("image:local", undefined);
     for (const [k, v] of Object.entries(savedEnv)) {
       if (v === undefined) delete process.env[k];

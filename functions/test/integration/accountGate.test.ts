@@ -59,9 +59,9 @@ async function everyCall(jobId: string): Promise<[string, CallableFunction<any, 
 }
 
 async function uploadAs(uid: string, headers: Record<string, string> = {}) {
-  const service = await import("../../src/uploads/uploadImage.js");
-  const restore = service.setUploadVerifiersForTests({ idToken: async (t) => ({ uid: t.replace(/^test:/, ""), auth_time: Math.floor(Date.now() / 1000) - 60 }), appCheck: async () => undefined });
-  const server = http.createServer((req, res) => void service.handleUploadRequest(req, res));
+  const { createUploadHandler } = await import("../../src/triggers/https/uploadHandler.js");
+  const handleUpload = createUploadHandler({ verifyIdToken: async (t) => ({ uid: t.replace(/^test:/, ""), auth_time: Math.floor(Date.now() / 1000) - 60 }), verifyAppCheck: async () => undefined });
+  const server = http.createServer((req, res) => void handleUpload(req, res));
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   try {
     const { port } = server.address() as AddressInfo;
@@ -71,7 +71,6 @@ async function uploadAs(uid: string, headers: Record<string, string> = {}) {
     const res = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", headers: { Authorization: `Bearer test:${uid}`, "X-Firebase-AppCheck": "any", ...headers }, body });
     return { status: res.status, body: (await res.json()) as { uploadId?: string; error?: { code: string; reason: string } } };
   } finally {
-    restore();
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
   }

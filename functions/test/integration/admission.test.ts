@@ -152,9 +152,9 @@ describe("uploadImage under a burst", () => {
   test("a full upload budget answers 503 unavailable/instance-busy with Retry-After, and stores nothing", async () => {
     process.env.UPLOAD_ADMISSION_MB = "1";
     process.env.ADMISSION_WAIT_MS = "0";
-    const service = await import("../../src/uploads/uploadImage.js");
-    const restore = service.setUploadVerifiersForTests({ idToken: async (token) => ({ uid: token.replace(/^test:/, "") }), appCheck: async () => undefined });
-    const server = http.createServer((req, res) => void service.handleUploadRequest(req, res));
+    const { createUploadHandler } = await import("../../src/triggers/https/uploadHandler.js");
+    const handleUpload = createUploadHandler({ verifyIdToken: async (token) => ({ uid: token.replace(/^test:/, "") }), verifyAppCheck: async () => undefined });
+    const server = http.createServer((req, res) => void handleUpload(req, res));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const gate = await (await admission()).gateFor("uploadImage");
     const busy = await gate.acquire(1_000_000);
@@ -176,7 +176,6 @@ describe("uploadImage under a burst", () => {
       await assertNothingLeftFor(uid);
     } finally {
       busy();
-      restore();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
     }

@@ -36,29 +36,26 @@ let api: FakeServer;
 let cdn: FakeServer;
 let uploadBase = "";
 let uploadServer: http.Server;
-let restoreVerifiers: () => void;
 const bfl = PROVIDER_SCRIPTS.bfl!;
 
 /** Called inside the test: firebase-admin must first see the servers that useBackends starts. */
 async function startServers() {
   [api, cdn] = await Promise.all([FakeServer.start(), FakeServer.start()]);
   Object.assign(process.env, bfl.credentials, { [bfl.baseUrlEnv]: api.url, PROVIDER_POLL_INTERVAL_MS: "5" });
-  const uploads = await import("../../src/uploads/uploadImage.js");
-  restoreVerifiers = uploads.setUploadVerifiersForTests({
-    idToken: async (token) => {
+  const { uploadImageFunction } = await import("../../src/triggers/https/uploadImage.js");
+  const uploadImage = uploadImageFunction({
+    verifyIdToken: async (token) => {
       if (token !== ID_TOKEN) throw new Error("invalid token");
       return { uid: UID };
     },
-    appCheck: async () => undefined,
+    verifyAppCheck: async () => undefined,
   });
-  const { uploadImage } = await import("../../src/triggers/https/uploadImage.js");
   uploadServer = http.createServer((req, res) => void (uploadImage as unknown as http.RequestListener)(req, res));
   await new Promise<void>((resolve) => uploadServer.listen(0, "127.0.0.1", resolve));
   uploadBase = `http://127.0.0.1:${(uploadServer.address() as AddressInfo).port}`;
 }
 after(async () => {
   if (!uploadServer) return; // the first test did not run (--test-name-pattern)
-  restoreVerifiers();
   uploadServer.closeAllConnections();
   await new Promise((r) => uploadServer.close(r));
   await api.close();

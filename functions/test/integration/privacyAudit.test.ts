@@ -104,14 +104,13 @@ describe("audit:privacy", () => {
   test("the web console's whole flow (upload, image and video jobs, result, export, delete) through the handlers leaves 0 violations", async () => {
     const http = await import("node:http");
     const { createJob, getJobResult, ackJobResult, exportMyData, deleteMyData } = await import("../../src/index.js");
-    const { setUploadVerifiersForTests } = await import("../../src/uploads/uploadImage.js");
-    const { uploadImage } = await import("../../src/triggers/https/uploadImage.js");
+    const { uploadImageFunction } = await import("../../src/triggers/https/uploadImage.js");
     const { setPollEnqueuerForTests } = await import("../../src/jobs/pollQueue.js");
     const { pollVideoJob } = await import("../../src/jobs/videoJob.js");
     const { faceImage } = await import("../support/requests.js");
     const polls: import("../../src/jobs/pollQueue.js").PollTask[] = [];
     setPollEnqueuerForTests(async (task) => void polls.push(task));
-    const restoreVerifiers = setUploadVerifiersForTests({ idToken: async (token) => ({ uid: token.replace(/^test:/, "") }), appCheck: async () => undefined });
+    const uploadImage = uploadImageFunction({ verifyIdToken: async (token) => ({ uid: token.replace(/^test:/, "") }), verifyAppCheck: async () => undefined });
     const server = http.createServer((req, res) => void (uploadImage as unknown as import("node:http").RequestListener)(req, res));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
@@ -148,7 +147,6 @@ describe("audit:privacy", () => {
       assert.ok(report.scanned.documents >= 4, `scanned ${report.scanned.documents} documents`);
     } finally {
       setPollEnqueuerForTests(undefined);
-      restoreVerifiers();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }

@@ -459,10 +459,10 @@ describe("setPrivacyChoices and Global Privacy Control", () => {
   });
 
   test("Sec-GPC on uploadImage is honoured the same way", async () => {
-    const service = await import("../../src/uploads/uploadImage.js");
-    const restore = service.setUploadVerifiersForTests({ idToken: async (t) => ({ uid: t.replace(/^test:/, "") }), appCheck: async () => undefined });
+    const { createUploadHandler } = await import("../../src/triggers/https/uploadHandler.js");
+    const handleUpload = createUploadHandler({ verifyIdToken: async (t) => ({ uid: t.replace(/^test:/, "") }), verifyAppCheck: async () => undefined });
     const http = await import("node:http");
-    const server = http.createServer((req, res) => void service.handleUploadRequest(req, res));
+    const server = http.createServer((req, res) => void handleUpload(req, res));
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     try {
       const { port } = server.address() as import("node:net").AddressInfo;
@@ -474,7 +474,6 @@ describe("setPrivacyChoices and Global Privacy Control", () => {
       assert.deepEqual({ ...(await db().doc("privacy/olga").get()).data(), updatedAt: undefined }, { optOutOfSale: true, optOutOfSharing: true, gpc: true, updatedAt: undefined });
       assert.deepEqual((await userFootprint("olga")).records.map((r) => `${r.type}:${r.channel}`), ["opt-out:gpc-signal"]);
     } finally {
-      restore();
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
     }

@@ -2,7 +2,7 @@
  * uploadImage end to end in-process: the real onRequest function (CORS wrapper included) served by
  * a Node HTTP server on 127.0.0.1, clients using fetch/FormData or raw sockets, objects landing in
  * the offline Storage server. The Auth emulator does not run in-process, so the token verifiers
- * are replaced (setUploadVerifiersForTests): `Bearer test:<uid>` is a valid ID token for <uid>,
+ * are injected (uploadImageFunction(verifiers)): `Bearer test:<uid>` is a valid ID token for <uid>,
  * and `X-Firebase-AppCheck: test-app-check` a valid App Check token. Everything else about the
  * request is the production path.
  */
@@ -27,7 +27,6 @@ type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => unknown;
 let streamingBase = "";
 let bufferedBase = "";
 const servers: http.Server[] = [];
-let restoreVerifiers: (() => void) | undefined;
 
 async function listen(handler: http.RequestListener): Promise<string> {
   const server = http.createServer(handler);
@@ -41,19 +40,17 @@ let started: Promise<void> | undefined;
 const startServers = () => (started ??= start());
 
 async function start() {
-  const service = await import("../../src/uploads/uploadImage.js");
-  restoreVerifiers = service.setUploadVerifiersForTests({
-    idToken: async (token) => {
+  const { uploadImageFunction } = await import("../../src/triggers/https/uploadImage.js");
+  const fn = uploadImageFunction({
+    verifyIdToken: async (token) => {
       const uid = /^test:([\w-]+)$/.exec(token)?.[1];
       if (!uid) throw new Error("invalid token");
       return { uid };
     },
-    appCheck: async (token) => {
+    verifyAppCheck: async (token) => {
       if (token !== APP_CHECK) throw new Error("invalid App Check token");
     },
-  });
-  const { uploadImage } = await import("../../src/triggers/https/uploadImage.js");
-  const fn = uploadImage as unknown as Handler;
+  }) as unknown as Handler;
   // As a plain Node server delivers it: the body is still on the socket and is streamed.
   streamingBase = await listen((req, res) => void fn(req, res));
   // As the Functions framework delivers it: the body already read into req.rawBody.
@@ -68,7 +65,6 @@ async function start() {
 }
 
 after(async () => {
-  restoreVerifiers?.();
   for (const s of servers) {
     s.closeAllConnections();
     await new Promise((r) => s.close(r));

@@ -1,16 +1,15 @@
 /**
  * The one way a client entry point is declared: Firebase Auth required, App Check enforced outside
- * the emulator, and every error mapped to a documented HttpsError code. App Check is checked here
+ * the emulator, the entry guard (entryGuard.ts: account gate, GPC, one error classifier), and
+ * every error mapped to a documented HttpsError code. App Check is checked here
  * rather than with `enforceAppCheck`, which answers `unauthenticated`: the contract says a failed
  * App Check is `permission-denied`, distinct from a missing sign-in. Handlers live in service
  * modules that are imported on first call, so loading the index stays as cheap as one bare onCall.
  */
-import { randomUUID } from "node:crypto";
 import { HttpsError, onCall, type CallableOptions, type CallableRequest } from "firebase-functions/v2/https";
 import { isEmulator } from "../../config/params.js";
-import { AppError } from "../../errors.js";
-import { sendsGpc } from "../../privacy/gpc.js";
 import { PRIVACY_RECORD_SALT } from "../../privacy/salt.js";
+import { admitCaller, classifyError, type AdmittedCaller } from "./entryGuard.js";
 import { guardCallableBody } from "./rawBodyGuard.js";
 
 export type UserHandler<T> = (uid: string, data: unknown, request: CallableRequest<unknown>) => Promise<T>;
@@ -33,47 +32,27 @@ function callable<T>(name: string, options: CallableOptions, handler: UserHandle
     if (!request.app && !isEmulator()) throw new HttpsError("permission-denied", "This app could not be verified (App Check).");
     // Only set where the function consumes tokens (createJob): a replayed token is refused.
     if (request.app?.alreadyConsumed) throw new HttpsError("permission-denied", "This App Check token was already used.");
-    // A deleted or disabled account, or a revoked sign-in, writes nothing, not even a GPC opt-out:
-    // its ID token stays valid for up to an hour (privacy/accountGate.ts; one Auth lookup).
-    const refused = await checkAccount(name, uid, request.auth!.token);
-    if (refused) throw refused;
-    // Global Privacy Control on any entry point is an opt-out (privacy/choices.ts honourGpcSignal):
-    // recorded alongside the request, never failing it, and only written when it changes something.
-    const gpc = !HANDLES_OWN_GPC.has(name) && sendsGpc(request.rawRequest?.headers) ? honourGpc(uid, name) : undefined;
+    // The account gate and GPC, as for uploadImage (entryGuard.ts).
+    let admitted: AdmittedCaller;
+    try {
+      admitted = await admitCaller(name, uid, request.auth!.token, request.rawRequest?.headers, { handlesOwnGpc: HANDLES_OWN_GPC.has(name) });
+    } catch (error) {
+      throw await toHttpsError(name, error);
+    }
     try {
       return await handler(uid, request.data, request);
     } catch (error) {
       throw await toHttpsError(name, error);
     } finally {
-      await gpc;
+      await admitted.gpc;
     }
   });
 }
 
-async function checkAccount(fn: string, uid: string, claims: { auth_time?: number }): Promise<HttpsError | undefined> {
-  const gate = await import("../../privacy/accountGate.js");
-  return gate.assertAccountActive(uid, claims).then(
-    () => undefined,
-    (error: unknown) => toHttpsError(fn, error),
-  );
-}
-
-async function honourGpc(uid: string, fn: string): Promise<void> {
-  await (await import("../../privacy/choices.js")).honourGpcSignal(uid, fn).catch(() => undefined); // it logs its own failures
-}
-
+/** A callable's answer to a failure: the same code, with `details.reason` (and retry hints), or `internal`. */
 async function toHttpsError(fn: string, error: unknown): Promise<HttpsError> {
   if (error instanceof HttpsError) return error;
-  const logs = await import("../../logging/logs.js");
-  if (error instanceof AppError) {
-    logs.requestRejected(fn, error.code, error.reason);
-    const { redactText } = await import("../../logging/redact.js");
-    return new HttpsError(error.code, redactText(error.message), { reason: error.reason, ...error.details });
-  }
-  // A bug: the client gets a correlation id, the log gets the same id and a code, never the text.
-  const correlationId = randomUUID();
-  const { errorSummary } = await import("../../logging/redact.js");
-  const { errorName, errorCode } = errorSummary(error);
-  logs.internalError(correlationId, fn, errorName, errorCode);
-  return new HttpsError("internal", `Something went wrong on our side (reference ${correlationId}).`, { correlationId });
+  const classified = await classifyError(fn, error);
+  if (classified.kind === "refused") return new HttpsError(classified.code, classified.message, { reason: classified.reason, ...classified.error.details });
+  return new HttpsError("internal", classified.message, { correlationId: classified.correlationId });
 }
