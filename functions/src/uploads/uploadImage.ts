@@ -31,7 +31,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable, Writable } from "node:stream";
 import busboy from "busboy";
 import { isEmulator, settings } from "../config/params.js";
-import { AppError, type ErrorCode } from "../errors.js";
+import { AppError, BACKEND_RETRY_AFTER_SECONDS, isTransientBackendError, type ErrorCode } from "../errors.js";
 import { normaliseDeclaredMime } from "../images/validate.js";
 import { describeNonImage, OTHER_IMAGE_KINDS, sniffImageType } from "../images/sniff.js";
 import * as logs from "../logging/logs.js";
@@ -145,8 +145,15 @@ export async function handleUploadRequest(req: UploadRequest, res: ServerRespons
     }
     logs.uploadStored(body.uploadId, body.bytes, body.mime);
     sendJson(res, 200, { uploadId: body.uploadId, expiresAt: body.expiresAt } satisfies UploadResponse);
-  } catch (error) {
+  } catch (caught) {
     await gpc;
+    let error = caught;
+    if (isTransientBackendError(error)) {
+      // Storage (or Firestore) briefly down: a documented, retryable answer rather than internal.
+      const { errorName, errorCode } = errorSummary(error);
+      logs.backendUnavailable(FN, errorName, errorCode);
+      error = new UploadRejection(503, "unavailable", "backend-unavailable", "Photo Fixer's storage is briefly unavailable; try again in a few seconds.", BACKEND_RETRY_AFTER_SECONDS);
+    }
     if (error instanceof UploadRejection) {
       logs.requestRejected(FN, error.code, error.reason);
       const { retryAfterSeconds } = error;

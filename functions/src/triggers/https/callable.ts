@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { HttpsError, onCall, type CallableOptions, type CallableRequest } from "firebase-functions/v2/https";
 import { isEmulator } from "../../config/params.js";
-import { AppError } from "../../errors.js";
+import { AppError, backendUnavailable, isTransientBackendError } from "../../errors.js";
 import { sendsGpc } from "../../privacy/gpc.js";
 import { PRIVACY_RECORD_SALT } from "../../privacy/salt.js";
 import { guardCallableBody } from "./rawBodyGuard.js";
@@ -53,6 +53,12 @@ async function honourGpc(uid: string, fn: string): Promise<void> {
 async function toHttpsError(fn: string, error: unknown): Promise<HttpsError> {
   if (error instanceof HttpsError) return error;
   const logs = await import("../../logging/logs.js");
+  if (isTransientBackendError(error)) {
+    // Firestore or Storage briefly down (not a bug): a documented, retryable answer, logged by code.
+    const { errorName, errorCode } = (await import("../../logging/redact.js")).errorSummary(error);
+    logs.backendUnavailable(fn, errorName, errorCode);
+    error = backendUnavailable();
+  }
   if (error instanceof AppError) {
     logs.requestRejected(fn, error.code, error.reason);
     const { redactText } = await import("../../logging/redact.js");
