@@ -189,6 +189,7 @@ async function callRetrying<T>(user: User, name: string, data: unknown, label: s
       const code = codeOf(e);
       if (!RETRYABLE.has(code) || attempt >= 4) throw e;
       countError(`${code} (retried)`);
+      firstMessages[`${code} (retried) ${label}`] ??= `${String((e as Error).message).slice(0, 120)} [reason ${(e as CallError).details?.reason ?? "none"}]`;
       await sleep(Math.min(10, (e as CallError).details?.retryAfterSeconds ?? 1) * 1000);
     }
   }
@@ -213,6 +214,7 @@ async function upload(stack: LocalStack, user: User, bytes: Buffer, mime: string
     const code = (body.error?.status ?? `http-${res.status}`).toLowerCase().replace(/_/g, "-");
     if (RETRYABLE.has(code) && attempt < 4) {
       countError(`${code} (retried)`);
+      firstMessages[`${code} (retried) uploadImage`] ??= `HTTP ${res.status} [reason ${(body.error as { reason?: string } | undefined)?.reason ?? "none"}]`;
       await sleep(Math.min(10, body.error?.details?.retryAfterSeconds ?? 1) * 1000);
       continue;
     }
