@@ -177,9 +177,15 @@ async function call<T>(user: User, name: string, data: unknown): Promise<T> {
   return tracked(name, user.uid, async () => (await httpsCallable<unknown, T>(user.functions, name, { timeout: CALL_TIMEOUT_MS + 5_000 })(data)).data);
 }
 
-/** Calls, retrying documented retryable refusals after `retryAfterSeconds` (counted by code). */
+/**
+ * Calls, retrying documented retryable refusals after `retryAfterSeconds` (counted by code). As
+ * docs/CLIENT-API.md says: the same `requestId` after `instance-busy` (no job was created), a new
+ * one otherwise (the refused job has failed, and its `requestId` would answer with it).
+ */
 async function callRetrying<T>(user: User, name: string, data: unknown, label: string): Promise<T> {
+  let lastReason: string | undefined;
   for (let attempt = 0; ; attempt++) {
+    if (attempt > 0 && lastReason !== "instance-busy" && typeof data === "object" && data && "requestId" in data) data = { ...data, requestId: randomUUID() };
     const t = Date.now();
     try {
       const out = await call<T>(user, name, data);
@@ -188,6 +194,7 @@ async function callRetrying<T>(user: User, name: string, data: unknown, label: s
     } catch (e) {
       const code = codeOf(e);
       if (!RETRYABLE.has(code) || attempt >= 4) throw e;
+      lastReason = (e as CallError).details?.reason;
       countError(`${code} (retried)`);
       firstMessages[`${code} (retried) ${label}`] ??= `${String((e as Error).message).slice(0, 120)} [reason ${(e as CallError).details?.reason ?? "none"}]`;
       await sleep(Math.min(10, (e as CallError).details?.retryAfterSeconds ?? 1) * 1000);
