@@ -484,8 +484,11 @@ async function chaos(stack: LocalStack, images: Images, fake: FakeServer) {
   answerAfterLatency(fake, images.small);
   const users = await Promise.all(Array.from({ length: Math.min(USERS, 10) }, (_, i) => signIn(stack, i)));
   const n = QUICK ? 6 : Math.max(6, Math.round(JOBS / 20));
-  // Warm-up: n jobs at once, so that each fault batch finds n booted workers per function to kill.
-  await Promise.all(Array.from({ length: n }, (_, i) => runJob(stack, users[i % users.length]!, images, i, "image-inline-small")));
+  // Warm-up: n jobs at once (and a few videos), so that each fault batch finds booted workers to kill.
+  await Promise.all([
+    ...Array.from({ length: n }, (_, i) => runJob(stack, users[i % users.length]!, images, i, "image-inline-small")),
+    ...Array.from({ length: Math.max(2, n / 3) }, (_, i) => runJob(stack, users[(n + i) % users.length]!, images, i, "video")),
+  ]);
   await sleep(15_000);
   const outcomes: FaultOutcome[] = [];
   const firestore = stack.firestore!;
@@ -513,9 +516,9 @@ async function chaos(stack: LocalStack, images: Images, fake: FakeServer) {
 
   // Recovery: the stack answers again; then one purge, run as if after every deadline had passed.
   const recovered = await runJob(stack, users[0]!, images, 3, "image-inline-small");
-  const { settings } = await import("../functions/src/config/params.js");
-  const s = settings();
-  const checks = await purgeAndCheck(Date.now() + Math.max(s.imageJobDeadlineMinutes, s.videoJobDeadlineMinutes) * 60_000 + 60_000);
+  // Past every job deadline and every object's TTL (a result nobody fetched lives RESULT_TTL_MINUTES).
+  const { maxTransientTtlMs } = await import("../functions/src/config/params.js");
+  const checks = await purgeAndCheck(Date.now() + maxTransientTtlMs() + 60_000);
   for (const u of users) await deleteApp(u.app);
 
   console.log("\nfault                                              | clients saw                       | note");
