@@ -15,6 +15,15 @@ export const capacityParams = {
   uploadMaxInstances: defineInt("UPLOAD_MAX_INSTANCES", { default: 150, description: "Most uploadImage instances at once." }),
 };
 
+/**
+ * createJob's maxInstances as the running code sees it: the image limiter gives each instance
+ * 1/this of every provider cap (docs/PROVIDER-LIMITS.md), so the share always matches the deployed
+ * shape. A deploy and the emulator set the param; a process outside both (tests, scripts) is one
+ * instance on its own, so it gets whole caps.
+ */
+export const createJobMaxInstances = (): number =>
+  process.env.CREATE_JOB_MAX_INSTANCES ? Math.max(1, capacityParams.createJobMaxInstances.value()) : 1;
+
 function intSetting(name: string, defaultValue: number, description: string) {
   const param = defineInt(name, { default: defaultValue, description });
   // Outside a deploy or the emulator (plain unit/integration runs) the param has no env value and

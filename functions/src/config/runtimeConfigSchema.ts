@@ -55,8 +55,6 @@ export const runtimeConfigSchema = z.object({
    * defaults); a field left out keeps its default, 0 lifts the cap.
    */
   providerLimits: z.record(z.string(), z.strictObject({ maxConcurrent: count.optional(), requestsPerMinute: count.optional() })).default({}),
-  /** How many createJob instances may run (its maxInstances): image calls get 1/this of each cap per instance. */
-  createJobMaxInstances: z.number().int().min(1).default(4),
 });
 
 export type RuntimeConfig = z.infer<typeof runtimeConfigSchema>;

@@ -24,7 +24,7 @@ export const ERROR_CODES: readonly ErrorCodeDoc[] = [
   { code: "not-found", httpStatus: 404, when: "No such job; the result is no longer held; the upload is gone", clientAction: "Start again (a new `requestId`, a new upload)" },
   { code: "resource-exhausted", httpStatus: 429, when: "The user's quota, or the provider's own quota", clientAction: "Wait `details.retryAfterSeconds` (when present), then retry with the same `requestId`" },
   { code: "deadline-exceeded", httpStatus: 504, when: "The provider did not finish before the job's deadline", clientAction: "Retry later with a new `requestId`" },
-  { code: "unavailable", httpStatus: 503, when: "The provider is down after retries; the administrators paused the service; the instance is busy (`instance-busy`); the account could not be checked; the user's data is being deleted", clientAction: "Retry later with backoff (a new `requestId` once the old job has failed; the same one after `instance-busy` or `deletion-in-progress`, which create no job)" },
+  { code: "unavailable", httpStatus: 503, when: "The provider is down after retries; the administrators paused the service; the instance is busy (`instance-busy`); our storage is briefly unreachable (`backend-unavailable`); the account could not be checked; the user's data is being deleted", clientAction: "Retry later with backoff (a new `requestId` once the old job has failed; the same one after `instance-busy` or `deletion-in-progress`, which create no job)" },
   { code: "internal", httpStatus: 500, when: "A bug: the message carries a reference id that is also in the log", clientAction: "Report the reference; retrying may work" },
 ];
 
@@ -138,6 +138,13 @@ export const REASONS: Readonly<Record<string, ReasonDoc>> = {
     uploadStatus: 503,
     meaning:
       "The server instance that took the request had no memory to spare within `ADMISSION_WAIT_MS` (a burst of large photos); nothing was created or counted and an upload is kept. Retry after `details.retryAfterSeconds` (uploadImage: also `Retry-After`) with the same `requestId`",
+  },
+  "backend-unavailable": {
+    group: "request",
+    codes: ["unavailable"],
+    uploadStatus: 503,
+    meaning:
+      "Our own storage (Firestore or Cloud Storage) was briefly unreachable while the request ran; a job it started ends `failed` or `expired` with its inputs deleted. Retry after `details.retryAfterSeconds` (uploadImage: also `Retry-After`); createJob with a new `requestId`",
   },
   "quota-hourly": { group: "quota", codes: ["resource-exhausted"], meaning: "The user's jobs per hour for this feature; `details.retryAfterSeconds` and `details.retryAt` say when" },
   "quota-daily": { group: "quota", codes: ["resource-exhausted"], meaning: "The user's jobs per day for this feature; `details.retryAfterSeconds` and `details.retryAt` say when" },

@@ -1,6 +1,6 @@
 /**
  * Per-provider caps (config/providerLimits.ts) where provider calls start; docs/PROVIDER-LIMITS.md.
- * - Images, per instance: an in-process limiter holding 1/`createJobMaxInstances` of each cap, for
+ * - Images, per instance: an in-process limiter holding 1/`CREATE_JOB_MAX_INSTANCES` of each cap, for
  *   the whole call (submit, polls, download). A call that would wait more than 20 s is refused
  *   (`unavailable`, reason `provider-busy`, `retryAfterSeconds`).
  * - Video, across instances: one lease document per provider, `providerSlots/{provider}`, changed
@@ -13,6 +13,7 @@ import { FieldValue, getFirestore } from "firebase-admin/firestore";
 import { z } from "zod";
 import { isCapped, perInstanceShare, type ProviderLimits } from "../config/providerLimits.js";
 import { providerLimitsFor } from "../providers/limits.js";
+import { createJobMaxInstances } from "../config/params.js";
 import { getRuntimeConfig, type RuntimeConfig } from "../config/runtimeConfig.js";
 import { AppError } from "../errors.js";
 import * as logs from "../logging/logs.js";
@@ -27,7 +28,7 @@ const imageLimiters = new Map<string, RateLimiter>();
 
 /** Runs one image provider call within this instance's share of the provider's caps. */
 export async function withImageProviderLimit<T>(provider: string, config: RuntimeConfig, call: () => Promise<T>): Promise<T> {
-  const caps = perInstanceShare(providerLimitsFor(provider, config.providerLimits), config.createJobMaxInstances);
+  const caps = perInstanceShare(providerLimitsFor(provider, config.providerLimits), createJobMaxInstances());
   let limiter = imageLimiters.get(provider);
   if (!limiter) {
     if (!isCapped(caps)) return call();

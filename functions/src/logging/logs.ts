@@ -64,6 +64,10 @@ export const dailyStatsComputed = (day: string, jobs: number, pagesRead: number,
 export const runtimeConfigInvalid = (fields: string) =>
   logger.error("config/runtime is invalid; using the safe default (local provider only)", { fields });
 
+/** Firestore or Storage failed transiently under a request; the client got unavailable/backend-unavailable. */
+export const backendUnavailable = (fn: string, errorName: string, errorCode: string) =>
+  logger.warn("backend unavailable", { fn, errorName, errorCode });
+
 export const internalError = (correlationId: string, fn: string, errorName: string, errorCode: string) =>
   logger.error("internal error", { correlationId, fn, errorName, errorCode });
 

@@ -6,6 +6,7 @@
  * (purge.test.ts), cancel/purge/late-finish races (races.test.ts).
  */
 import assert from "node:assert/strict";
+import { createRequire } from "node:module";
 import { describe, test } from "node:test";
 import { getFirestore } from "firebase-admin/firestore";
 import { getStorage } from "firebase-admin/storage";
@@ -18,6 +19,33 @@ import { useScriptedProviderFake } from "../support/providerFakes.js";
 import { createJobRequest } from "../support/requests.js";
 
 const backends = useBackends();
+const requireFirestore = createRequire(require.resolve("@google-cloud/firestore"));
+
+/**
+ * The admin SDK's Firestore client retries UNAVAILABLE at two levels: gax retries each gRPC call
+ * (100 ms growing to 60 s between tries, for up to 10 minutes) and the client repeats a failed
+ * request 5 times (and a transaction 5 times) with its own backoff (1 s, growing). Against a server
+ * that stays down that is minutes. For a test both waits are cut to nothing, through the client's
+ * module-wide retry settings (`getRetryParams` in @google-cloud/firestore's util.js) and its own
+ * test hook (`setTimeoutHandler` in backoff.js); the error the call ends with is the real one.
+ * Private internals: if they move, this fails loudly. Returns the undo.
+ */
+function immediateFirestoreRetries(): () => void {
+  type Backoff = { initialRetryDelayMillis: number; maxRetryDelayMillis: number; totalTimeoutMillis: number };
+  const util = requireFirestore("./util.js") as { getRetryParams?: (method: string) => Backoff };
+  const backoff = requireFirestore("./backoff.js") as { setTimeoutHandler?: (handler: (f: () => void, ms: number) => void) => void; delayExecution: unknown };
+  assert.equal(typeof util.getRetryParams, "function", "Firestore's retry settings moved: update immediateFirestoreRetries");
+  assert.equal(typeof backoff.setTimeoutHandler, "function", "Firestore's backoff test hook moved: update immediateFirestoreRetries");
+  const methods = ["commit", "batchGetDocuments", "runQuery", "beginTransaction", "rollback", "batchWrite"];
+  const saved = methods.map((m) => ({ ...util.getRetryParams!(m) }));
+  for (const m of methods) Object.assign(util.getRetryParams!(m), { initialRetryDelayMillis: 1, maxRetryDelayMillis: 1, totalTimeoutMillis: 200 });
+  backoff.setTimeoutHandler!((f) => setImmediate(f));
+  return () => {
+    methods.forEach((m, i) => Object.assign(util.getRetryParams!(m), saved[i]));
+    backoff.delayExecution = setTimeout; // what the module starts with
+  };
+}
+
 const fns = () => import("../../src/index.js");
 
 async function setConfig(config: Record<string, unknown>) {
@@ -67,12 +95,13 @@ describe("faults: the terminal state each leaves", () => {
     await assertNothingLeftFor("u-died");
   });
 
-  // Known bug found by this test (see docs/LOAD.md): the Firestore error of the failed-job write
-  // escapes callable.ts as `internal`, and the admin SDK's retries make this test take minutes.
-  // Un-skip once callable.ts maps backend UNAVAILABLE to the documented `unavailable`.
-  test("Firestore unavailable when a job finishes: the call fails with a documented code; after recovery one purge ends the job", { skip: "known bug: Firestore UNAVAILABLE reaches the client as internal (docs/LOAD.md)" }, async () => {
+  // Found by the chaos run: the Firestore error of the failed-job write escaped callable.ts as
+  // `internal`. The admin SDK's retries would take minutes: immediateFirestoreRetries() keeps its
+  // attempts and drops the waits between them.
+  test("Firestore unavailable when a job finishes: the call fails unavailable/backend-unavailable; after recovery one purge ends the job", async () => {
     await setConfig({ enabledProviders: ["openai", "local"], defaults: { style: { provider: "openai" } } });
     const firestore = backends.current().firestore;
+    const restoreBackoff = immediateFirestoreRetries();
     // The provider answers once Firestore is down: the finishing write cannot land.
     fake().on("POST", "/images/edits", () => {
       firestore.setUnavailable(true);
@@ -80,9 +109,12 @@ describe("faults: the terminal state each leaves", () => {
     });
     try {
       const error = await rejectionOf(callAs((await fns()).createJob, "u-fs", await createJobRequest({ style: "watercolor" })));
-      assert.notEqual(error.code, "internal", `a documented code, not ${error.code}: ${error.message}`);
+      assert.equal(error.code, "unavailable", `a documented code, not ${error.code}: ${error.message} ${JSON.stringify(error.details)}`);
+      assert.equal((error.details as { reason?: string } | undefined)?.reason, "backend-unavailable");
+      assert.ok(Number((error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds) > 0, "a retry hint");
     } finally {
       firestore.setUnavailable(false);
+      restoreBackoff();
     }
     const { purgeTransient } = await import("../../src/privacy/purge.js");
     await purgeTransient({ now: Date.now() + 11 * 60_000 });

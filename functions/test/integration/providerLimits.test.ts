@@ -31,6 +31,8 @@ describe("image calls: per-instance caps", () => {
   const fake = useScriptedProviderFake("seedream");
   let api: FakeServer;
   beforeEach(() => void (api = fake()));
+  // The instances sharing each cap: createJob's maxInstances param, as a deploy sets it.
+  afterEach(() => void delete process.env.CREATE_JOB_MAX_INSTANCES);
 
   /** Seedream's fake, answering each request after `delayMs` and recording how many it serves at once. */
   async function slowSeedream(delayMs: number) {
@@ -48,7 +50,8 @@ describe("image calls: per-instance caps", () => {
   }
 
   test("with maxConcurrent 2, six concurrent jobs never have more than two requests at the provider", async () => {
-    await setConfig({ enabledProviders: ["seedream", "local"], defaults: { style: { provider: "seedream" } }, providerLimits: { seedream: { maxConcurrent: 2 } }, createJobMaxInstances: 1 });
+    await setConfig({ enabledProviders: ["seedream", "local"], defaults: { style: { provider: "seedream" } }, providerLimits: { seedream: { maxConcurrent: 2 } } });
+    process.env.CREATE_JOB_MAX_INSTANCES = "1";
     const seen = await slowSeedream(150);
     const { createJob } = await fns();
     const results = await Promise.all([...Array(6).keys()].map(async (n) => callAs<{ status: string }>(createJob, `u-cap-${n}`, await createJobRequest({ style: "watercolor" }))));
@@ -60,7 +63,8 @@ describe("image calls: per-instance caps", () => {
   });
 
   test("the cap is divided among instances: maxConcurrent 4 over 2 instances lets two through here", async () => {
-    await setConfig({ enabledProviders: ["seedream"], defaults: { style: { provider: "seedream" } }, providerLimits: { seedream: { maxConcurrent: 4 } }, createJobMaxInstances: 2 });
+    await setConfig({ enabledProviders: ["seedream"], defaults: { style: { provider: "seedream" } }, providerLimits: { seedream: { maxConcurrent: 4 } } });
+    process.env.CREATE_JOB_MAX_INSTANCES = "2";
     const seen = await slowSeedream(100);
     const { createJob } = await fns();
     await Promise.all([...Array(5).keys()].map(async (n) => callAs(createJob, `u-share-${n}`, await createJobRequest({ style: "watercolor" }))));
@@ -68,7 +72,8 @@ describe("image calls: per-instance caps", () => {
   });
 
   test("a provider at its per-minute cap refuses with provider-busy and retryAfterSeconds; autoFallback hands the job on", async () => {
-    await setConfig({ enabledProviders: ["seedream", "local"], defaults: { style: { provider: "seedream" } }, providerLimits: { seedream: { requestsPerMinute: 1 } }, createJobMaxInstances: 1 });
+    await setConfig({ enabledProviders: ["seedream", "local"], defaults: { style: { provider: "seedream" } }, providerLimits: { seedream: { requestsPerMinute: 1 } } });
+    process.env.CREATE_JOB_MAX_INSTANCES = "1";
     await slowSeedream(0);
     const { createJob } = await fns();
     await callAs(createJob, "u-rpm", await createJobRequest({ style: "sepia" }));
@@ -80,7 +85,8 @@ describe("image calls: per-instance caps", () => {
     assert.equal(api.calls.length, 1, "the refused job's photo never reached the provider");
     await assertNothingLeftFor("u-rpm");
 
-    await setConfig({ enabledProviders: ["seedream", "local"], defaults: { style: { provider: "seedream" } }, fallbackOrder: { style: ["local"] }, autoFallback: true, providerLimits: { seedream: { requestsPerMinute: 1 } }, createJobMaxInstances: 1 });
+    await setConfig({ enabledProviders: ["seedream", "local"], defaults: { style: { provider: "seedream" } }, fallbackOrder: { style: ["local"] }, autoFallback: true, providerLimits: { seedream: { requestsPerMinute: 1 } } });
+    process.env.CREATE_JOB_MAX_INSTANCES = "1";
     const res = await callAs<{ jobId: string; status: string }>(createJob, "u-rpm-fb", await createJobRequest({ style: "sepia" }));
     assert.equal(res.status, "succeeded");
     const job = await assertJobKeepsStatusOnly(res.jobId);

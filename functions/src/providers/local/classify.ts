@@ -1,5 +1,5 @@
 /** The one classify() of the local providers (image and video), each with its own wording. */
-import { AppError } from "../../errors.js";
+import { AppError, isTransientBackendError } from "../../errors.js";
 import { ProviderFailure, type ProviderError } from "../types.js";
 
 export interface LocalFailureTexts {
@@ -26,6 +26,9 @@ export function classifyLocal(error: unknown, texts: LocalFailureTexts): Provide
           : "permanent";
     return { kind, message: error.message, providerCode: error.reason };
   }
+  // Our own Storage or Firestore briefly down (e.g. while the local video's result is stored): the
+  // job may work on a retry, so it is not the permanent "provider-rejected" (found by npm run chaos).
+  if (isTransientBackendError(error)) return { kind: "retryable", message: texts.failed, providerCode: "backend-unavailable" };
   if (error instanceof Error && error.name === "AbortError") {
     return { kind: "permanent", message: texts.cancelled, providerCode: "aborted" };
   }

@@ -14,7 +14,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { isEmulator } from "../../config/params.js";
-import { AppError, type ErrorCode } from "../../errors.js";
+import { AppError, backendUnavailable, isTransientBackendError, type ErrorCode } from "../../errors.js";
 import type { VerifiedClaims } from "../../privacy/accountGate.js";
 import { sendsGpc } from "../../privacy/gpc.js";
 
@@ -62,9 +62,21 @@ export type ClassifiedError =
  * Classifies and logs a failure once. `isRefusal` says which errors are answers rather than bugs
  * (AppErrors by default).
  */
-export async function classifyError(fn: string, error: unknown, isRefusal: (e: unknown) => e is AppError = isAppError): Promise<ClassifiedError> {
+export async function classifyError(
+  fn: string,
+  error: unknown,
+  isRefusal: (e: unknown) => e is AppError = isAppError,
+  /** How this entry point words a refusal (uploadImage: an UploadRejection with its HTTP status). */
+  asRefusal: (refusal: AppError) => AppError = (refusal) => refusal,
+): Promise<ClassifiedError> {
   const logs = await import("../../logging/logs.js");
   const { errorSummary, redactText } = await import("../../logging/redact.js");
+  if (isTransientBackendError(error)) {
+    // Firestore or Storage briefly down (not a bug): a documented, retryable answer, logged by code.
+    const { errorName, errorCode } = errorSummary(error);
+    logs.backendUnavailable(fn, errorName, errorCode);
+    error = asRefusal(backendUnavailable());
+  }
   if (isRefusal(error)) {
     logs.requestRejected(fn, error.code, error.reason);
     return { kind: "refused", error, code: error.code, reason: error.reason, message: redactText(error.message) };
