@@ -136,7 +136,7 @@ async function child() {
     verifyAppCheck: async () => undefined,
   });
   // Nor an Auth emulator: every account is active (the gate's rules are tested in the integration tests).
-  (await import("../functions/src/privacy/accountGate.js")).setAccountLookupForTests(async () => ({ disabled: false }));
+  (await import("../functions/test/support/dependencies.js")).replace("accountLookup", async () => ({ disabled: false }));
   const handler = uploadImage as unknown as http.RequestListener;
   // RSS is sampled every 5 ms; the ArrayBuffer total at the peak shows how much of the growth is
   // dead socket/chunk buffers that V8 has not collected yet (not data the handler holds).

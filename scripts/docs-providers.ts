@@ -24,4 +24,4 @@ async function main(): Promise<number> {
   return stale ? 1 : 0;
 }
 
-main().then((code) => process.exit(code));
+void main().then((code) => process.exit(code));

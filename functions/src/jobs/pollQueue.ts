@@ -5,6 +5,7 @@
 import "../admin.js";
 import { getFunctions } from "firebase-admin/functions";
 import { z } from "zod";
+import { dependency } from "../util/dependencies.js";
 import { jobIdSchema } from "./schema.js";
 
 export const pollTaskSchema = z.strictObject({
@@ -28,11 +29,7 @@ const cloudTasks: PollEnqueuer = async (task, delayMs) => {
   }
 };
 
-let enqueuer: PollEnqueuer = cloudTasks;
+/** In-process tests drive polls themselves (util/dependencies.ts). */
+export const pollEnqueuer = dependency<PollEnqueuer>("pollEnqueuer", cloudTasks);
 
-export const enqueuePoll: PollEnqueuer = (task, delayMs) => enqueuer(task, delayMs);
-
-/** In-process tests drive polls themselves; never used in production code. */
-export const setPollEnqueuerForTests = (fn: PollEnqueuer | undefined) => {
-  enqueuer = fn ?? cloudTasks;
-};
+export const enqueuePoll: PollEnqueuer = (task, delayMs) => pollEnqueuer.get()(task, delayMs);

@@ -19,20 +19,23 @@ import { AppError } from "../errors.js";
 import * as logs from "../logging/logs.js";
 import { errorSummary } from "../logging/redact.js";
 import type { NonUserCollection } from "../storage/paths.js";
+import { dependency } from "../util/dependencies.js";
 import { LimiterBusy, RateLimiter } from "../util/rateLimiter.js";
 
 /** Longer than this and the user is better served by a refusal (or another provider, with autoFallback). */
 export const IMAGE_MAX_WAIT_MS = 20_000;
 
-const imageLimiters = new Map<string, RateLimiter>();
+/** This instance's limiters, one per capped provider; tests start each case with empty ones (util/dependencies.ts). */
+export const imageLimiters = dependency("imageLimiters", new Map<string, RateLimiter>());
 
 /** Runs one image provider call within this instance's share of the provider's caps. */
 export async function withImageProviderLimit<T>(provider: string, config: RuntimeConfig, call: () => Promise<T>): Promise<T> {
   const caps = perInstanceShare(providerLimitsFor(provider, config.providerLimits), createJobMaxInstances());
-  let limiter = imageLimiters.get(provider);
+  const limiters = imageLimiters.get();
+  let limiter = limiters.get(provider);
   if (!limiter) {
     if (!isCapped(caps)) return call();
-    imageLimiters.set(provider, (limiter = new RateLimiter(caps, IMAGE_MAX_WAIT_MS)));
+    limiters.set(provider, (limiter = new RateLimiter(caps, IMAGE_MAX_WAIT_MS)));
   } else limiter.setCaps(caps);
   try {
     return await limiter.run(call);
@@ -49,9 +52,6 @@ function providerBusy(provider: string, retryAfterMs: number): AppError {
     retryAfterSeconds,
   });
 }
-
-/** Tests start each case with empty limiters. */
-export const resetImageLimitersForTests = () => imageLimiters.clear();
 
 // --- Video: leases across instances ---------------------------------------------------------
 

@@ -19,6 +19,7 @@ import "../admin.js";
 import { AppError } from "../errors.js";
 import * as logs from "../logging/logs.js";
 import { errorSummary } from "../logging/redact.js";
+import { dependency } from "../util/dependencies.js";
 
 /** What the gate needs to know about an account; undefined from a lookup means there is none. */
 export interface AccountState {
@@ -47,25 +48,14 @@ const firebaseAccountLookup: AccountLookup = async (uid) => {
   }
 };
 
-let lookupAccount: AccountLookup = firebaseAccountLookup;
-
-/**
- * TESTS AND BENCH ONLY: replaces the Firebase Auth lookup (the Auth emulator does not run
- * in-process; test/support/authAccounts.ts models it, and the end-to-end test uses the real one).
- * Returns a function that restores it.
- */
-export function setAccountLookupForTests(replacement: AccountLookup): () => void {
-  lookupAccount = replacement;
-  return () => {
-    lookupAccount = firebaseAccountLookup;
-  };
-}
+/** Replaced in tests and the bench (util/dependencies.ts): test/support/authAccounts.ts models Auth. */
+export const accountLookup = dependency<AccountLookup>("accountLookup", firebaseAccountLookup);
 
 /** Resolves if `uid`'s account exists, is enabled and this sign-in was not revoked; throws an AppError otherwise. */
 export async function assertAccountActive(uid: string, claims: VerifiedClaims): Promise<void> {
   let account: AccountState | undefined;
   try {
-    account = await lookupAccount(uid);
+    account = await accountLookup.get()(uid);
   } catch (error) {
     logs.accountCheckFailed(errorSummary(error).errorCode);
     throw new AppError("unavailable", "Your account could not be checked just now; try again shortly.", "account-check-unavailable");

@@ -32,6 +32,7 @@ import { userDataLocations, type LocationKind, type UserDataLocation } from "./p
 import { firestorePaths } from "../storage/paths.js";
 import { recordPrivacyRequest, withRequestRecord } from "./requestRecords.js";
 import { deleteTransientPrefixPaged } from "../storage/transientStore.js";
+import { dependency } from "../util/dependencies.js";
 
 export const deleteRequestSchema = z
   .strictObject({ deleteAccount: z.boolean().optional() })
@@ -117,18 +118,8 @@ const firebaseAuthUserDeleter: AuthUserDeleter = async (uid) => {
   }
 };
 
-let deleteAuthUser: AuthUserDeleter = firebaseAuthUserDeleter;
-
-/**
- * TESTS ONLY: replaces the Auth account deletion (the Auth emulator does not run in-process;
- * the end-to-end test uses the real one against it). Returns a function that restores it.
- */
-export function setAuthUserDeleterForTests(replacement: AuthUserDeleter): () => void {
-  deleteAuthUser = replacement;
-  return () => {
-    deleteAuthUser = firebaseAuthUserDeleter;
-  };
-}
+/** Replaced in tests (util/dependencies.ts); the end-to-end test deletes real Auth emulator accounts. */
+export const authUserDeleter = dependency<AuthUserDeleter>("authUserDeleter", firebaseAuthUserDeleter);
 
 const deleteLocation = (location: UserDataLocation, providerCopies: ProviderCopies) =>
   (DELETERS[location.kind] as Deleter<LocationKind>)(location as never, providerCopies);
@@ -183,7 +174,7 @@ export async function deleteUserData(uid: string, options: { deleteAccount: bool
     if (location.kind === "firestore-query" && location.holdsProviderTasks) result.deleted[location.id]! += await deleteLocation(location, result.providerCopies);
   }
   // The account goes last: if anything above fails, the user can still sign in and ask again.
-  if (options.deleteAccount) result.accountDeleted = await deleteAuthUser(uid);
+  if (options.deleteAccount) result.accountDeleted = await authUserDeleter.get()(uid);
   logs.userDataDeleted(options.channel, {
     ...result.deleted,
     providerCopiesDeleted: result.providerCopies.deleted,

@@ -7,6 +7,7 @@
 import type { ProviderDescriptor } from "./descriptor.js";
 import { DESCRIPTORS, type ImageProviderId, type ProviderId } from "./descriptors.js";
 import type { ImageProvider, VideoProvider } from "./types.js";
+import { dependency } from "../util/dependencies.js";
 
 export type { ImageProviderId } from "./descriptors.js";
 
@@ -18,19 +19,24 @@ export const VIDEO_PROVIDER_IDS = () => [...VIDEO_IDS];
 export const servesImages = (id: ProviderId): id is ImageProviderId => Boolean(byId.get(id)?.loadImage);
 export const servesVideo = (id: ProviderId) => Boolean(byId.get(id)?.loadVideo);
 
-/** For tests that substitute an adapter (e.g. to count calls); never used in production code. */
-const overrides = new Map<string, ImageProvider | VideoProvider>();
-export const overrideProviderForTests = (key: `${"image" | "video"}:${ProviderId}`, provider: ImageProvider | VideoProvider | undefined) =>
-  provider ? overrides.set(key, provider) : overrides.delete(key);
-
-export async function loadProvider(id: ImageProviderId): Promise<ImageProvider> {
-  const load = byId.get(id)?.loadImage;
-  if (!load) throw new Error(`${id} has no image adapter`);
-  return (overrides.get(`image:${id}`) as ImageProvider | undefined) ?? load();
+export interface AdapterLoaders {
+  image(id: ImageProviderId): Promise<ImageProvider>;
+  video(id: ProviderId): Promise<VideoProvider>;
 }
 
-export async function loadVideoProvider(id: ProviderId): Promise<VideoProvider> {
-  const load = byId.get(id)?.loadVideo;
-  if (!load) throw new Error(`${id} has no video adapter`);
-  return (overrides.get(`video:${id}`) as VideoProvider | undefined) ?? load();
-}
+/** Tests substitute an adapter (e.g. to count calls) through util/dependencies.ts. */
+export const adapterLoaders = dependency<AdapterLoaders>("adapterLoaders", {
+  async image(id) {
+    const load = byId.get(id)?.loadImage;
+    if (!load) throw new Error(`${id} has no image adapter`);
+    return load();
+  },
+  async video(id) {
+    const load = byId.get(id)?.loadVideo;
+    if (!load) throw new Error(`${id} has no video adapter`);
+    return load();
+  },
+});
+
+export const loadProvider = (id: ImageProviderId): Promise<ImageProvider> => adapterLoaders.get().image(id);
+export const loadVideoProvider = (id: ProviderId): Promise<VideoProvider> => adapterLoaders.get().video(id);

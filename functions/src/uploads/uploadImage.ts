@@ -120,186 +120,173 @@ export interface StoredUpload {
  * only after the partial object is gone.
  */
 export function receiveUpload(req: UploadRequest, res: ServerResponse, uid: string): Promise<StoredUpload | undefined> {
-  const s = settings();
-  const maxBytes = s.maxImageBytes;
+  const maxBytes = settings().maxImageBytes;
   const maxBodyBytes = maxBytes + MULTIPART_OVERHEAD_BYTES;
-
-  const contentType = req.headers["content-type"] ?? "";
-  if (!/^multipart\/form-data\s*;/i.test(contentType)) {
+  if (!/^multipart\/form-data\s*;/i.test(req.headers["content-type"] ?? "")) {
     return Promise.reject(invalid(415, "not-multipart", `uploadImage takes multipart/form-data: ${ONE_PART}`));
   }
   const declaredLength = Number(req.headers["content-length"]);
   const rawBody = Buffer.isBuffer(req.rawBody) ? req.rawBody : undefined;
   if ((Number.isFinite(declaredLength) && declaredLength > maxBodyBytes) || (rawBody && rawBody.length > maxBodyBytes)) {
-    return Promise.reject(invalid(413, "image-too-large", `${FILE_FIELD} is too large (the limit is ${megabytes(maxBytes)})`));
+    return Promise.reject(tooLarge(maxBytes));
   }
-
-  let bb: busboy.Busboy;
+  let parser: busboy.Busboy;
   try {
     // fileSize is cap + 1: busboy flags a file as truncated once it reaches the limit, and a file
     // of exactly MAX_IMAGE_BYTES is allowed (the same rule as inspectImage).
-    bb = busboy({ headers: req.headers, limits: { fileSize: maxBytes + 1, files: 1, fields: 0, parts: 2, headerPairs: 20 } });
+    parser = busboy({ headers: req.headers, limits: { fileSize: maxBytes + 1, files: 1, fields: 0, parts: 2, headerPairs: 20 } });
   } catch {
-    return Promise.reject(invalid(400, "malformed-multipart", `the multipart body could not be parsed: ${ONE_PART}`));
+    return Promise.reject(notOnePart("malformed-multipart", "the multipart body could not be parsed"));
+  }
+  return new UploadReceipt(req, res, parser, uid, rawBody).done;
+}
+
+/** A 400 for a body that is not exactly one file part named `file`. */
+const notOnePart = (reason: string, problem: string) => invalid(400, reason, `${problem}: ${ONE_PART}`);
+const tooLarge = (maxBytes: number) => invalid(413, "image-too-large", `${FILE_FIELD} is too large (the limit is ${megabytes(maxBytes)})`);
+
+/**
+ * Where one upload is: the file part not seen yet; its bytes arriving (the head held until it is
+ * sniffed, then streamed to Storage); the part complete and Storage finalising the object; or
+ * over, one of three ways:
+ *
+ *   awaitingFile → receiving → finishing → stored
+ *        └────────────┴────────────┴──────→ failed (a refusal or a Storage error)
+ *                                         → aborted (the client went away)
+ */
+type Phase = "awaitingFile" | "receiving" | "finishing" | "stored" | "failed" | "aborted";
+const OVER: ReadonlySet<Phase> = new Set(["stored", "failed", "aborted"]);
+
+/**
+ * One upload's receive loop. Every event (busboy's, the file part's, the Storage stream's, the
+ * socket's) is one method below; `end` is the one place an upload ends, decides the cleanup
+ * (every end but `stored` removes the partial object first) and settles `done`.
+ */
+class UploadReceipt {
+  readonly done: Promise<StoredUpload | undefined>;
+  private phase: Phase = "awaitingFile";
+  private readonly uploadId = randomBytes(24).toString("base64url"); // 32 characters of [A-Za-z0-9_-]
+  private readonly path: string;
+  private readonly deleteAt = Date.now() + settings().uploadTtlMinutes * 60_000;
+  private readonly maxBytes = settings().maxImageBytes;
+  private part?: Readable;
+  /** The first bytes of the file, held until there are enough to sniff; then `out` is open. */
+  private head: Buffer[] = [];
+  private out?: Writable;
+  private mime?: ImageMime;
+  private bytes = 0;
+  private parsed = false;
+  private written = false;
+  private settle!: { resolve: (upload: StoredUpload | undefined) => void; reject: (error: unknown) => void };
+
+  constructor(
+    private readonly req: UploadRequest,
+    private readonly res: ServerResponse,
+    private readonly parser: busboy.Busboy,
+    private readonly uid: string,
+    private readonly rawBody: Buffer | undefined,
+  ) {
+    this.path = transientPaths.upload(uid, this.uploadId);
+    this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+    const refuse = (reason: string, problem: string) => () => this.end("failed", notOnePart(reason, problem));
+    parser.on("file", (name, stream, info) => this.onFile(name, stream, info.mimeType));
+    parser.on("fieldsLimit", refuse("upload-extra-part", "unexpected form field (a file part needs a filename)"));
+    parser.on("filesLimit", refuse("upload-extra-part", "more than one file"));
+    parser.on("partsLimit", refuse("upload-extra-part", "more than one part"));
+    parser.on("error", refuse("upload-truncated", "the multipart body is malformed or incomplete (the upload may have been cut off)"));
+    parser.on("close", () => this.onProgress("parsed"));
+    if (rawBody) parser.end(rawBody);
+    else this.readSocket();
   }
 
-  const uploadId = randomBytes(24).toString("base64url"); // 32 characters of [A-Za-z0-9_-]
-  const path = transientPaths.upload(uid, uploadId);
-  const deleteAt = Date.now() + s.uploadTtlMinutes * 60_000;
+  private get over(): boolean {
+    return OVER.has(this.phase);
+  }
 
-  return new Promise<StoredUpload | undefined>((resolve, rejectPromise) => {
-    let settled = false;
-    let fileSeen = false;
-    let parsed = false;
-    let stored = false;
-    let bytes = 0;
-    let mime: ImageMime | undefined;
-    let fileStream: Readable | undefined;
-    let out: Writable | undefined;
-    let outEnded = false;
-    let received = 0;
-
-    const stopReading = () => {
-      fileStream?.resume(); // let busboy discard the rest of the file
-      if (!rawBody) {
-        req.unpipe(bb);
-        req.resume(); // drain what is still coming so the client can read the answer
-      }
-    };
-
-    /** Removes whatever was written, then answers. Idempotent; the first outcome wins. */
-    const fail = (error: unknown, clientGone = false) => {
-      if (settled) return;
-      settled = true;
-      stopReading();
-      void removePartial().then(
-        () => (clientGone ? resolve(undefined) : rejectPromise(error)),
-        (cleanupError: unknown) => rejectPromise(clientGone ? cleanupError : error),
-      );
-    };
-
-    const removePartial = async () => {
-      if (out) {
-        // Not yet finalised: abort, so the resumable session never becomes an object. Already
-        // finalising: let it finish, or a delete could run before the object appears.
-        if (!outEnded) out.destroy();
-        await settledStream(out);
-      }
-      try {
-        await deleteTransient(path);
-      } catch (error) {
-        logs.transientDeleteFailed(undefined, errorSummary(error).errorCode);
-        throw error;
-      }
-    };
-
-    const succeedIfDone = () => {
-      if (settled || !parsed) return;
-      if (!fileSeen) return fail(invalid(400, "upload-missing-file", `no file part named ${FILE_FIELD}: ${ONE_PART}`));
-      if (!stored) return; // the Storage upload is still finishing
-      settled = true;
-      resolve({ uploadId, expiresAt: new Date(deleteAt).toISOString(), bytes, mime: mime! });
-    };
-
-    /** Sniffs the head, then opens the resumable upload under the sniffed type. */
-    const openUpload = (head: Buffer, declared: string): boolean => {
-      const problem = checkHead(head, declared);
-      if (problem) {
-        fail(problem);
-        return false;
-      }
-      mime = sniffImageType(head)!;
-      try {
-        out = openTransientWriteStream(path, mime, uploadMetadata(uid, deleteAt));
-      } catch (error) {
-        // Thrown inside a stream event: answered as internal rather than crashing the instance.
-        fail(error);
-        return false;
-      }
-      out.on("error", (error) => fail(error));
-      out.on("finish", () => {
-        stored = true;
-        succeedIfDone();
-      });
-      out.write(head);
-      return true;
-    };
-
-    bb.on("file", (name, stream, info) => {
-      if (settled) return discard(stream);
-      if (fileSeen) {
-        discard(stream);
-        return fail(invalid(400, "upload-extra-part", `more than one part: ${ONE_PART}`));
-      }
-      if (name !== FILE_FIELD) {
-        discard(stream);
-        return fail(invalid(400, "upload-wrong-part", `the file part must be named ${FILE_FIELD}: ${ONE_PART}`));
-      }
-      fileSeen = true;
-      fileStream = stream;
-      const headChunks: Buffer[] = [];
-      let headLength = 0;
-
-      stream.on("limit", () => fail(invalid(413, "image-too-large", `${FILE_FIELD} is too large (the limit is ${megabytes(maxBytes)})`)));
-      stream.on("error", () => fail(invalid(400, "upload-truncated", `${FILE_FIELD} is incomplete (the upload ended early)`)));
-      stream.on("data", (chunk: Buffer) => {
-        if (settled) return;
-        bytes += chunk.length;
-        if (!out) {
-          headChunks.push(chunk);
-          headLength += chunk.length;
-          if (headLength >= SNIFF_BYTES) openUpload(Buffer.concat(headChunks), info.mimeType);
-          return;
-        }
-        if (!out.write(chunk)) {
-          stream.pause();
-          out.once("drain", () => stream.resume());
-        }
-      });
-      stream.on("end", () => {
-        if (settled) return;
-        if ((stream as Readable & { truncated?: boolean }).truncated) {
-          return fail(invalid(413, "image-too-large", `${FILE_FIELD} is too large (the limit is ${megabytes(maxBytes)})`));
-        }
-        if (!out) {
-          if (headLength === 0) return fail(invalid(400, "image-empty", `${FILE_FIELD} is empty`));
-          if (!openUpload(Buffer.concat(headChunks), info.mimeType)) return;
-        }
-        outEnded = true;
-        out!.end();
-      });
-    });
-    bb.on("fieldsLimit", () => fail(invalid(400, "upload-extra-part", `unexpected form field (a file part needs a filename): ${ONE_PART}`)));
-    bb.on("filesLimit", () => fail(invalid(400, "upload-extra-part", `more than one file: ${ONE_PART}`)));
-    bb.on("partsLimit", () => fail(invalid(400, "upload-extra-part", `more than one part: ${ONE_PART}`)));
-    bb.on("error", () => fail(invalid(400, "upload-truncated", `the multipart body is malformed or incomplete (the upload may have been cut off): ${ONE_PART}`)));
-    bb.on("close", () => {
-      parsed = true;
-      succeedIfDone();
-    });
-
-    if (rawBody) {
-      bb.end(rawBody);
-      return;
+  private onFile(name: string, stream: Readable, declaredType: string): void {
+    if (this.phase !== "awaitingFile" || name !== FILE_FIELD) {
+      discard(stream);
+      if (this.over) return;
+      if (this.phase !== "awaitingFile") return this.end("failed", notOnePart("upload-extra-part", "more than one part"));
+      return this.end("failed", notOnePart("upload-wrong-part", `the file part must be named ${FILE_FIELD}`));
     }
-    req.pipe(bb);
-    // A live socket: count what arrives, so a hostile body is not drained forever, and notice a
-    // client that goes away before the body is complete.
+    this.phase = "receiving";
+    this.part = stream;
+    stream.on("limit", () => this.end("failed", tooLarge(this.maxBytes)));
+    stream.on("error", () => this.end("failed", invalid(400, "upload-truncated", `${FILE_FIELD} is incomplete (the upload ended early)`)));
+    stream.on("data", (chunk: Buffer) => this.onChunk(chunk, declaredType));
+    stream.on("end", () => this.onFileEnd(declaredType));
+  }
+
+  private onChunk(chunk: Buffer, declaredType: string): void {
+    if (this.phase !== "receiving") return;
+    this.bytes += chunk.length;
+    if (!this.out) {
+      this.head.push(chunk);
+      if (this.bytes >= SNIFF_BYTES) this.openUpload(declaredType);
+    } else if (!this.out.write(chunk)) {
+      this.part!.pause();
+      this.out.once("drain", () => this.part!.resume());
+    }
+  }
+
+  private onFileEnd(declaredType: string): void {
+    if (this.phase !== "receiving") return;
+    if ((this.part as Readable & { truncated?: boolean }).truncated) return this.end("failed", tooLarge(this.maxBytes));
+    if (this.bytes === 0) return this.end("failed", invalid(400, "image-empty", `${FILE_FIELD} is empty`));
+    if (!this.out && !this.openUpload(declaredType)) return;
+    this.phase = "finishing";
+    this.out!.end();
+  }
+
+  /** Sniffs the head, then opens the resumable upload under the sniffed type and writes the head. */
+  private openUpload(declaredType: string): boolean {
+    const head = Buffer.concat(this.head);
+    this.head = [];
+    try {
+      const problem = checkHead(head, declaredType);
+      if (problem) throw problem;
+      this.mime = sniffImageType(head)!;
+      this.out = openTransientWriteStream(this.path, this.mime, uploadMetadata(this.uid, this.deleteAt));
+    } catch (error) {
+      // A Storage error thrown inside a stream event is answered as internal, not a crash.
+      this.end("failed", error);
+      return false;
+    }
+    this.out.on("error", (error) => this.end("failed", error));
+    this.out.on("finish", () => this.onProgress("written"));
+    this.out.write(head);
+    return true;
+  }
+
+  /** Busboy has read the whole body, or Storage has the whole object: stored once both are true. */
+  private onProgress(done: "parsed" | "written"): void {
+    this[done] = true;
+    if (this.over || !this.parsed) return;
+    if (this.phase === "awaitingFile") return this.end("failed", notOnePart("upload-missing-file", `no file part named ${FILE_FIELD}`));
+    if (this.written) this.end("stored");
+  }
+
+  /**
+   * A live socket: count what arrives, so a hostile body is not drained forever, and notice a
+   * client that goes away before the body is complete.
+   */
+  private readSocket(): void {
+    const { req, res } = this;
+    req.pipe(this.parser);
+    let received = 0;
     req.on("data", (chunk: Buffer) => {
       received += chunk.length;
-      if (received <= maxBodyBytes) return;
-      if (!settled) {
+      if (received <= this.maxBytes + MULTIPART_OVERHEAD_BYTES) return;
+      if (!this.over) {
         if (!res.headersSent) res.setHeader("Connection", "close");
-        fail(invalid(413, "image-too-large", `${FILE_FIELD} is too large (the limit is ${megabytes(maxBytes)})`));
+        this.end("failed", tooLarge(this.maxBytes));
       } else if (res.writableFinished) {
         req.destroy(); // answered already; stop reading an oversized body
       }
     });
     const onGone = () => {
-      if (!req.complete) {
-        if (!settled) logs.requestRejected(FN, "cancelled", "client-disconnected");
-        fail(undefined, true);
-      }
+      if (!req.complete) this.end("aborted");
     };
     req.on("error", onGone);
     req.on("close", onGone);
@@ -308,11 +295,47 @@ export function receiveUpload(req: UploadRequest, res: ServerResponse, uid: stri
     });
     // The socket may have closed while the tokens were checked: its "close" has fired already and
     // nothing more will arrive, so nobody could learn an uploadId. Without this the request hangs.
-    if (req.destroyed || res.destroyed) {
-      logs.requestRejected(FN, "cancelled", "client-disconnected");
-      fail(undefined, true);
+    if (req.destroyed || res.destroyed) this.end("aborted");
+  }
+
+  /**
+   * The one place an upload ends; the first end wins. `stored` resolves with the upload; `failed`
+   * and `aborted` stop reading, remove whatever was written, and only then reject with the error
+   * (failed) or resolve with undefined (aborted: nobody is left to answer).
+   */
+  private end(phase: "stored" | "failed" | "aborted", error?: unknown): void {
+    if (this.over) return;
+    const finalising = this.phase === "finishing";
+    this.phase = phase;
+    if (phase === "stored") {
+      return this.settle.resolve({ uploadId: this.uploadId, expiresAt: new Date(this.deleteAt).toISOString(), bytes: this.bytes, mime: this.mime! });
     }
-  });
+    if (phase === "aborted") logs.requestRejected(FN, "cancelled", "client-disconnected");
+    this.part?.resume(); // let busboy discard the rest of the file
+    if (!this.rawBody) {
+      this.req.unpipe(this.parser);
+      this.req.resume(); // drain what is still coming so the client can read the answer
+    }
+    void this.removePartial(finalising).then(
+      () => (phase === "aborted" ? this.settle.resolve(undefined) : this.settle.reject(error)),
+      (cleanupError: unknown) => this.settle.reject(phase === "aborted" ? cleanupError : error),
+    );
+  }
+
+  private async removePartial(finalising: boolean): Promise<void> {
+    if (this.out) {
+      // Not yet finalising: abort, so the resumable session never becomes an object. Already
+      // finalising: let it finish, or a delete could run before the object appears.
+      if (!finalising) this.out.destroy();
+      await settledStream(this.out);
+    }
+    try {
+      await deleteTransient(this.path);
+    } catch (error) {
+      logs.transientDeleteFailed(undefined, errorSummary(error).errorCode);
+      throw error;
+    }
+  }
 }
 
 /** Sniffs the first bytes against the declared part type; returns the rejection, if any. */

@@ -206,12 +206,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     ackJobResult: fns.ackJobResult,
     cancelJob: fns.cancelJob,
   };
-  const { setPollEnqueuerForTests } = await import("../../src/jobs/pollQueue.js");
-  const { overrideProviderForTests } = await import("../../src/providers/registry.js");
+  const { setPollEnqueuer } = await import("../support/dependencies.js");
+  const { overrideProvider } = await import("../support/dependencies.js");
   const { pollVideoJob } = await import("../../src/jobs/videoJob.js");
   const polls: PollTask[] = [];
-  setPollEnqueuerForTests(async (task) => void polls.push(task));
-  overrideProviderForTests("video:local", scriptedVideoProvider());
+  setPollEnqueuer(async (task) => void polls.push(task));
+  overrideProvider("video:local", scriptedVideoProvider());
 
   const report: FuzzReport = { seed, cases: 0, passed: 0, failed: 0, failures: [], outcomes: {}, decodedJobs: 0, durationMs: 0, slowest: [] };
   const count = (key: string) => (report.outcomes[key] = (report.outcomes[key] ?? 0) + 1);
@@ -259,8 +259,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   } finally {
     process.off("unhandledRejection", onCrash);
     process.off("uncaughtException", onCrash);
-    setPollEnqueuerForTests(undefined);
-    overrideProviderForTests("video:local", undefined);
+    setPollEnqueuer(undefined);
+    overrideProvider("video:local", undefined);
     void current;
   }
   report.durationMs = Date.now() - started;

@@ -329,14 +329,14 @@ export async function runUploadFuzz(options: UploadFuzzOptions): Promise<UploadF
   const { createJob } = await import("../../src/index.js");
   // The real local provider, recording the photo it is given: what a provider sees of an upload.
   const { localProvider } = await import("../../src/providers/local/index.js");
-  const { overrideProviderForTests } = await import("../../src/providers/registry.js");
+  const { overrideProvider } = await import("../support/dependencies.js");
   const recording: ImageProvider = Object.assign(Object.create(localProvider) as ImageProvider, {
     run: (req: ImageRequest, signal?: AbortSignal) => {
       providerInputs.push(Buffer.from(req.image.bytes));
       return localProvider.run(req, signal);
     },
   });
-  overrideProviderForTests("image:local", recording);
+  overrideProvider("image:local", recording);
   const harness = await startHarness(uploadImage as unknown as Handler);
 
   const report: UploadFuzzReport = { seed, cases: 0, passed: 0, failed: 0, failures: [], outcomes: {}, stored: 0, consumed: 0, consumedSucceeded: 0, gpsStripped: 0, durationMs: 0, slowest: [] };
@@ -378,7 +378,7 @@ export async function runUploadFuzz(options: UploadFuzzOptions): Promise<UploadF
     process.off("unhandledRejection", onCrash);
     process.off("uncaughtException", onCrash);
     await harness.close();
-    overrideProviderForTests("image:local", undefined);
+    overrideProvider("image:local", undefined);
     for (const [k, v] of Object.entries(savedEnv)) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;

@@ -24,7 +24,7 @@ const GPC = { "Sec-GPC": "1" };
 /** deleteMyData({ deleteAccount: true }) deletes the account in the Auth model. */
 let restoreDeleter: (() => void) | undefined;
 const fns = async () => {
-  restoreDeleter ??= (await import("../../src/privacy/deleteData.js")).setAuthUserDeleterForTests(async (uid) => {
+  restoreDeleter ??= (await import("../support/dependencies.js")).replace("authUserDeleter", async (uid) => {
     testAccounts.delete(uid);
     return true;
   });

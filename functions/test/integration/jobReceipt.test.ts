@@ -75,9 +75,9 @@ describe("privacy receipt", () => {
     let queue: PollTask[] = [];
     beforeEach(async () => {
       queue = [];
-      (await import("../../src/jobs/pollQueue.js")).setPollEnqueuerForTests(async (task) => void queue.push(task));
+      (await import("../support/dependencies.js")).setPollEnqueuer(async (task) => void queue.push(task));
     });
-    afterEach(async () => (await import("../../src/jobs/pollQueue.js")).setPollEnqueuerForTests(undefined));
+    afterEach(async () => (await import("../support/dependencies.js")).setPollEnqueuer(undefined));
 
     test("input gone when the provider took it; the result held until its deadline, then no receipt once acknowledged", async () => {
       const { createJob, getJobResult, ackJobResult } = await fns();

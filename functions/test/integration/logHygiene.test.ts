@@ -136,10 +136,10 @@ test("no log line, client error or Firestore document holds the photo, the promp
 
   // A video job: started, polled, result held, fetched by signed URL, acknowledged; one cancelled.
   const queue: PollTask[] = [];
-  const { setPollEnqueuerForTests } = await import("../../src/jobs/pollQueue.js");
-  const { overrideProviderForTests } = await import("../../src/providers/registry.js");
-  setPollEnqueuerForTests(async (task) => void queue.push(task));
-  overrideProviderForTests("video:local", videoProviderAt(`${cdn.url}/video.mp4?token=${"ef".repeat(30)}`));
+  const { setPollEnqueuer } = await import("../support/dependencies.js");
+  const { overrideProvider } = await import("../support/dependencies.js");
+  setPollEnqueuer(async (task) => void queue.push(task));
+  overrideProvider("video:local", videoProviderAt(`${cdn.url}/video.mp4?token=${"ef".repeat(30)}`));
   const { pollVideoJob } = await import("../../src/jobs/videoJob.js");
   let heldUrl: string;
   try {
@@ -155,8 +155,8 @@ test("no log line, client error or Firestore document holds the photo, the promp
     await call(cancelJob, { jobId: second!.jobId });
     await call(cancelJob, { jobId: "f".repeat(40) });
   } finally {
-    setPollEnqueuerForTests(undefined);
-    overrideProviderForTests("video:local", undefined);
+    setPollEnqueuer(undefined);
+    overrideProvider("video:local", undefined);
   }
 
   // The privacy rights: choices (with GPC), an export taken while objects and jobs exist.

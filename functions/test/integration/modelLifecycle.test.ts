@@ -11,7 +11,7 @@ import { AppError } from "../../src/errors.js";
 import { routeImageRequest, routeVideoRequest } from "../../src/jobs/route.js";
 import { PROVIDERS, PROVIDER_IDS } from "../../src/providers/catalog.js";
 import { daysUntilShutdown, isModelRetired, modelFact, standInFor } from "../../src/providers/lifecycle.js";
-import { overrideProviderForTests } from "../../src/providers/registry.js";
+import { overrideProvider } from "../support/dependencies.js";
 import type { ImageProvider } from "../../src/providers/types.js";
 import { captureLogs, capturedLogs, clearCapturedLogs } from "../support/logCapture.js";
 
@@ -41,7 +41,7 @@ after(() => {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }
-  overrideProviderForTests("image:openai", undefined);
+  overrideProvider("image:openai", undefined);
 });
 beforeEach(() => clearCapturedLogs());
 
@@ -80,7 +80,7 @@ describe("model lifecycle", () => {
 
   test("a retired built-in default gives way too; with nothing current admitted the request is refused as model-retired", async () => {
     const base = await freshOpenAI();
-    overrideProviderForTests("image:openai", { ...base, models: { defaults: { style: "gpt-image-1.5" }, allowed: ["gpt-image-1.5", "gpt-image-2.6-flare"] } });
+    overrideProvider("image:openai", { ...base, models: { defaults: { style: "gpt-image-1.5" }, allowed: ["gpt-image-1.5", "gpt-image-2.6-flare"] } });
     try {
       const route = await routeImageRequest("style", { provider: "openai" }, config(), SHUTDOWN_DAY);
       assert.equal(route.model, "gpt-image-2.6-flare");
@@ -93,7 +93,7 @@ describe("model lifecycle", () => {
       // The day before, the same default still serves: only the injected date decides.
       assert.equal((await routeImageRequest("style", { provider: "openai" }, config(), EVE)).model, "gpt-image-1.5");
     } finally {
-      overrideProviderForTests("image:openai", undefined);
+      overrideProvider("image:openai", undefined);
     }
   });
 

@@ -105,11 +105,11 @@ describe("audit:privacy", () => {
     const http = await import("node:http");
     const { createJob, getJobResult, ackJobResult, exportMyData, deleteMyData } = await import("../../src/index.js");
     const { uploadImageFunction } = await import("../../src/triggers/https/uploadImage.js");
-    const { setPollEnqueuerForTests } = await import("../../src/jobs/pollQueue.js");
+    const { setPollEnqueuer } = await import("../support/dependencies.js");
     const { pollVideoJob } = await import("../../src/jobs/videoJob.js");
     const { faceImage } = await import("../support/requests.js");
     const polls: import("../../src/jobs/pollQueue.js").PollTask[] = [];
-    setPollEnqueuerForTests(async (task) => void polls.push(task));
+    setPollEnqueuer(async (task) => void polls.push(task));
     const uploadImage = uploadImageFunction({ verifyIdToken: async (token) => ({ uid: token.replace(/^test:/, "") }), verifyAppCheck: async () => undefined });
     const server = http.createServer((req, res) => void (uploadImage as unknown as import("node:http").RequestListener)(req, res));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -146,7 +146,7 @@ describe("audit:privacy", () => {
       assert.deepEqual(report.counts, zero, JSON.stringify(report.examples));
       assert.ok(report.scanned.documents >= 4, `scanned ${report.scanned.documents} documents`);
     } finally {
-      setPollEnqueuerForTests(undefined);
+      setPollEnqueuer(undefined);
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }

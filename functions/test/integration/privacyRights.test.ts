@@ -3,7 +3,7 @@
  * and Storage servers through the real firebase-admin: exportMyData, deleteMyData, onUserDeleted,
  * setPrivacyChoices, Global Privacy Control on other entry points, and the records of requests.
  * The Auth emulator does not run in-process, so deleting the Auth account goes through the
- * `setAuthUserDeleterForTests` seam here; the end-to-end test deletes real Auth emulator accounts.
+ * `authUserDeleter` dependency (test/support/dependencies.ts) here; the end-to-end test deletes real Auth emulator accounts.
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
@@ -130,8 +130,8 @@ let accountDeletion: (uid: string) => Promise<boolean> = async (uid) => {
 /** Installed from inside the tests: src modules that initialise firebase-admin load only after the backends are up. */
 let seamInstalled: Promise<void> | undefined;
 const fns = () =>
-  (seamInstalled ??= import("../../src/privacy/deleteData.js").then(({ setAuthUserDeleterForTests }) => {
-    restoreAuth = setAuthUserDeleterForTests((uid) => accountDeletion(uid));
+  (seamInstalled ??= import("../support/dependencies.js").then(({ replace }) => {
+    restoreAuth = replace("authUserDeleter", (uid) => accountDeletion(uid));
   })).then(() => import("../../src/index.js"));
 after(() => restoreAuth?.());
 
@@ -248,11 +248,11 @@ describe("exportMyData", () => {
 describe("deleteMyData and onUserDeleted", () => {
   test("2,000+ jobs, every transient prefix, privacy and quota documents, provider copies; other users untouched; records kept", async () => {
     const { deleteMyData, setPrivacyChoices } = await fns();
-    const { overrideProviderForTests } = await import("../../src/providers/registry.js");
+    const { overrideProvider } = await import("../support/dependencies.js");
     const runway = countingVideoProvider("runway", { cancel: true, deleteTask: true });
     const kling = countingVideoProvider("kling", { cancel: false, deleteTask: false });
-    overrideProviderForTests("video:runway", runway.provider);
-    overrideProviderForTests("video:kling", kling.provider);
+    overrideProvider("video:runway", runway.provider);
+    overrideProvider("video:kling", kling.provider);
     try {
       await seedJobs("dave", 2_000);
       await seedVideoJob("dave", "runway", "runway-running", "running");
@@ -292,8 +292,8 @@ describe("deleteMyData and onUserDeleted", () => {
       assert.deepEqual(again.providerCopies, { deleted: 0, notPossible: 0, failed: 0 });
       assert.equal((await userFootprint("dave")).records.filter((r) => r.type === "delete").length, 2);
     } finally {
-      overrideProviderForTests("video:runway", undefined);
-      overrideProviderForTests("video:kling", undefined);
+      overrideProvider("video:runway", undefined);
+      overrideProvider("video:kling", undefined);
     }
   });
 
@@ -313,12 +313,12 @@ describe("deleteMyData and onUserDeleted", () => {
 
   test("a provider that fails to delete is counted and logged, and the rest of the deletion goes on", async () => {
     const { deleteMyData } = await fns();
-    const { overrideProviderForTests } = await import("../../src/providers/registry.js");
+    const { overrideProvider } = await import("../support/dependencies.js");
     const failing = countingVideoProvider("seedance", { cancel: true, deleteTask: true });
     failing.provider.deleteTask = async () => {
       throw Object.assign(new Error("Ark said no, with https://ark.example/secret?token=abc"), { code: "ECONNRESET" });
     };
-    overrideProviderForTests("video:seedance", failing.provider);
+    overrideProvider("video:seedance", failing.provider);
     try {
       await seedVideoJob("frank", "seedance", "sd-1", "succeeded");
       const result = await callAs<Deleted>(deleteMyData, "frank", {});
@@ -327,7 +327,7 @@ describe("deleteMyData and onUserDeleted", () => {
       assert.match(capturedLogs(), /could not delete a provider's copy/);
       assert.ok(!capturedLogs().includes("ark.example"), "the provider's error text is not logged");
     } finally {
-      overrideProviderForTests("video:seedance", undefined);
+      overrideProvider("video:seedance", undefined);
     }
   });
 

@@ -25,7 +25,7 @@ async function setConfig(config: Record<string, unknown>) {
   (await import("../../src/config/runtimeConfig.js")).clearRuntimeConfigCache();
 }
 
-beforeEach(async () => (await import("../../src/jobs/providerLimits.js")).resetImageLimitersForTests());
+beforeEach(async () => (await import("../support/dependencies.js")).resetImageLimiters());
 
 describe("image calls: per-instance caps", () => {
   const fake = useScriptedProviderFake("seedream");
@@ -99,11 +99,11 @@ describe("video jobs: caps across instances", () => {
   let queue: { task: PollTask; delayMs: number }[] = [];
   beforeEach(async () => {
     queue = [];
-    (await import("../../src/jobs/pollQueue.js")).setPollEnqueuerForTests(async (task, delayMs) => void queue.push({ task, delayMs }));
+    (await import("../support/dependencies.js")).setPollEnqueuer(async (task, delayMs) => void queue.push({ task, delayMs }));
   });
   afterEach(async () => {
-    (await import("../../src/jobs/pollQueue.js")).setPollEnqueuerForTests(undefined);
-    (await import("../../src/providers/registry.js")).overrideProviderForTests("video:local", undefined);
+    (await import("../support/dependencies.js")).setPollEnqueuer(undefined);
+    (await import("../support/dependencies.js")).overrideProvider("video:local", undefined);
   });
 
   /** Each task runs one status call, then succeeds; records when tasks start and end at the provider. */
@@ -140,7 +140,7 @@ describe("video jobs: caps across instances", () => {
   }
 
   async function startVideo(uid: string, provider: VideoProvider) {
-    (await import("../../src/providers/registry.js")).overrideProviderForTests("video:local", provider);
+    (await import("../support/dependencies.js")).overrideProvider("video:local", provider);
     const request = await createJobRequest({ feature: "video", style: undefined, prompt: "a gentle smile" });
     const res = await callAs<{ jobId: string; status: string }>((await fns()).createJob, uid, request);
     return { ...res, request };

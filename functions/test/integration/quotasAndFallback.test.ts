@@ -116,12 +116,12 @@ describe("quotas", () => {
     let queue: PollTask[] = [];
     beforeEach(async () => {
       queue = [];
-      (await import("../../src/jobs/pollQueue.js")).setPollEnqueuerForTests(async (task) => void queue.push(task));
-      (await import("../../src/providers/registry.js")).overrideProviderForTests("video:local", neverEndingVideo());
+      (await import("../support/dependencies.js")).setPollEnqueuer(async (task) => void queue.push(task));
+      (await import("../support/dependencies.js")).overrideProvider("video:local", neverEndingVideo());
     });
     afterEach(async () => {
-      (await import("../../src/jobs/pollQueue.js")).setPollEnqueuerForTests(undefined);
-      (await import("../../src/providers/registry.js")).overrideProviderForTests("video:local", undefined);
+      (await import("../support/dependencies.js")).setPollEnqueuer(undefined);
+      (await import("../support/dependencies.js")).overrideProvider("video:local", undefined);
     });
 
     test("at the cap a new job is refused until one ends; the freed slot is found without any bookkeeping write", async () => {
@@ -218,9 +218,9 @@ describe("automatic fallback to the next provider", () => {
   test("when every provider is down the job fails with the last error and lists the ones skipped", async () => {
     await fallbackConfig();
     seedream.serverError({ api, cdn: api, resultJpeg: Buffer.alloc(0), resultPng: Buffer.alloc(0) });
-    const { overrideProviderForTests } = await import("../../src/providers/registry.js");
+    const { overrideProvider } = await import("../support/dependencies.js");
     const local = await (await import("../../src/providers/registry.js")).loadProvider("local");
-    overrideProviderForTests("image:local", {
+    overrideProvider("image:local", {
       ...local,
       run: async () => { throw new ProviderFailure({ kind: "retryable", message: "The provider is down." }); },
     });
@@ -234,7 +234,7 @@ describe("automatic fallback to the next provider", () => {
       assert.deepEqual(job.fallbacks, [{ provider: "seedream", code: "provider-unavailable" }]);
       assert.equal(job.inputDeleted, true);
     } finally {
-      overrideProviderForTests("image:local", undefined);
+      overrideProvider("image:local", undefined);
     }
   });
 
@@ -243,11 +243,11 @@ describe("automatic fallback to the next provider", () => {
     process.env.KLING_ACCESS_KEY = "kling-test-access";
     process.env.KLING_SECRET_KEY = "kling-test-secret";
     const queue: PollTask[] = [];
-    const { setPollEnqueuerForTests } = await import("../../src/jobs/pollQueue.js");
-    const { overrideProviderForTests } = await import("../../src/providers/registry.js");
-    setPollEnqueuerForTests(async (task) => void queue.push(task));
-    overrideProviderForTests("video:local", { ...neverEndingVideo(), start: async () => { throw new ProviderFailure({ kind: "retryable", message: "down" }); } });
-    overrideProviderForTests("video:kling", { ...neverEndingVideo(), id: "kling", models: { default: "kling-v2-6", allowed: ["kling-v2-6"] } });
+    const { setPollEnqueuer } = await import("../support/dependencies.js");
+    const { overrideProvider } = await import("../support/dependencies.js");
+    setPollEnqueuer(async (task) => void queue.push(task));
+    overrideProvider("video:local", { ...neverEndingVideo(), start: async () => { throw new ProviderFailure({ kind: "retryable", message: "down" }); } });
+    overrideProvider("video:kling", { ...neverEndingVideo(), id: "kling", models: { default: "kling-v2-6", allowed: ["kling-v2-6"] } });
     try {
       const res = await callAs<Created>((await fns()).createJob, "u-fb-video", await createJobRequest({ feature: "video", style: undefined, requestId: randomUUID() }));
       assert.equal(res.status, "running");
@@ -257,9 +257,9 @@ describe("automatic fallback to the next provider", () => {
       assert.deepEqual(job.fallbacks, [{ provider: "local", code: "provider-unavailable" }]);
       assert.equal(queue.length, 1, "the next poll is scheduled for the provider that has the task");
     } finally {
-      setPollEnqueuerForTests(undefined);
-      overrideProviderForTests("video:local", undefined);
-      overrideProviderForTests("video:kling", undefined);
+      setPollEnqueuer(undefined);
+      overrideProvider("video:local", undefined);
+      overrideProvider("video:kling", undefined);
       delete process.env.KLING_ACCESS_KEY;
       delete process.env.KLING_SECRET_KEY;
     }

@@ -82,16 +82,16 @@ let queue: PollTask[] = [];
 
 beforeEach(async () => {
   queue = [];
-  (await import("../../src/jobs/pollQueue.js")).setPollEnqueuerForTests(async (task) => void queue.push(task));
+  (await import("../support/dependencies.js")).setPollEnqueuer(async (task) => void queue.push(task));
 });
 afterEach(async () => {
-  (await import("../../src/jobs/pollQueue.js")).setPollEnqueuerForTests(undefined);
-  (await import("../../src/providers/registry.js")).overrideProviderForTests("video:local", undefined);
+  (await import("../support/dependencies.js")).setPollEnqueuer(undefined);
+  (await import("../support/dependencies.js")).overrideProvider("video:local", undefined);
 });
 
 /** A running video job (its first poll queued, not delivered). */
 async function runningVideo(uid: string, provider: VideoProvider): Promise<string> {
-  (await import("../../src/providers/registry.js")).overrideProviderForTests("video:local", provider);
+  (await import("../support/dependencies.js")).overrideProvider("video:local", provider);
   const request = await createJobRequest({ feature: "video", style: undefined, prompt: "a gentle smile" });
   const { jobId, status } = await callAs<{ jobId: string; status: string }>((await fns()).createJob, uid, request);
   assert.equal(status, "running");

@@ -59,15 +59,15 @@ let queue: { task: PollTask; delayMs: number }[] = [];
 
 beforeEach(async () => {
   queue = [];
-  (await import("../../src/jobs/pollQueue.js")).setPollEnqueuerForTests(async (task, delayMs) => void queue.push({ task, delayMs }));
+  (await import("../support/dependencies.js")).setPollEnqueuer(async (task, delayMs) => void queue.push({ task, delayMs }));
 });
 afterEach(async () => {
-  (await import("../../src/jobs/pollQueue.js")).setPollEnqueuerForTests(undefined);
-  (await import("../../src/providers/registry.js")).overrideProviderForTests("video:local", undefined);
+  (await import("../support/dependencies.js")).setPollEnqueuer(undefined);
+  (await import("../support/dependencies.js")).overrideProvider("video:local", undefined);
 });
 
 async function startVideo(uid: string, provider: VideoProvider) {
-  (await import("../../src/providers/registry.js")).overrideProviderForTests("video:local", provider);
+  (await import("../support/dependencies.js")).overrideProvider("video:local", provider);
   const request = await createJobRequest({ feature: "video", style: undefined, prompt: "a gentle smile" });
   const res = await callAs<{ jobId: string; status: string }>((await fns()).createJob, uid, request);
   return { ...res, request };
@@ -255,7 +255,7 @@ describe("video jobs", () => {
 
   test("a task that cannot be queued is cancelled at the provider and the job ends failed", async () => {
     const { provider, calls } = scriptedProvider([done]);
-    (await import("../../src/jobs/pollQueue.js")).setPollEnqueuerForTests(async () => {
+    (await import("../support/dependencies.js")).setPollEnqueuer(async () => {
       throw new Error("Cloud Tasks unavailable");
     });
     const error = await rejectionOf(startVideo("u-noqueue", provider));

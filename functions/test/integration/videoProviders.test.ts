@@ -32,9 +32,9 @@ after(async () => {
 });
 beforeEach(async () => {
   queue = [];
-  (await import("../../src/jobs/pollQueue.js")).setPollEnqueuerForTests(async (task) => void queue.push(task));
+  (await import("../support/dependencies.js")).setPollEnqueuer(async (task) => void queue.push(task));
 });
-afterEach(async () => (await import("../../src/jobs/pollQueue.js")).setPollEnqueuerForTests(undefined));
+afterEach(async () => (await import("../support/dependencies.js")).setPollEnqueuer(undefined));
 
 async function enableOnly(id: string) {
   const script = VIDEO_SCRIPTS[id]!;

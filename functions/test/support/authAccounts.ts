@@ -31,5 +31,5 @@ export const testAccounts = {
 
 /** Points the account gate at this model; returns the restore function. */
 export async function installTestAccounts(): Promise<() => void> {
-  return (await import("../../src/privacy/accountGate.js")).setAccountLookupForTests(testAccounts.lookup);
+  return (await import("./dependencies.js")).replace("accountLookup", testAccounts.lookup);
 }
