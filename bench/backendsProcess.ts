@@ -27,13 +27,21 @@ export interface BackendsProcess {
  * default 0): a modelled network round trip, which costs the server no CPU while it waits.
  */
 export async function startBackendsProcess(options: { latencyProxy?: boolean } = {}): Promise<BackendsProcess> {
-  const child = spawn(process.execPath, [...TSX, "-e", `
+  const child = spawn(
+    process.execPath,
+    [
+      ...TSX,
+      "-e",
+      `
     Promise.all([import("./local/firestore-server.ts"), import("./local/storage-emulator.ts"), import("./bench/latencyProxy.ts")]).then(async ([fs, st, lp]) => {
       const firestore = await fs.startFirestoreServer({ port: await st.freePort() });
       const storage = await st.startStorageEmulator({ port: 0, projectId: "${PROJECT_ID}" });
       const proxy = ${options.latencyProxy ? "await lp.startLatencyProxy(storage.port)" : "storage.hostPort"};
       console.log("READY " + firestore.hostPort + " " + storage.hostPort + " " + proxy);
-    });`], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    });`,
+    ],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
+  );
   try {
     const [firestore, direct, storage] = await readyLine(child, 3);
     return {

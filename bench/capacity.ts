@@ -38,7 +38,7 @@ async function main() {
         const growth = peakGrowth(r);
         const charge = imageJobBytes(bytes, r);
         console.log(
-          `| ${photo} ${(r.width * r.height / 1e6).toFixed(1)} MP | ${(bytes / 1e6).toFixed(1)} MB | ${mb(r.width * r.height * 3)} MB | ${mb(charge)} MB | ${n} | ${mb(r.idle)} MB | +${mb(growth)} MB | ${mb(growth / n)} MB | ${(growth / n / charge).toFixed(2)} | ${(r.ms / 1000).toFixed(1)} |`,
+          `| ${photo} ${((r.width * r.height) / 1e6).toFixed(1)} MP | ${(bytes / 1e6).toFixed(1)} MB | ${mb(r.width * r.height * 3)} MB | ${mb(charge)} MB | ${n} | ${mb(r.idle)} MB | +${mb(growth)} MB | ${mb(growth / n)} MB | ${(growth / n / charge).toFixed(2)} | ${(r.ms / 1000).toFixed(1)} |`,
         );
       }
     }

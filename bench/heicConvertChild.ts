@@ -18,8 +18,7 @@ async function main() {
   // A noisy gradient under the face: far harder to code and decode than the flat cartoon.
   const { heic } = await makeHeicImage({ width: WIDTH, height: HEIGHT, background: "gradient-noise", crf: 30 });
   const small = await makeHeicImage({ width: 256, height: 192 });
-  const convert = (bytes: Buffer, width: number, height: number) =>
-    convertHeifToJpeg({ bytes, mime: "image/heic", width, height }, { maxPixels: 40_000_000 });
+  const convert = (bytes: Buffer, width: number, height: number) => convertHeifToJpeg({ bytes, mime: "image/heic", width, height }, { maxPixels: 40_000_000 });
   await convert(small.heic, 256, 192); // load sharp and warm the thread machinery first
   global.gc?.();
   await new Promise((r) => setTimeout(r, 200));

@@ -80,7 +80,10 @@ export async function measureImageMemory(effect = STYLE) {
     const warm = path.join(dir, "warm.jpg");
     const results = [];
     const mb = (n: number) => (n / 1e6).toFixed(0);
-    for (const [file, mime] of [["max.jpg", "image/jpeg"], ["max.png", "image/png"]] as const) {
+    for (const [file, mime] of [
+      ["max.jpg", "image/jpeg"],
+      ["max.png", "image/png"],
+    ] as const) {
       const image = path.join(dir, file);
       const bytes = statSync(image).size;
       const r = runImageChild(backends.env, image, mime, warm, effect);
@@ -88,7 +91,7 @@ export async function measureImageMemory(effect = STYLE) {
       const raster = r.width * r.height * 3;
       const budget = jobBudget(bytes, r.width, r.height);
       results.push({
-        name: `peak RSS while createJob (local, ${effect === "enhance" ? effect : `style ${effect}`}) handles a ${(bytes / 1e6).toFixed(1)} MB ${mime.slice(6).toUpperCase()} of ${(r.width * r.height / 1e6).toFixed(1)} MP (growth over idle vs ${RASTERS} rasters + ${FILES}x the file)`,
+        name: `peak RSS while createJob (local, ${effect === "enhance" ? effect : `style ${effect}`}) handles a ${(bytes / 1e6).toFixed(1)} MB ${mime.slice(6).toUpperCase()} of ${((r.width * r.height) / 1e6).toFixed(1)} MP (growth over idle vs ${RASTERS} rasters + ${FILES}x the file)`,
         detail:
           `idle ${mb(r.idle)} MB, +${mb(r.withRequest - r.idle)} MB with the request, peak +${mb(growth)} MB ` +
           `(sampled +${mb(r.sampledPeak - r.idle)}); RGB raster ${mb(raster)} MB = ${(raster / bytes).toFixed(1)}x the file, peak = ${(growth / raster).toFixed(2)} rasters; ` +
@@ -104,7 +107,7 @@ export async function measureImageMemory(effect = STYLE) {
     const r = runImageChild(backends.env, image, "image/jpeg", warm, effect, CONCURRENT, true);
     const growth = peakGrowth(r);
     results.push({
-      name: `peak RSS while ${CONCURRENT} createJob calls at once (admission gate, CREATE_JOB_ADMISSION_MB ${ADMISSION_MB}) handle ${(bytes / 1e6).toFixed(1)} MB JPEGs of ${(r.width * r.height / 1e6).toFixed(1)} MP (growth over idle vs the budget)`,
+      name: `peak RSS while ${CONCURRENT} createJob calls at once (admission gate, CREATE_JOB_ADMISSION_MB ${ADMISSION_MB}) handle ${(bytes / 1e6).toFixed(1)} MB JPEGs of ${((r.width * r.height) / 1e6).toFixed(1)} MP (growth over idle vs the budget)`,
       detail: `idle ${mb(r.idle)} MB, +${mb(r.withRequest - r.idle)} MB with the ${CONCURRENT} requests, peak +${mb(growth)} MB = ${mb(growth / CONCURRENT)} MB a job; ${(r.ms / 1000).toFixed(1)} s for all; instance total ${mb(r.idle + growth)} MB of ${INSTANCE_MB}`,
       ratio: growth / (ADMISSION_MB * 1e6),
       ok: growth <= ADMISSION_MB * 1e6 && r.idle + growth <= INSTANCE_MB * 1e6,
@@ -119,7 +122,10 @@ export async function measureImageMemory(effect = STYLE) {
 
 /** Writes max.jpg, max.png, warm.jpg (and with `sizes`, typical.jpg 12 MP and small.jpg 1 MP) into dir. */
 export function generateImages(dir: string, sizes = false) {
-  execFileSync(process.execPath, [...TSX, "bench/imageMemory.ts", "--generate", dir, ...(sizes ? ["sizes"] : [])], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(process.execPath, [...TSX, "bench/imageMemory.ts", "--generate", dir, ...(sizes ? ["sizes"] : [])], {
+    cwd: ROOT,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
 }
 
 // ------------------------------------------------------------------ the image generator (--generate)
@@ -162,9 +168,7 @@ async function generate(dir: string, sizes: boolean) {
 async function child(image: string, mime: string, warmImage: string, effect: string, concurrent = 1, gated = false): Promise<ChildResult> {
   const { createJob: bare } = await import("../functions/src/jobs/createJob.js");
   const { createJobBytes, withAdmission } = await import("../functions/src/capacity/admission.js");
-  const createJob = gated
-    ? async (uid: string, data: unknown) => withAdmission("createJob", await createJobBytes(uid, data), () => bare(uid, data))
-    : bare;
+  const createJob = gated ? async (uid: string, data: unknown) => withAdmission("createJob", await createJobBytes(uid, data), () => bare(uid, data)) : bare;
   const consent = { faceDataProcessing: true, policyVersion: "2026-11" };
   const feature = effect === "enhance" ? { feature: "enhance" } : { feature: "style", style: effect };
   const request = (base64: string, mimeType: string) => ({ requestId: crypto.randomUUID(), ...feature, image: { base64, mimeType }, consent });
@@ -199,7 +203,17 @@ async function child(image: string, mime: string, warmImage: string, effect: str
   const maxRss = process.resourceUsage().maxRSS * 1024;
   for (const r of all) if (r.status !== "succeeded" || !r.result) throw new Error(`job ${r.status}: ${r.error?.code ?? ""}`);
   if (!res.result) throw new Error("no result");
-  return { idle, idleMaxRss, withRequest, sampledPeak, maxRss, ms, width: res.result.width, height: res.result.height, resultBytes: Math.floor((res.result.base64.length * 3) / 4) };
+  return {
+    idle,
+    idleMaxRss,
+    withRequest,
+    sampledPeak,
+    maxRss,
+    ms,
+    width: res.result.width,
+    height: res.result.height,
+    resultBytes: Math.floor((res.result.base64.length * 3) / 4),
+  };
 }
 
 if (require.main === module && process.argv.includes("--generate")) {

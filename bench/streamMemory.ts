@@ -8,11 +8,19 @@ import { readyLine, ROOT, TSX } from "./backendsProcess.js";
 
 export async function measureStreamMemory(sizeBytes = 200_000_000) {
   // `node --import tsx` (not the tsx CLI, whose grandchild would outlive the SIGKILL below).
-  const storage = spawn(process.execPath, [...TSX, "-e", `
+  const storage = spawn(
+    process.execPath,
+    [
+      ...TSX,
+      "-e",
+      `
     import("./local/storage-emulator.ts").then(async ({ startStorageEmulator }) => {
       const s = await startStorageEmulator({ port: 0, projectId: "demo-photo-fixer" });
       console.log("READY " + s.hostPort);
-    });`], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    });`,
+    ],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
+  );
   try {
     const [hostPort] = await readyLine(storage);
     const env = {
@@ -23,7 +31,12 @@ export async function measureStreamMemory(sizeBytes = 200_000_000) {
       STORAGE_EMULATOR_HOST: `http://${hostPort}`,
       METADATA_SERVER_DETECTION: "none",
     };
-    const out = execFileSync(process.execPath, ["--expose-gc", ...TSX, "bench/streamMemoryChild.ts", String(sizeBytes)], { cwd: ROOT, env, encoding: "utf8", maxBuffer: 1 << 20 });
+    const out = execFileSync(process.execPath, ["--expose-gc", ...TSX, "bench/streamMemoryChild.ts", String(sizeBytes)], {
+      cwd: ROOT,
+      env,
+      encoding: "utf8",
+      maxBuffer: 1 << 20,
+    });
     const { idle, peak, seconds } = JSON.parse(out.trim().split("\n").pop()!) as { idle: number; peak: number; seconds: number };
     const growthMb = (peak - idle) / 1e6;
     return {

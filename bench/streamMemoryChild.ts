@@ -31,7 +31,13 @@ async function main() {
   const { assertVideoHead } = await import("../functions/src/jobs/videoJob.js");
   const stream = async (path: string, size: number) => {
     const res = await fetch(`${url}?size=${size}`);
-    await saveTransientStream(path, res.body!, "video/mp4", { uid: "bench", jobId: "bench", kind: "results", deleteAt: String(Date.now() + 60_000) }, { maxBytes: size + 1, checkHead: assertVideoHead });
+    await saveTransientStream(
+      path,
+      res.body!,
+      "video/mp4",
+      { uid: "bench", jobId: "bench", kind: "results", deleteAt: String(Date.now() + 60_000) },
+      { maxBytes: size + 1, checkHead: assertVideoHead },
+    );
   };
   await stream("transient/results/bench/warmup", 2_000_000); // load every module and warm the sockets first
   global.gc?.();

@@ -32,11 +32,19 @@ const CHUNK = Buffer.alloc(64 * 1024, 0x5a);
 const JPEG_HEAD = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00]);
 
 export async function measureUploadMemory(sizeBytes = 50_000_000) {
-  const storage = spawn(process.execPath, [...TSX, "-e", `
+  const storage = spawn(
+    process.execPath,
+    [
+      ...TSX,
+      "-e",
+      `
     import("./local/storage-emulator.ts").then(async ({ startStorageEmulator }) => {
       const s = await startStorageEmulator({ port: 0, projectId: "${PROJECT_ID}" });
       console.log("READY " + s.hostPort);
-    });`], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    });`,
+    ],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
+  );
   let server: ChildProcess | undefined;
   try {
     const hostPort = await readyLine(storage);

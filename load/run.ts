@@ -26,7 +26,16 @@ const ROOT = path.resolve(__dirname, "..");
 const PROJECT = "demo-photo-fixer";
 const CONSENT = { faceDataProcessing: true, policyVersion: "2026-01" };
 /** Documented codes a client may see (ARCHITECTURE §3), `internal` excepted: that one fails the run. */
-const DOCUMENTED = new Set(["unauthenticated", "permission-denied", "invalid-argument", "failed-precondition", "resource-exhausted", "not-found", "deadline-exceeded", "unavailable"]);
+const DOCUMENTED = new Set([
+  "unauthenticated",
+  "permission-denied",
+  "invalid-argument",
+  "failed-precondition",
+  "resource-exhausted",
+  "not-found",
+  "deadline-exceeded",
+  "unavailable",
+]);
 /** Refusals a client is told to retry (admission control, rate limits): allowed, counted, retried. */
 const RETRYABLE = new Set(["resource-exhausted", "unavailable"]);
 const TERMINAL = new Set(["succeeded", "failed", "cancelled", "expired"]);
@@ -70,7 +79,10 @@ async function tracked<T>(what: string, uid: string, work: () => Promise<T>): Pr
   inFlight.set(id, { what, uid, since });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`${what} by ${uid} did not answer in ${CALL_TIMEOUT_MS / 1000} s`), { code: "harness-timeout" })), CALL_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`${what} by ${uid} did not answer in ${CALL_TIMEOUT_MS / 1000} s`), { code: "harness-timeout" })),
+      CALL_TIMEOUT_MS,
+    );
   });
   try {
     return await Promise.race([work(), timeout]);
@@ -105,9 +117,18 @@ function workerPids(): number[] {
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      parent.set(Number(entry), Number(readFileSync(`/proc/${entry}/stat`, "utf8").replace(/^.*\) /, "").split(" ")[1]));
+      parent.set(
+        Number(entry),
+        Number(
+          readFileSync(`/proc/${entry}/stat`, "utf8")
+            .replace(/^.*\) /, "")
+            .split(" ")[1],
+        ),
+      );
       cmd.set(Number(entry), readFileSync(`/proc/${entry}/cmdline`, "utf8"));
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   const mine = (pid: number) => {
     for (let p = parent.get(pid); p && p > 1; p = parent.get(p)) if (p === process.pid) return true;
@@ -208,11 +229,13 @@ async function upload(stack: LocalStack, user: User, bytes: Buffer, mime: string
     const form = new FormData();
     form.append("file", new Blob([new Uint8Array(bytes)], { type: mime }), "photo");
     const t = Date.now();
-    const res = await tracked("uploadImage", user.uid, () => fetch(`http://127.0.0.1:${stack.ports.functions}/${PROJECT}/us-central1/uploadImage`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}` },
-      body: form,
-    }));
+    const res = await tracked("uploadImage", user.uid, () =>
+      fetch(`http://127.0.0.1:${stack.ports.functions}/${PROJECT}/us-central1/uploadImage`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}` },
+        body: form,
+      }),
+    );
     const body = (await res.json().catch(() => ({}))) as { uploadId?: string; error?: { status?: string; details?: { retryAfterSeconds?: number } } };
     if (res.ok && body.uploadId) {
       record(`uploadImage ${bytes.length > 1e6 ? `${(bytes.length / 1e6).toFixed(0)} MB` : `${(bytes.length / 1e3).toFixed(0)} kB`}`, Date.now() - t);
@@ -242,7 +265,10 @@ interface Images {
 async function makeImages(): Promise<Images> {
   const sharp = createRequire(path.join(ROOT, "functions/package.json"))("sharp") as typeof import("../functions/node_modules/sharp").default;
   // A maximum-size photo: synthetic noise (never a real photo) sized just under MAX_IMAGE_BYTES.
-  const noise = (w: number, h: number) => sharp({ create: { width: w, height: h, channels: 3, background: { r: 128, g: 128, b: 128 }, noise: { type: "gaussian", mean: 128, sigma: 40 } } }).jpeg({ quality: 90 }).toBuffer();
+  const noise = (w: number, h: number) =>
+    sharp({ create: { width: w, height: h, channels: 3, background: { r: 128, g: 128, b: 128 }, noise: { type: "gaussian", mean: 128, sigma: 40 } } })
+      .jpeg({ quality: 90 })
+      .toBuffer();
   let width = 5200;
   let max = await noise(width, Math.round(width / 1.5));
   while (max.length > 15_000_000) max = await noise((width = Math.round(width * 0.95)), Math.round(width / 1.5));
@@ -274,7 +300,9 @@ async function runJob(stack: LocalStack, user: User, images: Images, i: number, 
   try {
     if (kind === "video") return await runVideo(stack, user, images, requestId);
     const bytes = kind.endsWith("max") ? images.max : kind.endsWith("medium") ? images.medium : images.small;
-    const image = kind.startsWith("image-upload") ? { uploadId: await upload(stack, user, bytes, "image/jpeg") } : { base64: bytes.toString("base64"), mimeType: "image/jpeg" };
+    const image = kind.startsWith("image-upload")
+      ? { uploadId: await upload(stack, user, bytes, "image/jpeg") }
+      : { base64: bytes.toString("base64"), mimeType: "image/jpeg" };
     const request = { requestId, ...FEATURES[i % FEATURES.length], image, consent: CONSENT };
     await callRetrying(user, "echo", request, `echo ${kind}`);
     const res = await callRetrying<{ jobId: string; status: string }>(user, "createJob", request, `createJob ${kind}`);
@@ -323,18 +351,30 @@ async function startStack(fake: FakeServer, extraEnv: Record<string, string>) {
   const { getFirestore } = requireFromFunctions("firebase-admin/firestore") as typeof import("firebase-admin/firestore");
   await seedRuntimeConfig(getFirestore(), {
     enabledProviders: ["local", "openai"],
-    defaults: { edit: { provider: "openai" }, style: { provider: "openai" }, enhance: { provider: "openai" }, cutout: { provider: "openai" }, video: { provider: "local" } },
+    defaults: {
+      edit: { provider: "openai" },
+      style: { provider: "openai" },
+      enhance: { provider: "openai" },
+      cutout: { provider: "openai" },
+      video: { provider: "local" },
+    },
     // The fake has no account limits: lift OpenAI's conservative default caps (10 at once, 60/min,
     // shared out per instance, and every emulator worker is an instance), which would otherwise
     // refuse most of the run as provider-busy and measure the limiter instead of the path.
     providerLimits: { openai: { maxConcurrent: 0, requestsPerMinute: 0 } },
-    quotas: { perFeature: Object.fromEntries(["edit", "style", "cutout", "enhance", "video"].map((f) => [f, { perHour: 100_000, perDay: 100_000 }])), maxConcurrentJobs: 20 },
+    quotas: {
+      perFeature: Object.fromEntries(["edit", "style", "cutout", "enhance", "video"].map((f) => [f, { perHour: 100_000, perDay: 100_000 }])),
+      maxConcurrentJobs: 20,
+    },
   });
   return stack;
 }
 
 function answerAfterLatency(fake: FakeServer, result: Buffer) {
-  fake.on("POST", "/images/edits", { delayMs: LATENCY_MS, json: { created: 1767225600, output_format: "jpeg", data: [{ b64_json: result.toString("base64") }] } });
+  fake.on("POST", "/images/edits", {
+    delayMs: LATENCY_MS,
+    json: { created: 1767225600, output_format: "jpeg", data: [{ b64_json: result.toString("base64") }] },
+  });
 }
 
 // ------------------------------------------------------------------ checks after the run
@@ -401,20 +441,24 @@ async function load(stack: LocalStack, images: Images, fake: FakeServer) {
   const outcomes: Record<string, number> = {};
   const t0 = Date.now();
   const sampler = setInterval(sampleRss, 250);
-  await Promise.all(users.map(async (user) => {
-    for (let i = next++; i < JOBS; i = next++) {
-      const out = await runJob(stack, user, images, i);
-      outcomes[out] = (outcomes[out] ?? 0) + 1;
-      if ((i + 1) % 50 === 0) console.log(`  ${i + 1}/${JOBS} jobs, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-    }
-  }));
+  await Promise.all(
+    users.map(async (user) => {
+      for (let i = next++; i < JOBS; i = next++) {
+        const out = await runJob(stack, user, images, i);
+        outcomes[out] = (outcomes[out] ?? 0) + 1;
+        if ((i + 1) % 50 === 0) console.log(`  ${i + 1}/${JOBS} jobs, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      }
+    }),
+  );
   clearInterval(sampler);
   logUnfinished(0, "after the run");
   const seconds = (Date.now() - t0) / 1000;
 
   const imageKinds = Object.keys(samples).filter((k) => k.startsWith("createJob image"));
   const overhead = imageKinds.flatMap((k) => samples[k]!.map((ms) => ms - LATENCY_MS));
-  const echo = Object.keys(samples).filter((k) => k.startsWith("echo image")).flatMap((k) => samples[k]!);
+  const echo = Object.keys(samples)
+    .filter((k) => k.startsWith("echo image"))
+    .flatMap((k) => samples[k]!);
   const overheadP95 = pct(overhead, 95);
   const echoP95 = pct(echo, 95);
   const checks = await purgeAndCheck();
@@ -422,19 +466,43 @@ async function load(stack: LocalStack, images: Images, fake: FakeServer) {
 
   printLatencies();
   console.log(`\n${USERS} users, ${JOBS} jobs in ${seconds.toFixed(0)} s: ${(JOBS / seconds).toFixed(2)} jobs/s; outcomes ${JSON.stringify(outcomes)}`);
-  console.log(`createJob (images) minus provider latency ${LATENCY_MS} ms: p50 ${Math.round(pct(overhead, 50))}, p95 ${Math.round(overheadP95)}, p99 ${Math.round(pct(overhead, 99))}; echo p50 ${Math.round(pct(echo, 50))}, p95 ${Math.round(echoP95)}, p99 ${Math.round(pct(echo, 99))}`);
-  console.log(`functions worker peak RSS: ${(rss.peakOneKb / 1024).toFixed(0)} MB (one worker), ${(rss.peakSumKb / 1024).toFixed(0)} MB (all workers at once; at most ${rss.peakWorkers} at once, ${rss.workersSeen.size} seen)`);
+  console.log(
+    `createJob (images) minus provider latency ${LATENCY_MS} ms: p50 ${Math.round(pct(overhead, 50))}, p95 ${Math.round(overheadP95)}, p99 ${Math.round(pct(overhead, 99))}; echo p50 ${Math.round(pct(echo, 50))}, p95 ${Math.round(echoP95)}, p99 ${Math.round(pct(echo, 99))}`,
+  );
+  console.log(
+    `functions worker peak RSS: ${(rss.peakOneKb / 1024).toFixed(0)} MB (one worker), ${(rss.peakSumKb / 1024).toFixed(0)} MB (all workers at once; at most ${rss.peakWorkers} at once, ${rss.workersSeen.size} seen)`,
+  );
   console.log(`errors by code: ${JSON.stringify(errors)}; first message of each: ${JSON.stringify(firstMessages)}`);
   console.log(`job documents: ${JSON.stringify(checks.statuses)}; purge: ${JSON.stringify(checks.purge)}`);
 
-  row(`under ${USERS} concurrent users, p95 of createJob minus provider latency ≤ 1.5x echo's p95`, `${Math.round(overheadP95)} ms vs echo ${Math.round(echoP95)} ms: ${(overheadP95 / echoP95).toFixed(2)}x`, overheadP95 <= 1.5 * echoP95);
-  row("0 jobs lost: every job document terminal", `${checks.notTerminal.length} not terminal of ${jobIds.size} started${checks.notTerminal.length ? `: ${checks.notTerminal.slice(0, 5).join(", ")}` : ""}`, checks.notTerminal.length === 0);
+  row(
+    `under ${USERS} concurrent users, p95 of createJob minus provider latency ≤ 1.5x echo's p95`,
+    `${Math.round(overheadP95)} ms vs echo ${Math.round(echoP95)} ms: ${(overheadP95 / echoP95).toFixed(2)}x`,
+    overheadP95 <= 1.5 * echoP95,
+  );
+  row(
+    "0 jobs lost: every job document terminal",
+    `${checks.notTerminal.length} not terminal of ${jobIds.size} started${checks.notTerminal.length ? `: ${checks.notTerminal.slice(0, 5).join(", ")}` : ""}`,
+    checks.notTerminal.length === 0,
+  );
   // No fault is injected here: an `internal` of the emulator's own (a worker that died), a transport
   // failure or a call that hung fails the run as much as one of ours.
   const undocumented = Object.keys(errors).filter((c) => !DOCUMENTED.has(c.replace(/ \(retried\)$/, "")));
-  row("no `internal` error, only documented codes", `${errors.internal ?? 0} internal (ours, with a correlationId), ${errors["internal (emulator)"] ?? 0} internal (emulator, no correlationId); undocumented: ${undocumented.join(", ") || "none"}`, undocumented.length === 0);
-  row("0 leftovers under transient/ after the run and one purge", `${checks.leftovers.length}${checks.leftovers.length ? `: ${checks.leftovers.slice(0, 5).join(", ")}` : ""}`, checks.leftovers.length === 0);
-  row("job documents hold status fields only", `${checks.badFields.length} bad${checks.badFields.length ? `: ${checks.badFields.slice(0, 5).join(", ")}` : ""}`, checks.badFields.length === 0);
+  row(
+    "no `internal` error, only documented codes",
+    `${errors.internal ?? 0} internal (ours, with a correlationId), ${errors["internal (emulator)"] ?? 0} internal (emulator, no correlationId); undocumented: ${undocumented.join(", ") || "none"}`,
+    undocumented.length === 0,
+  );
+  row(
+    "0 leftovers under transient/ after the run and one purge",
+    `${checks.leftovers.length}${checks.leftovers.length ? `: ${checks.leftovers.slice(0, 5).join(", ")}` : ""}`,
+    checks.leftovers.length === 0,
+  );
+  row(
+    "job documents hold status fields only",
+    `${checks.badFields.length} bad${checks.badFields.length ? `: ${checks.badFields.slice(0, 5).join(", ")}` : ""}`,
+    checks.badFields.length === 0,
+  );
 }
 
 // ------------------------------------------------------------------ chaos
@@ -446,7 +514,16 @@ interface FaultOutcome {
 }
 
 /** Starts `n` jobs of `kind` from `users`, injects `fault` after `afterMs`, waits for every client. */
-async function underFault(stack: LocalStack, users: User[], images: Images, name: string, kind: Kind, n: number, afterMs: number, fault: () => Promise<string>): Promise<FaultOutcome> {
+async function underFault(
+  stack: LocalStack,
+  users: User[],
+  images: Images,
+  name: string,
+  kind: Kind,
+  n: number,
+  afterMs: number,
+  fault: () => Promise<string>,
+): Promise<FaultOutcome> {
   const codes: Record<string, number> = {};
   const jobs = Array.from({ length: n }, (_, i) => runJob(stack, users[i % users.length]!, images, i, kind).then((c) => (codes[c] = (codes[c] ?? 0) + 1)));
   await sleep(afterMs);
@@ -459,7 +536,11 @@ async function underFault(stack: LocalStack, users: User[], images: Images, name
 /** Seconds since a process started (/proc/<pid>/stat field 22, in clock ticks since boot). */
 function ageSeconds(pid: number): number {
   try {
-    const startTicks = Number(readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ")[19]);
+    const startTicks = Number(
+      readFileSync(`/proc/${pid}/stat`, "utf8")
+        .replace(/^.*\) /, "")
+        .split(" ")[19],
+    );
     const uptime = Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]);
     return uptime - startTicks / 100;
   } catch {
@@ -498,20 +579,26 @@ async function chaos(stack: LocalStack, images: Images, fake: FakeServer) {
   const restarted = await runJob(stack, users[0]!, images, 2, "image-inline-small");
   outcomes.at(-1)!.note += `; next request after the kill: ${restarted}`;
   outcomes.push(await underFault(stack, users, images, "worker SIGKILL during video jobs", "video", Math.max(2, n / 3), 1500, killWorkers));
-  outcomes.push(await underFault(stack, users, images, "Storage stopped while video results are stored", "video", Math.max(2, n / 3), 1500, async () => {
-    await storage.setStopped(true);
-    await sleep(5000);
-    await storage.setStopped(false);
-    return "Storage down 5 s";
-  }));
-  outcomes.push(await underFault(stack, users, images, "Firestore unavailable for 5 s during image jobs", "image-inline-small", n, LATENCY_MS / 2, async () => {
-    firestore.setUnavailable(true);
-    await sleep(5000);
-    firestore.setUnavailable(false);
-    return "Firestore UNAVAILABLE 5 s";
-  }));
+  outcomes.push(
+    await underFault(stack, users, images, "Storage stopped while video results are stored", "video", Math.max(2, n / 3), 1500, async () => {
+      await storage.setStopped(true);
+      await sleep(5000);
+      await storage.setStopped(false);
+      return "Storage down 5 s";
+    }),
+  );
+  outcomes.push(
+    await underFault(stack, users, images, "Firestore unavailable for 5 s during image jobs", "image-inline-small", n, LATENCY_MS / 2, async () => {
+      firestore.setUnavailable(true);
+      await sleep(5000);
+      firestore.setUnavailable(false);
+      return "Firestore UNAVAILABLE 5 s";
+    }),
+  );
   fake.on("POST", "/images/edits", { hang: true });
-  outcomes.push(await underFault(stack, users, images, "provider hangs (never answers)", "image-inline-small", Math.max(2, n / 2), 0, async () => "fake never answers"));
+  outcomes.push(
+    await underFault(stack, users, images, "provider hangs (never answers)", "image-inline-small", Math.max(2, n / 2), 0, async () => "fake never answers"),
+  );
   answerAfterLatency(fake, images.small);
 
   // Recovery: the stack answers again; then one purge, run as if after every deadline had passed.
@@ -523,16 +610,34 @@ async function chaos(stack: LocalStack, images: Images, fake: FakeServer) {
 
   console.log("\nfault                                              | clients saw                       | note");
   for (const o of outcomes) console.log(`${o.fault.padEnd(50)} | ${JSON.stringify(o.clientCodes).padEnd(33)} | ${o.note}`);
-  console.log(`\nafter recovery (a new job: ${recovered}) and one purge: job documents ${JSON.stringify(checks.statuses)}; purge ${JSON.stringify(checks.purge)}`);
+  console.log(
+    `\nafter recovery (a new job: ${recovered}) and one purge: job documents ${JSON.stringify(checks.statuses)}; purge ${JSON.stringify(checks.purge)}`,
+  );
   // A SIGKILLed worker's request is answered by the emulator itself with a bare 500 (`internal
   // (emulator)`, no correlationId: functionsRuntimeWorker.js); on Cloud Functions a crashed instance
   // is likewise answered by the platform, not our code. Allowed for the kill faults only, and shown.
   const allowed = (o: FaultOutcome, c: string) => DOCUMENTED.has(c) || (c === "internal (emulator)" && o.fault.includes("SIGKILL"));
-  const seen = outcomes.flatMap((o) => Object.keys(o.clientCodes).filter((c) => !TERMINAL.has(c) && c !== "running").map((c) => ({ o, c })));
+  const seen = outcomes.flatMap((o) =>
+    Object.keys(o.clientCodes)
+      .filter((c) => !TERMINAL.has(c) && c !== "running")
+      .map((c) => ({ o, c })),
+  );
   row("recovery: a new job succeeds after the faults", recovered, recovered === "succeeded");
-  row("every job terminal after recovery and one purge", `${checks.notTerminal.length} not terminal${checks.notTerminal.length ? `: ${checks.notTerminal.slice(0, 5).join(", ")}` : ""}`, checks.notTerminal.length === 0);
-  row("clients saw only documented codes (never our internal; the emulator's own 500 only when a worker was killed)", `seen: ${[...new Set(seen.map((x) => x.c))].join(", ") || "none"}`, seen.every(({ o, c }) => allowed(o, c)));
-  row("inputs deleted and nothing under transient/", `${checks.leftovers.length}${checks.leftovers.length ? `: ${checks.leftovers.slice(0, 5).join(", ")}` : ""}`, checks.leftovers.length === 0);
+  row(
+    "every job terminal after recovery and one purge",
+    `${checks.notTerminal.length} not terminal${checks.notTerminal.length ? `: ${checks.notTerminal.slice(0, 5).join(", ")}` : ""}`,
+    checks.notTerminal.length === 0,
+  );
+  row(
+    "clients saw only documented codes (never our internal; the emulator's own 500 only when a worker was killed)",
+    `seen: ${[...new Set(seen.map((x) => x.c))].join(", ") || "none"}`,
+    seen.every(({ o, c }) => allowed(o, c)),
+  );
+  row(
+    "inputs deleted and nothing under transient/",
+    `${checks.leftovers.length}${checks.leftovers.length ? `: ${checks.leftovers.slice(0, 5).join(", ")}` : ""}`,
+    checks.leftovers.length === 0,
+  );
   row("job documents hold status fields only", `${checks.badFields.length} bad`, checks.badFields.length === 0);
 }
 

@@ -22,13 +22,30 @@ async function main() {
 
   // get/set/update/delete, transforms, nested fields, FieldValue.delete()
   const ref = db.doc("jobs/a");
-  await ref.set({ status: "queued", n: 1, meta: { x: 1, y: 2 }, tags: ["a"], createdAt: FieldValue.serverTimestamp(), updatedAt: FieldValue.serverTimestamp() });
+  await ref.set({
+    status: "queued",
+    n: 1,
+    meta: { x: 1, y: 2 },
+    tags: ["a"],
+    createdAt: FieldValue.serverTimestamp(),
+    updatedAt: FieldValue.serverTimestamp(),
+  });
   let snap = await ref.get();
   assert.equal(snap.get("status"), "queued");
   assert.ok(snap.get("createdAt") instanceof Timestamp && snap.get("updatedAt") instanceof Timestamp, "both serverTimestamps");
-  await ref.update({ n: FieldValue.increment(2), "meta.y": FieldValue.delete(), "meta.z": 3, tags: FieldValue.arrayUnion("b", "a"), "counters.hits": FieldValue.increment(1), newArr: FieldValue.arrayUnion("q") });
+  await ref.update({
+    n: FieldValue.increment(2),
+    "meta.y": FieldValue.delete(),
+    "meta.z": 3,
+    tags: FieldValue.arrayUnion("b", "a"),
+    "counters.hits": FieldValue.increment(1),
+    newArr: FieldValue.arrayUnion("q"),
+  });
   snap = await ref.get();
-  assert.deepEqual([snap.get("n"), snap.get("meta"), snap.get("tags"), snap.get("counters"), snap.get("newArr")], [3, { x: 1, z: 3 }, ["a", "b"], { hits: 1 }, ["q"]]);
+  assert.deepEqual(
+    [snap.get("n"), snap.get("meta"), snap.get("tags"), snap.get("counters"), snap.get("newArr")],
+    [3, { x: 1, z: 3 }, ["a", "b"], { hits: 1 }, ["q"]],
+  );
   await ref.update({ status: FieldValue.delete() });
   assert.equal((await ref.get()).get("status"), undefined);
   await assert.rejects(db.doc("jobs/missing").update({ a: 1 }), /NOT_FOUND|no entity/i);
@@ -61,15 +78,30 @@ async function main() {
   await w.commit();
   const cutoff = Timestamp.fromMillis(base + 3000);
   let q = await db.collection("q").where("uid", "==", "u1").where("at", "<", cutoff).orderBy("at", "desc").get();
-  assert.deepEqual(q.docs.map((d) => d.id), ["d1"]);
+  assert.deepEqual(
+    q.docs.map((d) => d.id),
+    ["d1"],
+  );
   q = await db.collection("q").where("at", "<=", cutoff).orderBy("at").limit(2).get();
-  assert.deepEqual(q.docs.map((d) => d.id), ["d0", "d1"]);
+  assert.deepEqual(
+    q.docs.map((d) => d.id),
+    ["d0", "d1"],
+  );
   const page2 = await db.collection("q").orderBy("at").startAfter(q.docs[1]).limit(2).get();
-  assert.deepEqual(page2.docs.map((d) => d.id), ["d2", "d3"]);
+  assert.deepEqual(
+    page2.docs.map((d) => d.id),
+    ["d2", "d3"],
+  );
   assert.equal((await db.collection("q").where("uid", "==", "u2").count().get()).data().count, 3);
-  assert.deepEqual((await db.collection("q").where("maybe", "==", null).get()).docs.map((d) => d.id), ["d0"]);
+  assert.deepEqual(
+    (await db.collection("q").where("maybe", "==", null).get()).docs.map((d) => d.id),
+    ["d0"],
+  );
   assert.equal((await db.collectionGroup("subjobs").get()).size, 2);
-  assert.deepEqual((await db.collection("q").where("i", "in", [1, 4]).get()).docs.map((d) => d.id), ["d1", "d4"]);
+  assert.deepEqual(
+    (await db.collection("q").where("i", "in", [1, 4]).get()).docs.map((d) => d.id),
+    ["d1", "d4"],
+  );
 
   // transactions: read-then-create race, exactly one creates; retries see the winner
   const lock = db.doc("locks/l1");
@@ -77,21 +109,25 @@ async function main() {
   const barrier = new Promise<void>((r) => (release = r));
   let readers = 0;
   let attempts = 0;
-  const racer = (who: string) => db.runTransaction(async (t) => {
-    attempts++;
-    const s = await t.get(lock);
-    if (++readers === 2) release();
-    await barrier; // both have read "missing" before either commits
-    if (s.exists) return `lost:${s.get("owner")}`;
-    t.create(lock, { owner: who });
-    return "won";
-  });
+  const racer = (who: string) =>
+    db.runTransaction(async (t) => {
+      attempts++;
+      const s = await t.get(lock);
+      if (++readers === 2) release();
+      await barrier; // both have read "missing" before either commits
+      if (s.exists) return `lost:${s.get("owner")}`;
+      t.create(lock, { owner: who });
+      return "won";
+    });
   const results = await Promise.all([racer("A"), racer("B")]);
   assert.equal(results.filter((r) => r === "won").length, 1, `exactly one winner: ${results.join(",")}`);
   assert.equal(attempts, 3, "the loser retried once after ABORTED");
 
   // blind create() in two transactions: the second fails with ALREADY_EXISTS
-  const blind = (who: string) => db.runTransaction(async (t) => { t.create(db.doc("locks/l2"), { owner: who }); });
+  const blind = (who: string) =>
+    db.runTransaction(async (t) => {
+      t.create(db.doc("locks/l2"), { owner: who });
+    });
   const settled = await Promise.allSettled([blind("A"), blind("B")]);
   assert.equal(settled.filter((s) => s.status === "fulfilled").length, 1);
   const failure = settled.find((s) => s.status === "rejected") as PromiseRejectedResult;
@@ -99,10 +135,14 @@ async function main() {
 
   // counter increments under contention are serialised (no lost updates)
   await db.doc("c/x").set({ n: 0 });
-  await Promise.all(Array.from({ length: 5 }, () => db.runTransaction(async (t) => {
-    const s = await t.get(db.doc("c/x"));
-    t.update(db.doc("c/x"), { n: s.get("n") + 1 });
-  })));
+  await Promise.all(
+    Array.from({ length: 5 }, () =>
+      db.runTransaction(async (t) => {
+        const s = await t.get(db.doc("c/x"));
+        t.update(db.doc("c/x"), { n: s.get("n") + 1 });
+      }),
+    ),
+  );
   assert.equal((await db.doc("c/x").get()).get("n"), 5);
 
   // update_time precondition
@@ -115,7 +155,10 @@ async function main() {
   for (let i = 0; i < 5; i++) void bw.set(db.doc(`bulk/b${i}`), { i });
   await bw.close();
   assert.equal((await db.collection("bulk").listDocuments()).length, 5);
-  assert.deepEqual((await db.doc("users/u1").listCollections()).map((c) => c.id), ["subjobs"]);
+  assert.deepEqual(
+    (await db.doc("users/u1").listCollections()).map((c) => c.id),
+    ["subjobs"],
+  );
   assert.ok((await db.listCollections()).map((c) => c.id).includes("bulk"));
   await db.recursiveDelete(db.collection("users"));
   assert.equal((await db.collectionGroup("subjobs").get()).size, 0);

@@ -31,10 +31,16 @@ async function main() {
   for (let i = 0; i < 5; i++) await bucket.file(`results/u1/r${i}.png`).save(Buffer.from(`r${i}`));
   await bucket.file("results/u2/other.png").save(Buffer.from("x"));
   const [page1, next1] = await bucket.getFiles({ prefix: "results/u1/", maxResults: 2, autoPaginate: false });
-  assert.deepEqual(page1.map((f) => f.name), ["results/u1/r0.png", "results/u1/r1.png"]);
+  assert.deepEqual(
+    page1.map((f) => f.name),
+    ["results/u1/r0.png", "results/u1/r1.png"],
+  );
   assert.ok(next1?.pageToken, "has a page token");
   const [page2] = await bucket.getFiles({ prefix: "results/u1/", maxResults: 2, autoPaginate: false, pageToken: next1!.pageToken });
-  assert.deepEqual(page2.map((f) => f.name), ["results/u1/r2.png", "results/u1/r3.png"]);
+  assert.deepEqual(
+    page2.map((f) => f.name),
+    ["results/u1/r2.png", "results/u1/r3.png"],
+  );
   const [all] = await bucket.getFiles({ prefix: "results/u1/" });
   assert.equal(all.length, 5);
 

@@ -26,8 +26,7 @@ export async function emulatorClient(o: ClientOptions = {}) {
   connectFunctionsEmulator(functions, host, o.functionsPort ?? 5001);
   return {
     uid: user?.uid,
-    call: async <T = unknown>(name: string, data: unknown): Promise<T> =>
-      (await httpsCallable<unknown, T>(functions, name, { timeout: 120_000 })(data)).data,
+    call: async <T = unknown>(name: string, data: unknown): Promise<T> => (await httpsCallable<unknown, T>(functions, name, { timeout: 120_000 })(data)).data,
     close: () => deleteApp(app),
   };
 }

@@ -84,8 +84,16 @@ type Field = { type: string; value: unknown; toV1ValueObject(): object };
 // Values: compare/convert protobuf `Value`s with Firestore's ordering.
 
 const TYPE_ORDER: Record<string, number> = {
-  null_value: 0, boolean_value: 1, integer_value: 2, double_value: 2, timestamp_value: 3,
-  string_value: 4, bytes_value: 5, reference_value: 6, geo_point_value: 7, array_value: 8,
+  null_value: 0,
+  boolean_value: 1,
+  integer_value: 2,
+  double_value: 2,
+  timestamp_value: 3,
+  string_value: 4,
+  bytes_value: 5,
+  reference_value: 6,
+  geo_point_value: 7,
+  array_value: 8,
   map_value: 9,
 };
 const sign = (n: number) => (n < 0 ? -1 : n > 0 ? 1 : 0);
@@ -97,32 +105,38 @@ function compareValues(a: Value, b: Value): number {
   const byType = TYPE_ORDER[ta] - TYPE_ORDER[tb];
   if (byType !== 0) return sign(byType);
   switch (ta) {
-    case "null_value": return 0;
-    case "boolean_value": return sign(Number(a.boolean_value) - Number(b.boolean_value));
+    case "null_value":
+      return 0;
+    case "boolean_value":
+      return sign(Number(a.boolean_value) - Number(b.boolean_value));
     case "integer_value":
     case "double_value": {
-      const x = num(a), y = num(b);
+      const x = num(a),
+        y = num(b);
       if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) ? (Number.isNaN(y) ? 0 : -1) : 1;
       return sign(x - y);
     }
     case "timestamp_value":
-      return sign(Number(a.timestamp_value.seconds) - Number(b.timestamp_value.seconds)) ||
-        sign(a.timestamp_value.nanos - b.timestamp_value.nanos);
-    case "string_value": return Buffer.compare(Buffer.from(a.string_value), Buffer.from(b.string_value));
-    case "reference_value": { // segment by segment: "users" < "users\0" < "users/x"
-      const x = a.reference_value.split("/"), y = b.reference_value.split("/");
+      return sign(Number(a.timestamp_value.seconds) - Number(b.timestamp_value.seconds)) || sign(a.timestamp_value.nanos - b.timestamp_value.nanos);
+    case "string_value":
+      return Buffer.compare(Buffer.from(a.string_value), Buffer.from(b.string_value));
+    case "reference_value": {
+      // segment by segment: "users" < "users\0" < "users/x"
+      const x = a.reference_value.split("/"),
+        y = b.reference_value.split("/");
       for (let i = 0; i < Math.min(x.length, y.length); i++) {
         const c = Buffer.compare(Buffer.from(x[i]), Buffer.from(y[i]));
         if (c) return c;
       }
       return sign(x.length - y.length);
     }
-    case "bytes_value": return Buffer.compare(Buffer.from(a.bytes_value), Buffer.from(b.bytes_value));
+    case "bytes_value":
+      return Buffer.compare(Buffer.from(a.bytes_value), Buffer.from(b.bytes_value));
     case "geo_point_value":
-      return sign(a.geo_point_value.latitude - b.geo_point_value.latitude) ||
-        sign(a.geo_point_value.longitude - b.geo_point_value.longitude);
+      return sign(a.geo_point_value.latitude - b.geo_point_value.latitude) || sign(a.geo_point_value.longitude - b.geo_point_value.longitude);
     case "array_value": {
-      const x = a.array_value.values, y = b.array_value.values;
+      const x = a.array_value.values,
+        y = b.array_value.values;
       for (let i = 0; i < Math.min(x.length, y.length); i++) {
         const c = compareValues(x[i], y[i]);
         if (c) return c;
@@ -138,7 +152,8 @@ function compareValues(a: Value, b: Value): number {
       }
       return sign(x.length - y.length);
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 const eqValues = (a: Value, b: Value) => compareValues(a, b) === 0 && !(a.value_type === "double_value" && Number.isNaN(a.double_value));
@@ -161,13 +176,16 @@ function toField(value: Value): Field {
 // `Value.toObject()` emits every oneof member with its default, so we serialise by hand.
 function plain(v: Value): object {
   switch (v.value_type) {
-    case "array_value": return { array_value: { values: v.array_value.values.map(plain) } };
+    case "array_value":
+      return { array_value: { values: v.array_value.values.map(plain) } };
     case "map_value":
       return { map_value: { fields: Object.fromEntries([...v.map_value.fields].map(([k, x]) => [k, plain(x)])) } };
-    case "timestamp_value": return { timestamp_value: { seconds: v.timestamp_value.seconds, nanos: v.timestamp_value.nanos } };
+    case "timestamp_value":
+      return { timestamp_value: { seconds: v.timestamp_value.seconds, nanos: v.timestamp_value.nanos } };
     case "geo_point_value":
       return { geo_point_value: { latitude: v.geo_point_value.latitude, longitude: v.geo_point_value.longitude } };
-    default: return { [v.value_type]: (v as unknown as Record<string, unknown>)[v.value_type] };
+    default:
+      return { [v.value_type]: (v as unknown as Record<string, unknown>)[v.value_type] };
   }
 }
 
@@ -242,8 +260,9 @@ function patchDocumentClass() {
       } else if (t.has_append_missing_elements || t.has_remove_all_from_array) {
         const existing = cur?.value_type === "array_value" ? cur.array_value.values : [];
         const values = t.has_append_missing_elements
-          ? existing.concat(t.append_missing_elements.values.filter((v, i, all) =>
-              !existing.some((e) => eqValues(e, v)) && all.findIndex((o) => eqValues(o, v)) === i))
+          ? existing.concat(
+              t.append_missing_elements.values.filter((v, i, all) => !existing.some((e) => eqValues(e, v)) && all.findIndex((o) => eqValues(o, v)) === i),
+            )
           : existing.filter((e) => !t.remove_all_from_array.values.some((v) => eqValues(e, v)));
         next = Value.fromObject({ array_value: { values: values.map(plain) } } as never);
       } else if (t.has_set_to_server_value) {
@@ -258,8 +277,7 @@ function patchDocumentClass() {
       for (const seg of segs.slice(1).reverse()) {
         wrapped = Value.fromObject({ map_value: { fields: { [seg]: plain(wrapped) } } } as never);
       }
-      (this as unknown as { set: (d: Date, f: Record<string, Field>, m: string[]) => void })
-        .set(date, { [segs[0]]: toField(wrapped) }, [t.field_path]);
+      (this as unknown as { set: (d: Date, f: Record<string, Field>, m: string[]) => void }).set(date, { [segs[0]]: toField(wrapped) }, [t.field_path]);
     }
   };
 }
@@ -282,11 +300,16 @@ function matches(doc: Doc, f: Filter): boolean {
     const v = fieldValue(doc, f.unary_filter.field.field_path);
     const isNaN = v?.value_type === "double_value" && Number.isNaN(v.double_value);
     switch (f.unary_filter.op) {
-      case 2: return isNaN; // IS_NAN
-      case 3: return v?.value_type === "null_value"; // IS_NULL
-      case 4: return !!v && !isNaN; // IS_NOT_NAN
-      case 5: return !!v && v.value_type !== "null_value"; // IS_NOT_NULL
-      default: return false;
+      case 2:
+        return isNaN; // IS_NAN
+      case 3:
+        return v?.value_type === "null_value"; // IS_NULL
+      case 4:
+        return !!v && !isNaN; // IS_NOT_NAN
+      case 5:
+        return !!v && v.value_type !== "null_value"; // IS_NOT_NULL
+      default:
+        return false;
     }
   }
   if (!f.has_field_filter) return true;
@@ -297,17 +320,28 @@ function matches(doc: Doc, f: Filter): boolean {
   const list = () => (value.value_type === "array_value" ? value.array_value.values : []);
   const elems = v.value_type === "array_value" ? v.array_value.values : [];
   switch (op) {
-    case 1: return sameKind && compareValues(v, value) < 0;
-    case 2: return sameKind && compareValues(v, value) <= 0;
-    case 3: return sameKind && compareValues(v, value) > 0;
-    case 4: return sameKind && compareValues(v, value) >= 0;
-    case 5: return eqValues(v, value);
-    case 6: return !eqValues(v, value) && !eqValues(v, NULL);
-    case 7: return elems.some((e) => eqValues(e, value)); // ARRAY_CONTAINS
-    case 8: return list().some((x) => eqValues(v, x)); // IN
-    case 9: return elems.some((e) => list().some((x) => eqValues(e, x))); // ARRAY_CONTAINS_ANY
-    case 10: return !eqValues(v, NULL) && !list().some((x) => eqValues(v, x)); // NOT_IN
-    default: return false;
+    case 1:
+      return sameKind && compareValues(v, value) < 0;
+    case 2:
+      return sameKind && compareValues(v, value) <= 0;
+    case 3:
+      return sameKind && compareValues(v, value) > 0;
+    case 4:
+      return sameKind && compareValues(v, value) >= 0;
+    case 5:
+      return eqValues(v, value);
+    case 6:
+      return !eqValues(v, value) && !eqValues(v, NULL);
+    case 7:
+      return elems.some((e) => eqValues(e, value)); // ARRAY_CONTAINS
+    case 8:
+      return list().some((x) => eqValues(v, x)); // IN
+    case 9:
+      return elems.some((e) => list().some((x) => eqValues(e, x))); // ARRAY_CONTAINS_ANY
+    case 10:
+      return !eqValues(v, NULL) && !list().some((x) => eqValues(v, x)); // NOT_IN
+    default:
+      return false;
   }
 }
 
@@ -369,9 +403,7 @@ function runQuery(state: FirestoreState, parent: string, q: StructuredQuery): Do
   let docs: Doc[];
   if (from.all_descendants) {
     // Collection group: every collection with that id below `parent`.
-    const root = parent.endsWith("/documents")
-      ? state.getProject(parent.split("/")[1]).getDatabase(parent.split("/")[3])
-      : state.getDocument(parent);
+    const root = parent.endsWith("/documents") ? state.getProject(parent.split("/")[1]).getDatabase(parent.split("/")[3]) : state.getDocument(parent);
     docs = [];
     const walk = (colls: Coll[]) => {
       for (const c of colls) {
@@ -383,7 +415,10 @@ function runQuery(state: FirestoreState, parent: string, q: StructuredQuery): Do
     };
     walk(collectionsOf(root));
   } else {
-    docs = state.getCollection(`${parent}/${from.collection_id}`).getAllDocuments().filter((d) => d.metadata.hasExist);
+    docs = state
+      .getCollection(`${parent}/${from.collection_id}`)
+      .getAllDocuments()
+      .filter((d) => d.metadata.hasExist);
   }
   if (q.has_where) docs = docs.filter((d) => matches(d, q.where));
   const orders = effectiveOrder(q);
@@ -525,8 +560,7 @@ function serverStream<Req, Res>(fn: (req: Req, write: (r: Res) => void) => void)
 }
 
 function createService(state: FirestoreState, tx: Transactions, usage: Usage) {
-  type Req<K extends keyof UnimplementedFirestoreService> =
-    Parameters<UnimplementedFirestoreService[K]>[0] extends { request: infer R } ? R : never;
+  type Req<K extends keyof UnimplementedFirestoreService> = Parameters<UnimplementedFirestoreService[K]>[0] extends { request: infer R } ? R : never;
   const readTimeNow = () => {
     const ms = Date.now();
     return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 };
@@ -581,18 +615,23 @@ function createService(state: FirestoreState, tx: Transactions, usage: Usage) {
       usage.reads += req.documents.length;
       for (const path of req.documents) {
         const doc = state.getDocument(path);
-        write(BatchGetDocumentsResponse.fromObject({
-          found: doc.metadata.hasExist ? doc.toV1DocumentObject() : undefined,
-          missing: doc.metadata.hasExist ? undefined : path,
-          read_time: readTimeNow(),
-        }));
+        write(
+          BatchGetDocumentsResponse.fromObject({
+            found: doc.metadata.hasExist ? doc.toV1DocumentObject() : undefined,
+            missing: doc.metadata.hasExist ? undefined : path,
+            read_time: readTimeNow(),
+          }),
+        );
       }
     }),
 
     RunQuery: serverStream((req: Req<"RunQuery">, write: (r: RunQueryResponse) => void) => {
       const t = txFor(req);
       const docs = runQuery(state, req.parent, req.structured_query);
-      tx.read(t, docs.map((d) => d.getPath()));
+      tx.read(
+        t,
+        docs.map((d) => d.getPath()),
+      );
       usage.reads += Math.max(1, docs.length);
       const base = { read_time: readTimeNow(), skipped_results: 0, ...(t ? { transaction: t } : {}) };
       if (docs.length === 0) write(RunQueryResponse.fromObject({ ...base, done: true }));
@@ -602,7 +641,10 @@ function createService(state: FirestoreState, tx: Transactions, usage: Usage) {
     RunAggregationQuery: serverStream((req: Req<"RunAggregationQuery">, write: (r: RunAggregationQueryResponse) => void) => {
       const t = txFor(req);
       const docs = runQuery(state, req.parent, req.structured_aggregation_query.structured_query);
-      tx.read(t, docs.map((d) => d.getPath()));
+      tx.read(
+        t,
+        docs.map((d) => d.getPath()),
+      );
       usage.reads += Math.max(1, Math.ceil(docs.length / 1000));
       const fields: Record<string, object> = {};
       for (const agg of req.structured_aggregation_query.aggregations) {
@@ -612,23 +654,26 @@ function createService(state: FirestoreState, tx: Transactions, usage: Usage) {
           continue;
         }
         const path = agg.has_sum ? agg.sum.field.field_path : agg.avg.field.field_path;
-        const nums = docs.map((d) => fieldValue(d, path))
-          .filter((v): v is Value => v?.value_type === "integer_value" || v?.value_type === "double_value");
+        const nums = docs.map((d) => fieldValue(d, path)).filter((v): v is Value => v?.value_type === "integer_value" || v?.value_type === "double_value");
         const sum = nums.reduce((acc, v) => acc + num(v), 0);
         const allInts = nums.every((v) => v.value_type === "integer_value");
         if (agg.has_sum) fields[agg.alias] = allInts ? { integer_value: sum } : { double_value: sum };
         else fields[agg.alias] = nums.length ? { double_value: sum / nums.length } : { null_value: 0 };
       }
-      write(RunAggregationQueryResponse.fromObject({
-        result: { aggregate_fields: fields },
-        read_time: readTimeNow(),
-        ...(t ? { transaction: t } : {}),
-      } as never));
+      write(
+        RunAggregationQueryResponse.fromObject({
+          result: { aggregate_fields: fields },
+          read_time: readTimeNow(),
+          ...(t ? { transaction: t } : {}),
+        } as never),
+      );
     }),
 
     // collection.listDocuments(): with show_missing, also "missing" docs that have subcollections.
     ListDocuments: unary((req: Req<"ListDocuments">) => {
-      const docs = state.getCollection(`${req.parent}/${req.collection_id}`).getAllDocuments()
+      const docs = state
+        .getCollection(`${req.parent}/${req.collection_id}`)
+        .getAllDocuments()
         .filter((d) => d.metadata.hasExist || (req.show_missing && d.hasChild()))
         .sort((a, b) => (a.name < b.name ? -1 : 1));
       return ListDocumentsResponse.fromObject({
@@ -640,9 +685,7 @@ function createService(state: FirestoreState, tx: Transactions, usage: Usage) {
     // doc.listCollections() / db.listCollections().
     ListCollectionIds: unary((req: Req<"ListCollectionIds">) => {
       const parts = req.parent.split("/");
-      const node = req.parent.endsWith("/documents")
-        ? state.getProject(parts[1]).getDatabase(parts[3])
-        : state.getDocument(req.parent);
+      const node = req.parent.endsWith("/documents") ? state.getProject(parts[1]).getDatabase(parts[3]) : state.getDocument(req.parent);
       const ids = collectionsOf(node)
         .filter((c) => (c as unknown as { hasChild(): boolean }).hasChild())
         .map((c) => c.name)
@@ -654,7 +697,11 @@ function createService(state: FirestoreState, tx: Transactions, usage: Usage) {
     Listen: (call: ServerDuplexStream<unknown, unknown>) => {
       call.once("data", (request) => {
         try {
-          state.v1Listen(request as never, (res) => call.write(res), (handler) => call.once("end", handler));
+          state.v1Listen(
+            request as never,
+            (res) => call.write(res),
+            (handler) => call.once("end", handler),
+          );
         } catch (err) {
           call.emit("error", toStatus(err));
         }

@@ -32,7 +32,9 @@ export async function runSmoke(o: ClientOptions = {}): Promise<Created> {
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, "smoke-input.jpg"), face);
     writeFileSync(path.join(dir, `smoke-result.${res.result.mimeType.split("/")[1]}`), Buffer.from(res.result.base64, "base64"));
-    console.log(`smoke: signed in as ${client.uid}; job ${res.jobId} ${res.status}, ${res.result.width}x${res.result.height} ${res.result.mimeType}; saved in test-artifacts/`);
+    console.log(
+      `smoke: signed in as ${client.uid}; job ${res.jobId} ${res.status}, ${res.result.width}x${res.result.height} ${res.result.mimeType}; saved in test-artifacts/`,
+    );
     return res;
   } finally {
     await client.close();
@@ -59,7 +61,13 @@ export async function runProviderSmoke(id: string): Promise<void> {
   const started = Date.now();
   const result = await runImageProvider(
     provider,
-    { feature, model: provider.models.defaults[feature]!, image: { bytes: face, mime: "image/jpeg", width: 512, height: 512 }, style: "sketch", prompt: "make it brighter" },
+    {
+      feature,
+      model: provider.models.defaults[feature]!,
+      image: { bytes: face, mime: "image/jpeg", width: 512, height: 512 },
+      style: "sketch",
+      prompt: "make it brighter",
+    },
     settings(),
   );
   const dir = path.join(ROOT, "test-artifacts");

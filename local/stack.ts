@@ -120,13 +120,17 @@ async function killGroup(child: ChildProcess, graceMs = 10_000) {
   if (!alive()) return;
   try {
     process.kill(-pgid, "SIGTERM");
-  } catch { /* already gone */ }
+  } catch {
+    /* already gone */
+  }
   const deadline = Date.now() + graceMs;
   while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   if (alive()) {
     try {
       process.kill(-pgid, "SIGKILL");
-    } catch { /* already gone */ }
+    } catch {
+      /* already gone */
+    }
     while (alive()) await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -227,8 +231,13 @@ export async function startLocalStack(opts: StackOptions = {}): Promise<LocalSta
 async function startCli(
   stack: LocalStack,
   o: {
-    projectId: string; host: string; projectDir: string; services: Service[]; timeout: number;
-    onOutput?: (line: string) => void; cleanups: (() => Promise<void>)[];
+    projectId: string;
+    host: string;
+    projectDir: string;
+    services: Service[];
+    timeout: number;
+    onOutput?: (line: string) => void;
+    cleanups: (() => Promise<void>)[];
   },
 ) {
   const { ports } = stack;
@@ -271,14 +280,20 @@ async function startCli(
     delete env.FIREBASE_STORAGE_EMULATOR_HOST;
     delete env.STORAGE_EMULATOR_HOST;
   }
-  const args = [FIREBASE_CLI, "emulators:start", "--only", o.services.join(","), "--project", o.projectId,
-    "--config", "firebase.json", "--non-interactive"];
+  const args = [FIREBASE_CLI, "emulators:start", "--only", o.services.join(","), "--project", o.projectId, "--config", "firebase.json", "--non-interactive"];
   const child = spawn(path.join(NODE_BIN_DIR, "node"), args, {
-    cwd: runDir, env, detached: true, stdio: ["ignore", "pipe", "pipe"],
+    cwd: runDir,
+    env,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
   });
   // If this process dies without stop(), take the CLI group down with it.
   const onExit = () => {
-    try { process.kill(-child.pid!, "SIGKILL"); } catch { /* gone */ }
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      /* gone */
+    }
   };
   process.once("exit", onExit);
   o.cleanups.push(async () => {
@@ -300,11 +315,16 @@ async function startCli(
   child.once("exit", (code, signal) => (exited = `firebase CLI exited (${code ?? signal}) before ready:\n${output.slice(-3000)}`));
 
   // Ready = the CLI says so and the hub lists every requested emulator.
-  await waitFor("firebase emulators", async () => {
-    if (!ready) return false;
-    const res = await fetch(`http://${o.host}:${ports.hub}/emulators`, { signal: AbortSignal.timeout(2000) });
-    const running = Object.keys((await res.json()) as Record<string, unknown>);
-    return o.services.every((s) => running.includes(s));
-  }, o.timeout, () => exited);
+  await waitFor(
+    "firebase emulators",
+    async () => {
+      if (!ready) return false;
+      const res = await fetch(`http://${o.host}:${ports.hub}/emulators`, { signal: AbortSignal.timeout(2000) });
+      const running = Object.keys((await res.json()) as Record<string, unknown>);
+      return o.services.every((s) => running.includes(s));
+    },
+    o.timeout,
+    () => exited,
+  );
   if (o.services.includes("auth")) await waitFor("auth", () => httpOk(`http://${o.host}:${ports.auth}/`), 5000);
 }

@@ -17,14 +17,22 @@ function printTable(stack: LocalStack, projectId: string, web: WebConsole) {
   const impl = stack.implementation;
   const rows: [string, string, string][] = [];
   if (stack.services.includes("firestore")) {
-    rows.push(["Firestore", `${h}:${stack.ports.firestore}`, impl.firestore === "official"
-      ? "official emulator (Java, via CLI)"
-      : "offline replacement: @firestore-emulator/server store + local gRPC service (in-process)"]);
+    rows.push([
+      "Firestore",
+      `${h}:${stack.ports.firestore}`,
+      impl.firestore === "official"
+        ? "official emulator (Java, via CLI)"
+        : "offline replacement: @firestore-emulator/server store + local gRPC service (in-process)",
+    ]);
   }
   if (stack.services.includes("storage")) {
-    rows.push(["Storage", `${h}:${stack.ports.storage}`, impl.storage === "official"
-      ? "official emulator (via CLI, Java rules)"
-      : "offline replacement: firebase-tools Storage emulator in-process, no rules (admin only)"]);
+    rows.push([
+      "Storage",
+      `${h}:${stack.ports.storage}`,
+      impl.storage === "official"
+        ? "official emulator (via CLI, Java rules)"
+        : "offline replacement: firebase-tools Storage emulator in-process, no rules (admin only)",
+    ]);
   }
   if (stack.services.includes("auth")) rows.push(["Auth", `${h}:${stack.ports.auth}`, "firebase-tools CLI"]);
   if (stack.services.includes("functions")) {
@@ -57,7 +65,12 @@ function printTable(stack: LocalStack, projectId: string, web: WebConsole) {
  */
 function watchNpmAncestors(onGone: () => void) {
   if (!process.env.npm_lifecycle_event) return;
-  const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ")[1]);
+  const parentOf = (pid: number) =>
+    Number(
+      readFileSync(`/proc/${pid}/stat`, "utf8")
+        .replace(/^.*\) /, "")
+        .split(" ")[1],
+    );
   const chain: number[] = [];
   try {
     for (let pid = process.ppid; pid > 1 && chain.length < 8; pid = parentOf(pid)) {
@@ -129,7 +142,11 @@ async function main() {
 }
 
 /** The demo page (web/) on LOCAL_WEB_PORT or 5173, or on a free port when that one is taken. */
-async function startWebConsoleOnPort(stack: LocalStack, projectId: string, providerChoices: () => Promise<{ enabledProviders: string[]; defaults: Partial<Record<string, { provider: string }>> }>) {
+async function startWebConsoleOnPort(
+  stack: LocalStack,
+  projectId: string,
+  providerChoices: () => Promise<{ enabledProviders: string[]; defaults: Partial<Record<string, { provider: string }>> }>,
+) {
   const options = { host: "127.0.0.1", projectId, ports: stack.ports, providerChoices };
   const wanted = process.env.LOCAL_FREE_PORTS === "1" ? 0 : Number(process.env.LOCAL_WEB_PORT ?? 5173);
   try {

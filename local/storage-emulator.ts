@@ -83,9 +83,7 @@ export interface LocalStorage {
 const noopRulesRuntime = { start: async () => {}, stop: async () => {} };
 const noopRulesManager = { start: async () => ({ errors: [], warnings: [], all: [] }), stop: async () => {}, getRuleset: () => undefined };
 
-export async function startStorageEmulator(
-  opts: { host?: string; port?: number; projectId?: string } = {},
-): Promise<LocalStorage> {
+export async function startStorageEmulator(opts: { host?: string; port?: number; projectId?: string } = {}): Promise<LocalStorage> {
   const host = opts.host ?? "127.0.0.1";
   const port = opts.port === 0 ? await freePort(host) : (opts.port ?? 9199); // firebase-tools treats 0 as "default"
   if (EmulatorRegistry.isRunning("storage")) throw new Error("a Storage emulator already runs in this process");
@@ -123,12 +121,13 @@ export async function startStorageEmulator(
     server.on("connection", (c) => (connections.add(c), c.on("close", () => connections.delete(c))));
     return new Promise<void>((resolve) => server!.once("listening", () => resolve()));
   };
-  const close = () => new Promise<void>((resolve) => {
-    if (!server) return resolve();
-    server.close(() => resolve());
-    for (const c of connections) c.destroy();
-    server = undefined;
-  });
+  const close = () =>
+    new Promise<void>((resolve) => {
+      if (!server) return resolve();
+      server.close(() => resolve());
+      for (const c of connections) c.destroy();
+      server = undefined;
+    });
   // The runtime's constructor only stores state (Java is spawned in start()), so swap it here.
   (emulator as unknown as { _rulesRuntime: unknown })._rulesRuntime = noopRulesRuntime;
   // Registering makes EmulatorRegistry.url("storage") work (used for upload/self links).

@@ -52,14 +52,15 @@ export interface WebConsole {
 
 /** Everything the page needs to know about this stack, as an ES module. */
 async function pageConfig(o: WebConsoleOptions) {
-  const [{ PROVIDERS, PROVIDER_IDS }, { servesImages, servesVideo }, { STYLE_PROMPTS }, { LOCAL_EDIT_KEYWORDS, LOCAL_STYLE_PRESETS }, { FEATURES }, choices] = await Promise.all([
-    import("../functions/src/providers/catalog.js"),
-    import("../functions/src/providers/registry.js"),
-    import("../functions/src/providers/prompts.js"),
-    import("../functions/src/providers/local/effects.js"),
-    import("../functions/src/domain/features.js"),
-    o.providerChoices(),
-  ]);
+  const [{ PROVIDERS, PROVIDER_IDS }, { servesImages, servesVideo }, { STYLE_PROMPTS }, { LOCAL_EDIT_KEYWORDS, LOCAL_STYLE_PRESETS }, { FEATURES }, choices] =
+    await Promise.all([
+      import("../functions/src/providers/catalog.js"),
+      import("../functions/src/providers/registry.js"),
+      import("../functions/src/providers/prompts.js"),
+      import("../functions/src/providers/local/effects.js"),
+      import("../functions/src/domain/features.js"),
+      o.providerChoices(),
+    ]);
   return {
     projectId: o.projectId,
     apiKey: "fake-api-key", // the Auth emulator accepts any key

@@ -52,7 +52,9 @@ export async function auditCommand({ argv, env, log }: AuditIo): Promise<number>
   }
   if (!emulators) {
     if (projectId.startsWith("demo-")) {
-      log(`audit:privacy: SKIPPED: no running stack and no real project ("${projectId}" is a demo project): run \`npm start\` and export the variables it prints, or pass --project <id>.`);
+      log(
+        `audit:privacy: SKIPPED: no running stack and no real project ("${projectId}" is a demo project): run \`npm start\` and export the variables it prints, or pass --project <id>.`,
+      );
       return 0;
     }
     const credentials = await checkCredentials(env);
@@ -76,7 +78,9 @@ export async function auditCommand({ argv, env, log }: AuditIo): Promise<number>
     log(`audit:privacy: ERROR: neither ${projectId}.firebasestorage.app nor ${projectId}.appspot.com exists: pass --bucket <name>.`);
     return 2;
   }
-  log(`audit:privacy: project ${projectId} (${emulators ? `emulators: ${EMULATOR_VARS.map((v) => env[v]).join(", ")}` : "real project"}), bucket ${bucketName}`);
+  log(
+    `audit:privacy: project ${projectId} (${emulators ? `emulators: ${EMULATOR_VARS.map((v) => env[v]).join(", ")}` : "real project"}), bucket ${bucketName}`,
+  );
   if (envFiles.length) log(`  params from ${envFiles.join(", ")}`);
 
   const started = Date.now();
@@ -85,7 +89,9 @@ export async function auditCommand({ argv, env, log }: AuditIo): Promise<number>
     log(JSON.stringify(report, null, 2));
   } else {
     const s = report.scanned;
-    log(`  scanned ${s.collections} collections, ${s.documents} documents, ${s.objects} objects, ${s.users} users in ${((Date.now() - started) / 1000).toFixed(1)} s (grace ${grace} min)`);
+    log(
+      `  scanned ${s.collections} collections, ${s.documents} documents, ${s.objects} objects, ${s.users} users in ${((Date.now() - started) / 1000).toFixed(1)} s (grace ${grace} min)`,
+    );
     for (const [kind, description] of Object.entries(VIOLATIONS) as [keyof typeof VIOLATIONS, string][]) {
       log(`  ${String(report.counts[kind]).padStart(6)}  ${description}`);
       for (const example of report.examples[kind]) log(`          e.g. ${example}`);

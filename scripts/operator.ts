@@ -29,7 +29,8 @@ export function firebasercProject(): string | undefined {
 export function adcFile(env: NodeJS.ProcessEnv): string | undefined {
   if (env.GOOGLE_APPLICATION_CREDENTIALS) return env.GOOGLE_APPLICATION_CREDENTIALS;
   const configDir =
-    env.CLOUDSDK_CONFIG ?? (process.platform === "win32" && env.APPDATA ? path.join(env.APPDATA, "gcloud") : path.join(env.HOME ?? homedir(), ".config", "gcloud"));
+    env.CLOUDSDK_CONFIG ??
+    (process.platform === "win32" && env.APPDATA ? path.join(env.APPDATA, "gcloud") : path.join(env.HOME ?? homedir(), ".config", "gcloud"));
   const file = path.join(configDir, "application_default_credentials.json");
   return existsSync(file) ? file : undefined;
 }

@@ -21,7 +21,9 @@ const list = (ids: readonly string[]) => ids.map(code).join(", ");
 
 /** Shut-down models of this adapter kind: those it lists, or whose replacement it serves. */
 function shutDownNote(d: ProviderDescriptor, allowed: readonly string[], otherAllowed: readonly string[]): string {
-  const retired = d.models.filter((m): m is ModelFact & { shutdownOn: string } => m.shutdownOn !== undefined).filter((m) => allowed.includes(m.id) || (!otherAllowed.includes(m.id) && m.replacement !== undefined && allowed.includes(m.replacement)));
+  const retired = d.models
+    .filter((m): m is ModelFact & { shutdownOn: string } => m.shutdownOn !== undefined)
+    .filter((m) => allowed.includes(m.id) || (!otherAllowed.includes(m.id) && m.replacement !== undefined && allowed.includes(m.replacement)));
   if (!retired.length) return "";
   const byDay = new Map<string, string[]>();
   for (const m of retired) byDay.set(m.shutdownOn, [...(byDay.get(m.shutdownOn) ?? []), m.id]);
@@ -59,8 +61,12 @@ export function renderVideoTable(models: Record<string, AdapterModels>): string 
 
 export function renderLimitsTable(): string {
   const caps = (l: { maxConcurrent?: number; requestsPerMinute?: number }) =>
-    [l.maxConcurrent !== undefined && `${l.maxConcurrent} at once`, l.requestsPerMinute !== undefined && `${l.requestsPerMinute}/min`].filter(Boolean).join(", ") || "none";
-  const rows = DESCRIPTORS.filter((d: ProviderDescriptor) => d.limits).map((d: ProviderDescriptor) => `| ${code(d.id)} | ${caps(d.limits!)} | ${d.limits!.source} |`);
+    [l.maxConcurrent !== undefined && `${l.maxConcurrent} at once`, l.requestsPerMinute !== undefined && `${l.requestsPerMinute}/min`]
+      .filter(Boolean)
+      .join(", ") || "none";
+  const rows = DESCRIPTORS.filter((d: ProviderDescriptor) => d.limits).map(
+    (d: ProviderDescriptor) => `| ${code(d.id)} | ${caps(d.limits!)} | ${d.limits!.source} |`,
+  );
   return ["| provider | default | source |", "| --- | --- | --- |", ...rows, `| others | ${caps(CONSERVATIVE)} | no limit stated |`].join("\n");
 }
 

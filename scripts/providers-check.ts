@@ -25,7 +25,10 @@ export interface AdapterModels {
 }
 export type BuiltInModels = Partial<Record<ProviderId, AdapterModels>>;
 
-const defaultsOf = (models: AdapterModels): [string, string][] => [...Object.entries(models.image?.defaults ?? {}), ...(models.video ? [["video", models.video.default] as [string, string]] : [])];
+const defaultsOf = (models: AdapterModels): [string, string][] => [
+  ...Object.entries(models.image?.defaults ?? {}),
+  ...(models.video ? [["video", models.video.default] as [string, string]] : []),
+];
 const allowedOf = (models: AdapterModels): string[] => [...new Set([...(models.image?.allowed ?? []), ...(models.video?.allowed ?? [])])];
 
 export interface LifecycleReport {
@@ -52,7 +55,9 @@ export function lifecycleReport(builtIn: BuiltInModels, now: Date, windowDays: n
       const days = daysUntilShutdown(fact, now);
       if (days === undefined || days > windowDays) continue;
       const when = days <= 0 ? `shut down on ${fact.shutdownOn}` : `shuts down on ${fact.shutdownOn} (in ${days} days)`;
-      lines.push(`${days <= 0 ? "RETIRED" : "SOON   "}  ${id}/${fact.id}: ${when}${fact.replacement ? `; replacement ${fact.replacement}` : ""} [${fact.source}]`);
+      lines.push(
+        `${days <= 0 ? "RETIRED" : "SOON   "}  ${id}/${fact.id}: ${when}${fact.replacement ? `; replacement ${fact.replacement}` : ""} [${fact.source}]`,
+      );
     }
   }
 
@@ -67,15 +72,19 @@ export function lifecycleReport(builtIn: BuiltInModels, now: Date, windowDays: n
     const accepted = allowedOf(models);
     const admitted = accepted.filter((m) => config?.allowedModels[id]?.includes(m) ?? true);
     for (const model of admitted) {
-      if (isModelRetired(id, model, now)) problem(`${id}: ${model} is shut down but still accepted${replacementOf(id, model)} (remove it from the adapter or config/runtime.allowedModels)`);
+      if (isModelRetired(id, model, now))
+        problem(`${id}: ${model} is shut down but still accepted${replacementOf(id, model)} (remove it from the adapter or config/runtime.allowedModels)`);
     }
     for (const model of config?.allowedModels[id] ?? []) {
-      if (!accepted.includes(model) && isModelRetired(id, model, now)) problem(`${id}: config/runtime.allowedModels lists ${model}, which is shut down${replacementOf(id, model)}`);
+      if (!accepted.includes(model) && isModelRetired(id, model, now))
+        problem(`${id}: config/runtime.allowedModels lists ${model}, which is shut down${replacementOf(id, model)}`);
     }
   }
   for (const [feature, choice] of Object.entries(config?.defaults ?? {})) {
     if (choice?.model && PROVIDER_IDS.includes(choice.provider as ProviderId) && isModelRetired(choice.provider as ProviderId, choice.model, now)) {
-      problem(`config/runtime.defaults.${feature}: ${choice.provider}/${choice.model} is shut down${replacementOf(choice.provider as ProviderId, choice.model)}`);
+      problem(
+        `config/runtime.defaults.${feature}: ${choice.provider}/${choice.model} is shut down${replacementOf(choice.provider as ProviderId, choice.model)}`,
+      );
     }
   }
   lines.push(problems ? `${problems} problem(s): a default or an enabled model is shut down.` : "No default or enabled model is shut down.");

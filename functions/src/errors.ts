@@ -55,4 +55,6 @@ export function isTransientBackendError(error: unknown): boolean {
 
 /** What a client gets when Firestore or Storage failed transiently: documented, retryable. */
 export const backendUnavailable = () =>
-  new AppError("unavailable", "Photo Fixer's storage is briefly unavailable; try again in a few seconds.", "backend-unavailable", { retryAfterSeconds: BACKEND_RETRY_AFTER_SECONDS });
+  new AppError("unavailable", "Photo Fixer's storage is briefly unavailable; try again in a few seconds.", "backend-unavailable", {
+    retryAfterSeconds: BACKEND_RETRY_AFTER_SECONDS,
+  });

@@ -127,7 +127,9 @@ export function fieldRows(schema: Json, named: NamedSchema[] = [], prefix = "", 
 function fieldTable(rows: FieldRow[], withRules: boolean): string[] {
   if (!rows.length) return ["No fields (`{}`; the call may also be sent without data)."];
   const needed = (r: FieldRow) => (r.required ? (r.form ? `yes, in ${r.form}` : "yes") : "no");
-  const head = withRules ? ["| field | type | required | rules | meaning |", "| --- | --- | --- | --- | --- |"] : ["| field | type | always | meaning |", "| --- | --- | --- | --- |"];
+  const head = withRules
+    ? ["| field | type | required | rules | meaning |", "| --- | --- | --- | --- | --- |"]
+    : ["| field | type | always | meaning |", "| --- | --- | --- | --- |"];
   return [
     ...head,
     ...rows.map((r) =>
@@ -188,7 +190,10 @@ export function renderClientApiDoc(): string {
     "",
     "| entry point | kind | what it does |",
     "| --- | --- | --- |",
-    ...ENTRY_POINTS.map((e) => `| [${code(e.name)}](#${anchor(e.name)}) | ${e.kind === "callable" ? "callable" : "HTTPS POST"} | ${cell(e.summary.split(". ")[0]!.replace(/\.$/, ""))} |`),
+    ...ENTRY_POINTS.map(
+      (e) =>
+        `| [${code(e.name)}](#${anchor(e.name)}) | ${e.kind === "callable" ? "callable" : "HTTPS POST"} | ${cell(e.summary.split(". ")[0]!.replace(/\.$/, ""))} |`,
+    ),
     "",
   );
 
@@ -257,7 +262,8 @@ export function renderClientApiDoc(): string {
     "| id | category | kept | on deleteMyData |",
     "| --- | --- | --- | --- |",
     ...userDataLocations("<uid>", DEFAULT_SETTINGS).map(
-      (l) => `| ${code(l.id)} | ${code(l.category)} | ${cell(l.retention.text)} | ${l.onDelete.action === "keep" ? `kept: ${cell(l.onDelete.reason)}` : "deleted"} |`,
+      (l) =>
+        `| ${code(l.id)} | ${code(l.category)} | ${cell(l.retention.text)} | ${l.onDelete.action === "keep" ? `kept: ${cell(l.onDelete.reason)}` : "deleted"} |`,
     ),
     "",
     "## Errors",

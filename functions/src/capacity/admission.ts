@@ -117,12 +117,7 @@ export class MemoryGate {
 
   private refusal() {
     const retryAfterSeconds = this.retryAfterSeconds();
-    return new AppError(
-      "unavailable",
-      `The service is busy right now; try again in ${retryAfterSeconds} seconds`,
-      "instance-busy",
-      { retryAfterSeconds },
-    );
+    return new AppError("unavailable", `The service is busy right now; try again in ${retryAfterSeconds} seconds`, "instance-busy", { retryAfterSeconds });
   }
 }
 

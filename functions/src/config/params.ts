@@ -9,9 +9,18 @@ import { defineInt } from "firebase-functions/params";
  * them without a code change. Concurrency needs cpu ≥ 1 on Cloud Functions 2nd gen.
  */
 export const capacityParams = {
-  createJobConcurrency: defineInt("CREATE_JOB_CONCURRENCY", { default: 8, description: "Requests one createJob instance serves at once (cpu is 1; docs/CAPACITY.md)." }),
-  createJobMaxInstances: defineInt("CREATE_JOB_MAX_INSTANCES", { default: 150, description: "Most createJob instances at once: instances x concurrency bounds jobs in flight." }),
-  uploadConcurrency: defineInt("UPLOAD_CONCURRENCY", { default: 8, description: "Requests one uploadImage instance serves at once (each may hold a body of up to 32 MiB)." }),
+  createJobConcurrency: defineInt("CREATE_JOB_CONCURRENCY", {
+    default: 8,
+    description: "Requests one createJob instance serves at once (cpu is 1; docs/CAPACITY.md).",
+  }),
+  createJobMaxInstances: defineInt("CREATE_JOB_MAX_INSTANCES", {
+    default: 150,
+    description: "Most createJob instances at once: instances x concurrency bounds jobs in flight.",
+  }),
+  uploadConcurrency: defineInt("UPLOAD_CONCURRENCY", {
+    default: 8,
+    description: "Requests one uploadImage instance serves at once (each may hold a body of up to 32 MiB).",
+  }),
   uploadMaxInstances: defineInt("UPLOAD_MAX_INSTANCES", { default: 150, description: "Most uploadImage instances at once." }),
 };
 
@@ -21,8 +30,7 @@ export const capacityParams = {
  * shape. A deploy and the emulator set the param; a process outside both (tests, scripts) is one
  * instance on its own, so it gets whole caps.
  */
-export const createJobMaxInstances = (): number =>
-  process.env.CREATE_JOB_MAX_INSTANCES ? Math.max(1, capacityParams.createJobMaxInstances.value()) : 1;
+export const createJobMaxInstances = (): number => (process.env.CREATE_JOB_MAX_INSTANCES ? Math.max(1, capacityParams.createJobMaxInstances.value()) : 1);
 
 function intSetting(name: string, defaultValue: number, description: string) {
   const param = defineInt(name, { default: defaultValue, description });
@@ -44,8 +52,16 @@ const read = {
   runtimeConfigCacheSeconds: intSetting("RUNTIME_CONFIG_CACHE_SECONDS", 30, "How long config/runtime is cached per instance."),
   jobRetentionDays: intSetting("JOB_RETENTION_DAYS", 30, "How long a finished job's status document is kept before the purge deletes it (at least 1)."),
   createJobAdmissionMb: intSetting("CREATE_JOB_ADMISSION_MB", 1_200, "Memory one createJob instance may commit to admitted jobs, in MB (docs/CAPACITY.md)."),
-  uploadAdmissionMb: intSetting("UPLOAD_ADMISSION_MB", 300, "Memory one uploadImage instance may commit to request bodies in flight, in MB (docs/CAPACITY.md)."),
-  admissionWaitMs: intSetting("ADMISSION_WAIT_MS", 3_000, "How long a request may wait for memory on a busy instance before it is refused as unavailable/instance-busy."),
+  uploadAdmissionMb: intSetting(
+    "UPLOAD_ADMISSION_MB",
+    300,
+    "Memory one uploadImage instance may commit to request bodies in flight, in MB (docs/CAPACITY.md).",
+  ),
+  admissionWaitMs: intSetting(
+    "ADMISSION_WAIT_MS",
+    3_000,
+    "How long a request may wait for memory on a busy instance before it is refused as unavailable/instance-busy.",
+  ),
 };
 
 export type Settings = { [K in keyof typeof read]: number };

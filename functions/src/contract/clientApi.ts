@@ -57,7 +57,8 @@ export const ENTRY_POINTS: readonly EntryPoint[] = [
     request: createJobSchema(DEFAULT_SETTINGS).extend({ consent: consentSchema }),
     response: responses.createJobResponseSchema,
     fields: {
-      requestId: "A UUID made by the client: the idempotency key. Retrying with the same one never creates a second job or provider call; it answers the first job's state. Make a new one for each new job.",
+      requestId:
+        "A UUID made by the client: the idempotency key. Retrying with the same one never creates a second job or provider call; it answers the first job's state. Make a new one for each new job.",
       feature: `What to do: ${list(FEATURES)}. \`edit\` follows the prompt; \`style\` applies a preset; \`cutout\` removes the background; \`enhance\` restores and upscales; \`video\` animates the photo.`,
       provider: `Optional; the default comes from the admins' config. Ids: ${list(PROVIDER_IDS)} (only those the admins enabled).`,
       model: "Optional; the provider's default otherwise (the message of `model-unknown` lists the allowed ones).",
@@ -65,7 +66,8 @@ export const ENTRY_POINTS: readonly EntryPoint[] = [
       style: `For \`style\`: a preset id, e.g. ${list(Object.keys(STYLE_PROMPTS))} (the \`local\` provider has the first eight).`,
       image: "The photo: inline `{ base64, mimeType }`, or `{ uploadId }` from uploadImage (better for large photos).",
       "image.base64": `The image bytes in base64 (no \`data:\` prefix): up to MAX_IMAGE_BYTES (${mb(DEFAULT_SETTINGS.maxImageBytes)}) of image and MAX_IMAGE_PIXELS (${DEFAULT_SETTINGS.maxImagePixels / 1_000_000} megapixels). Must match \`mimeType\`.`,
-      "image.mimeType": "`image/jpeg`, `image/png`, `image/webp`, `image/heic` or `image/heif` (HEIC/HEIF is converted to JPEG before any provider sees it). Metadata (EXIF with GPS, XMP, IPTC) is removed before the provider call.",
+      "image.mimeType":
+        "`image/jpeg`, `image/png`, `image/webp`, `image/heic` or `image/heif` (HEIC/HEIF is converted to JPEG before any provider sees it). Metadata (EXIF with GPS, XMP, IPTC) is removed before the provider call.",
       "image.uploadId": "From uploadImage; the caller's own, used once (it is deleted as createJob reads it).",
       options: "A flat map of at most 20 provider options (string, number or boolean values), e.g. Kling's `imageReference`.",
       consent: "The user agreed to send this photo to the AI provider. Missing or false: `failed-precondition` (`consent-missing`).",
@@ -73,14 +75,15 @@ export const ENTRY_POINTS: readonly EntryPoint[] = [
       "consent.policyVersion": "The version of the privacy policy the user agreed to, e.g. `2026-11`.",
     },
     notes: [
-      "An image result is delivered once: a retry with the same `requestId` after success gets `status: \"succeeded\"` without `result` (send a new `requestId` to run again).",
+      'An image result is delivered once: a retry with the same `requestId` after success gets `status: "succeeded"` without `result` (send a new `requestId` to run again).',
       "Over a quota: `resource-exhausted` with `details.retryAfterSeconds`, and no job is created; retry with the same `requestId`.",
     ],
   },
   {
     name: "getJobResult",
     kind: "callable",
-    summary: "The job's state; for a finished video, a short-lived download URL. `not-found` (`result-gone`) once no result is held: image results are returned inline by createJob and never held.",
+    summary:
+      "The job's state; for a finished video, a short-lived download URL. `not-found` (`result-gone`) once no result is held: image results are returned inline by createJob and never held.",
     request: jobRefRequestSchema,
     response: responses.getJobResultResponseSchema,
     fields: { jobId: "From createJob." },
@@ -96,7 +99,8 @@ export const ENTRY_POINTS: readonly EntryPoint[] = [
   {
     name: "cancelJob",
     kind: "callable",
-    summary: "Ends a job that is not finished as `cancelled`, stops it at the provider where the API allows, and deletes its inputs. A finished job keeps its state.",
+    summary:
+      "Ends a job that is not finished as `cancelled`, stops it at the provider where the API allows, and deletes its inputs. A finished job keeps its state.",
     request: jobRefRequestSchema,
     response: responses.cancelJobResponseSchema,
     fields: { jobId: "From createJob." },
@@ -104,7 +108,8 @@ export const ENTRY_POINTS: readonly EntryPoint[] = [
   {
     name: "uploadImage",
     kind: "http",
-    summary: "Streams one photo into short-lived storage for createJob (`image: { uploadId }`), without base64's third more bytes. A plain HTTPS endpoint, not a callable: see [uploadImage over HTTP](#uploadimage-over-http).",
+    summary:
+      "Streams one photo into short-lived storage for createJob (`image: { uploadId }`), without base64's third more bytes. A plain HTTPS endpoint, not a callable: see [uploadImage over HTTP](#uploadimage-over-http).",
     response: responses.uploadImageResponseSchema,
   },
   {
@@ -119,7 +124,8 @@ export const ENTRY_POINTS: readonly EntryPoint[] = [
   {
     name: "deleteMyData",
     kind: "callable",
-    summary: "The right to delete: every job document, choice, counter and stored object of the caller, and the provider's copies of video tasks where the API allows. Idempotent. Recorded as a privacy request (the record is kept).",
+    summary:
+      "The right to delete: every job document, choice, counter and stored object of the caller, and the provider's copies of video tasks where the API allows. Idempotent. Recorded as a privacy request (the record is kept).",
     request: deleteRequestSchema,
     response: responses.deleteMyDataResponseSchema,
     fields: { deleteAccount: "Also delete the Firebase Auth account (last). The app should sign the user out afterwards." },
@@ -128,7 +134,8 @@ export const ENTRY_POINTS: readonly EntryPoint[] = [
   {
     name: "setPrivacyChoices",
     kind: "callable",
-    summary: "The right to opt out of sale and sharing. `{}` reads the stored choices back. The owner can also read `privacy/{uid}` with Firestore to switch the app's own analytics off.",
+    summary:
+      "The right to opt out of sale and sharing. `{}` reads the stored choices back. The owner can also read `privacy/{uid}` with Firestore to switch the app's own analytics off.",
     request: setPrivacyChoicesRequestSchema,
     response: responses.privacyChoicesResponseSchema,
     fields: {

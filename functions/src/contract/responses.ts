@@ -129,7 +129,9 @@ export const exportMyDataResponseSchema = z.strictObject({
         onDelete: z.string().describe("What deleteMyData does with it"),
         items: z
           .array(z.record(z.string(), z.unknown()))
-          .describe("Documents as JSON (Timestamps as ISO 8601), or Storage objects as metadata only: name, kind, jobId, contentType, size, createdAt, deleteAt; never bytes or URLs"),
+          .describe(
+            "Documents as JSON (Timestamps as ISO 8601), or Storage objects as metadata only: name, kind, jobId, contentType, size, createdAt, deleteAt; never bytes or URLs",
+          ),
       }),
     )
     .describe("One entry per place that holds user data, keyed by its id (see below)"),
@@ -148,7 +150,9 @@ export const exportMyDataResponseSchema = z.strictObject({
 });
 
 export const deleteMyDataResponseSchema = z.strictObject({
-  deleted: z.record(z.string(), z.number()).describe("How many documents or objects were deleted, per place (the same ids as the export's `data`; 0 for kept ones)"),
+  deleted: z
+    .record(z.string(), z.number())
+    .describe("How many documents or objects were deleted, per place (the same ids as the export's `data`; 0 for kept ones)"),
   kept: z.array(z.strictObject({ id: z.string(), reason: z.string() })).describe("Places deliberately kept, with the reason (records of privacy requests)"),
   providerCopies: z
     .strictObject({
@@ -163,7 +167,11 @@ export const deleteMyDataResponseSchema = z.strictObject({
 export const privacyChoicesResponseSchema = z.strictObject({
   optOutOfSale: z.boolean(),
   optOutOfSharing: z.boolean(),
-  gpc: z.boolean().describe("The last request that set anything (a choice, `gpc`, or `Sec-GPC: 1` on any call) carried a Global Privacy Control signal; a choice sent without the signal stores `false`"),
+  gpc: z
+    .boolean()
+    .describe(
+      "The last request that set anything (a choice, `gpc`, or `Sec-GPC: 1` on any call) carried a Global Privacy Control signal; a choice sent without the signal stores `false`",
+    ),
   updatedAt: isoTime("Absent while nothing was ever stored (no opt-out)").optional(),
 });
 

@@ -115,7 +115,9 @@ describe("HEIC/HEIF inputs become JPEG at ingest", () => {
   });
 
   it("a HEIF with a codec other than HEVC inside (AV1 under generic brands) is image-unsupported-type", async () => {
-    const avif = await sharp({ create: { width: 64, height: 48, channels: 3, background: "#808080" } }).avif().toBuffer();
+    const avif = await sharp({ create: { width: 64, height: 48, channels: 3, background: "#808080" } })
+      .avif()
+      .toBuffer();
     const ftypEnd = avif.readUInt32BE(0);
     // Same bytes, but the ftyp no longer says "avif": sniffing takes it for a generic HEIF.
     const generic = Buffer.concat([Buffer.from(avif.subarray(0, ftypEnd).toString("latin1").replaceAll("avif", "mif1"), "latin1"), avif.subarray(ftypEnd)]);

@@ -52,11 +52,19 @@ async function convert(image: InputImage, { maxPixels, timeoutMs = HEIF_DECODE_T
   const decoded = await decodeInWorker({ bytes: image.bytes, maxPixels }, timeoutMs);
   if (!decoded.ok) {
     if (decoded.failure === "too-many-pixels") {
-      throw new AppError("invalid-argument", `image has too many pixels (the limit is ${Math.round(maxPixels / 100_000) / 10} megapixels)`, "image-too-many-pixels");
+      throw new AppError(
+        "invalid-argument",
+        `image has too many pixels (the limit is ${Math.round(maxPixels / 100_000) / 10} megapixels)`,
+        "image-too-many-pixels",
+      );
     }
     if (decoded.failure === "unsupported-codec") {
       // E.g. AV1 inside a HEIF that does not say "avif" in its brands (those are refused by sniffing).
-      throw new AppError("invalid-argument", "image is a HEIF coded with an unsupported codec (HEIC/HEIF must be HEVC); send JPEG, PNG, WebP or HEIC", "image-unsupported-type");
+      throw new AppError(
+        "invalid-argument",
+        "image is a HEIF coded with an unsupported codec (HEIC/HEIF must be HEVC); send JPEG, PNG, WebP or HEIC",
+        "image-unsupported-type",
+      );
     }
     throw undecodable();
   }

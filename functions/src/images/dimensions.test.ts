@@ -1,14 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import sharp from "sharp";
-import {
-  makeBombJpeg,
-  makeBombPng,
-  makeFaceImage,
-  makeHeicHeader,
-  NON_IMAGES,
-  withExifGps,
-} from "../../test/fixtures/images.js";
+import { makeBombJpeg, makeBombPng, makeFaceImage, makeHeicHeader, NON_IMAGES, withExifGps } from "../../test/fixtures/images.js";
 import type { ImageMime } from "../providers/types.js";
 import { ascii } from "./bytes.js";
 import { readImageDimensions } from "./dimensions.js";

@@ -48,11 +48,7 @@ export interface JpegWalkEnd {
  * `visit(marker, payloadOffset, payloadLength)` for every segment that has a length field;
  * the visitor returns true to stop. Ends at SOS, EOI, the end of data or bad data.
  */
-export function walkJpegSegments(
-  bytes: Uint8Array,
-  visit: (marker: number, payload: number, length: number) => boolean | void,
-  start = 2,
-): JpegWalkEnd {
+export function walkJpegSegments(bytes: Uint8Array, visit: (marker: number, payload: number, length: number) => boolean | void, start = 2): JpegWalkEnd {
   let pos = start;
   while (pos < bytes.length) {
     if (bytes[pos] !== 0xff) return { stop: "corrupt", offset: pos };

@@ -19,9 +19,7 @@ export interface HeifDecodeRequest {
 
 export type HeifDecodeFailure = "too-many-pixels" | "unsupported-codec" | "undecodable";
 
-export type HeifDecodeReply =
-  | { ok: true; pixels: ArrayBuffer; width: number; height: number; channels: 3 | 4 }
-  | { ok: false; failure: HeifDecodeFailure };
+export type HeifDecodeReply = { ok: true; pixels: ArrayBuffer; width: number; height: number; channels: 3 | 4 } | { ok: false; failure: HeifDecodeFailure };
 
 /** The part of libheif-js's embind API used here (its own .d.ts is not exported by the package). */
 interface EmbindEnum {
@@ -62,8 +60,7 @@ interface LibHeif {
   heif_image_release(image: unknown): void;
 }
 
-const isError = (value: unknown): value is HeifError =>
-  typeof value !== "object" || value === null || "code" in value;
+const isError = (value: unknown): value is HeifError => typeof value !== "object" || value === null || "code" in value;
 
 /** libheif suberrors for a codec this build lacks (AV1, JPEG 2000, VVC... inside a HEIF): not corrupt, just unsupported. */
 const UNSUPPORTED_CODEC_SUBCODES = new Set([3000 /* Unsupported_codec */, 6003 /* No_matching_decoder_installed */]);

@@ -40,8 +40,12 @@ test("non-images are not sniffed as images and get a fixed label", () => {
 });
 
 test("describeNonImage labels other formats and binary noise", async () => {
-  const gif = await sharp({ create: { width: 4, height: 4, channels: 3, background: "#000" } }).gif().toBuffer();
-  const tiff = await sharp({ create: { width: 4, height: 4, channels: 3, background: "#000" } }).tiff().toBuffer();
+  const gif = await sharp({ create: { width: 4, height: 4, channels: 3, background: "#000" } })
+    .gif()
+    .toBuffer();
+  const tiff = await sharp({ create: { width: 4, height: 4, channels: 3, background: "#000" } })
+    .tiff()
+    .toBuffer();
   assert.equal(describeNonImage(gif), "gif");
   assert.equal(describeNonImage(tiff), "tiff");
   assert.equal(describeNonImage(new Uint8Array()), "empty");

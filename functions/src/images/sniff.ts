@@ -75,7 +75,11 @@ function describeText(bytes: Uint8Array): string | undefined {
   for (const b of head) if (b < 0x09 || (b > 0x0d && b < 0x20) || b === 0x7f) control++;
   // Text has (almost) no control bytes; UTF-8 multibyte sequences are >= 0x80 and fine.
   if (control > head.length / 100) return undefined;
-  const text = Buffer.from(head).toString("latin1").replace(/^\uFEFF|^\xEF\xBB\xBF/, "").trimStart().toLowerCase();
+  const text = Buffer.from(head)
+    .toString("latin1")
+    .replace(/^\uFEFF|^\xEF\xBB\xBF/, "")
+    .trimStart()
+    .toLowerCase();
   if (/<svg[\s>]/.test(text)) return "svg";
   if (/^<!doctype html|^<html[\s>]|<head[\s>]|<body[\s>]|<script[\s>]/.test(text)) return "html";
   if (text.startsWith("<?xml") || text.startsWith("<")) return "xml";

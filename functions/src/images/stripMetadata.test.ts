@@ -58,7 +58,7 @@ function pngChunk(type: string, data: Buffer): Buffer {
 function pngChunks(png: Uint8Array): { type: string; bytes: Buffer }[] {
   const buf = Buffer.from(png);
   const chunks: { type: string; bytes: Buffer }[] = [];
-  for (let pos = 8; pos + 12 <= buf.length; ) {
+  for (let pos = 8; pos + 12 <= buf.length;) {
     const end = pos + 12 + buf.readUInt32BE(pos);
     chunks.push({ type: buf.toString("latin1", pos + 4, pos + 8), bytes: buf.subarray(pos, end) });
     pos = end;
@@ -77,7 +77,7 @@ function insertAfterIhdr(png: Buffer, ...chunks: Buffer[]): Buffer {
 function webpChunks(webp: Uint8Array): { fourcc: string; data: Buffer }[] {
   const buf = Buffer.from(webp);
   const chunks: { fourcc: string; data: Buffer }[] = [];
-  for (let pos = 12; pos + 8 <= buf.length; ) {
+  for (let pos = 12; pos + 8 <= buf.length;) {
     const size = buf.readUInt32LE(pos + 4);
     chunks.push({ fourcc: buf.toString("latin1", pos, pos + 4), data: buf.subarray(pos + 8, pos + 8 + size) });
     pos += 8 + size + (size & 1);
@@ -106,7 +106,11 @@ describe("stripMetadata: JPEG", () => {
   });
 
   it("removes XMP, COM, IPTC, other APPn and data after EOI; keeps JFIF", async () => {
-    const base = await sharp(await makeFaceImage({ width: 64, height: 64 })).withExif(EXIF).withXmp(XMP).jpeg().toBuffer();
+    const base = await sharp(await makeFaceImage({ width: 64, height: 64 }))
+      .withExif(EXIF)
+      .withXmp(XMP)
+      .jpeg()
+      .toBuffer();
     const jfif = jpegSegment(0xe0, Buffer.from([...Buffer.from("JFIF\0"), 1, 1, 0, 0, 1, 0, 1, 0, 0]));
     const input = Buffer.concat([
       insertAfterSoi(
@@ -137,7 +141,11 @@ describe("stripMetadata: JPEG", () => {
   });
 
   it("keeps orientation 6 as a minimal EXIF holding only the Orientation tag", async () => {
-    const input = await sharp(await makeFaceImage({ width: 96, height: 64 })).withExif(EXIF).withMetadata({ orientation: 6 }).jpeg().toBuffer();
+    const input = await sharp(await makeFaceImage({ width: 96, height: 64 }))
+      .withExif(EXIF)
+      .withMetadata({ orientation: 6 })
+      .jpeg()
+      .toBuffer();
     const before = await sharp(input).metadata();
     assert.equal(before.orientation, 6);
     assert.ok(exifGpsEntryCount(before.exif) > 0);
@@ -157,13 +165,21 @@ describe("stripMetadata: JPEG", () => {
   });
 
   it("drops EXIF entirely when orientation is 1", async () => {
-    const input = await sharp(await makeFaceImage({ width: 32, height: 32 })).withExif(EXIF).withMetadata({ orientation: 1 }).jpeg().toBuffer();
+    const input = await sharp(await makeFaceImage({ width: 32, height: 32 }))
+      .withExif(EXIF)
+      .withMetadata({ orientation: 1 })
+      .jpeg()
+      .toBuffer();
     const out = stripMetadata(input, "image/jpeg");
     assert.equal((await sharp(out).metadata()).exif, undefined);
   });
 
   it("keeps ICC profiles", async () => {
-    const input = await sharp(await makeFaceImage({ width: 32, height: 32 })).withExif(EXIF).withIccProfile("p3").jpeg().toBuffer();
+    const input = await sharp(await makeFaceImage({ width: 32, height: 32 }))
+      .withExif(EXIF)
+      .withIccProfile("p3")
+      .jpeg()
+      .toBuffer();
     const before = await sharp(input).metadata();
     assert.ok(before.icc, "fixture has an ICC profile");
     const out = stripMetadata(input, "image/jpeg");
@@ -174,7 +190,11 @@ describe("stripMetadata: JPEG", () => {
   });
 
   it("keeps the Adobe APP14 segment of a CMYK JPEG", async () => {
-    const input = await sharp(await makeFaceImage({ width: 32, height: 32 })).withExif(EXIF).toColourspace("cmyk").jpeg().toBuffer();
+    const input = await sharp(await makeFaceImage({ width: 32, height: 32 }))
+      .withExif(EXIF)
+      .toColourspace("cmyk")
+      .jpeg()
+      .toBuffer();
     assert.ok(jpegMarkers(input).includes(0xee), "fixture has APP14");
     const out = stripMetadata(input, "image/jpeg");
     assert.ok(jpegMarkers(out).includes(0xee));
@@ -192,7 +212,8 @@ describe("stripMetadata: JPEG", () => {
     const firstScan = walkJpegSegments(progressive, () => false);
     assert.equal(firstScan.stop, "sos");
     let second = firstScan.offset;
-    while (!(progressive[second] === 0xff && progressive[second + 1] !== 0 && !(progressive[second + 1]! >= 0xd0 && progressive[second + 1]! <= 0xd7))) second++;
+    while (!(progressive[second] === 0xff && progressive[second + 1] !== 0 && !(progressive[second + 1]! >= 0xd0 && progressive[second + 1]! <= 0xd7)))
+      second++;
     const input = Buffer.concat([progressive.subarray(0, second), jpegSegment(0xfe, Buffer.from("CommentSecret")), progressive.subarray(second)]);
     assert.ok(has(input, "CommentSecret"));
     await assertSamePixels(progressive, input); // the decoder ignores the comment
@@ -210,7 +231,11 @@ describe("stripMetadata: JPEG", () => {
 
 describe("stripMetadata: PNG", () => {
   it("drops eXIf, tEXt, zTXt, iTXt, tIME and keeps the other chunks byte for byte", async () => {
-    const base = await sharp(await makeFaceImage({ width: 48, height: 48, format: "png" })).withExif(EXIF).withXmp(XMP).png().toBuffer();
+    const base = await sharp(await makeFaceImage({ width: 48, height: 48, format: "png" }))
+      .withExif(EXIF)
+      .withXmp(XMP)
+      .png()
+      .toBuffer();
     const input = insertAfterIhdr(
       base,
       pngChunk("tEXt", Buffer.from("Comment\0TextSecret")),
@@ -228,17 +253,28 @@ describe("stripMetadata: PNG", () => {
       inTypes.filter((t) => !["eXIf", "iTXt", "tEXt", "zTXt", "tIME"].includes(t)),
     );
     const original = pngChunks(input);
-    for (const chunk of kept) assert.ok(original.some((c) => c.bytes.equals(chunk.bytes)), `${chunk.type} copied verbatim (CRC unchanged)`);
+    for (const chunk of kept)
+      assert.ok(
+        original.some((c) => c.bytes.equals(chunk.bytes)),
+        `${chunk.type} copied verbatim (CRC unchanged)`,
+      );
     assertNoSecrets(out);
     const meta = await sharp(out).metadata();
     assert.equal(meta.exif, undefined);
     assert.equal(meta.xmp, undefined);
-    assert.ok(kept.some((c) => c.type === "pHYs"), "pHYs kept");
+    assert.ok(
+      kept.some((c) => c.type === "pHYs"),
+      "pHYs kept",
+    );
     await assertSamePixels(input, out);
   });
 
   it("keeps orientation 6 as a minimal eXIf", async () => {
-    const input = await sharp(await makeFaceImage({ width: 48, height: 32, format: "png" })).withExif(EXIF).withMetadata({ orientation: 6 }).png().toBuffer();
+    const input = await sharp(await makeFaceImage({ width: 48, height: 32, format: "png" }))
+      .withExif(EXIF)
+      .withMetadata({ orientation: 6 })
+      .png()
+      .toBuffer();
     assert.equal((await sharp(input).metadata()).orientation, 6);
     const out = stripMetadata(input, "image/png");
     const after = await sharp(out).metadata();
@@ -259,7 +295,11 @@ describe("stripMetadata: PNG", () => {
 
 describe("stripMetadata: WebP", () => {
   it("drops EXIF and XMP from a VP8X file, clears their flags and fixes the RIFF size", async () => {
-    const input = await sharp(await makeFaceImage({ width: 48, height: 48, format: "png" })).withExif(EXIF).withXmp(XMP).webp().toBuffer();
+    const input = await sharp(await makeFaceImage({ width: 48, height: 48, format: "png" }))
+      .withExif(EXIF)
+      .withXmp(XMP)
+      .webp()
+      .toBuffer();
     const inChunks = webpChunks(input);
     assert.equal(inChunks[0]!.fourcc, "VP8X");
     assert.ok(inChunks.some((c) => c.fourcc === "EXIF") && inChunks.some((c) => c.fourcc === "XMP "));
@@ -280,7 +320,11 @@ describe("stripMetadata: WebP", () => {
   });
 
   it("keeps orientation 6 as a minimal EXIF chunk", async () => {
-    const input = await sharp(await makeFaceImage({ width: 48, height: 32, format: "png" })).withExif(EXIF).withMetadata({ orientation: 6 }).webp().toBuffer();
+    const input = await sharp(await makeFaceImage({ width: 48, height: 32, format: "png" }))
+      .withExif(EXIF)
+      .withMetadata({ orientation: 6 })
+      .webp()
+      .toBuffer();
     assert.equal((await sharp(input).metadata()).orientation, 6);
     const out = stripMetadata(input, "image/webp");
     const after = await sharp(out).metadata();
@@ -301,7 +345,12 @@ describe("stripMetadata: WebP", () => {
 
 describe("stripMetadata: copies only when something goes", () => {
   it("hands back a JPEG, PNG or WebP with nothing to remove as the same bytes; never modifies its input", async () => {
-    for (const [format, background] of [["jpeg", undefined], ["png", undefined], ["webp", undefined], ["webp", "transparent"]] as const) {
+    for (const [format, background] of [
+      ["jpeg", undefined],
+      ["png", undefined],
+      ["webp", undefined],
+      ["webp", "transparent"],
+    ] as const) {
       const clean = await makeFaceImage({ width: 32, height: 32, format, ...(background && { background }) });
       const mime = `image/${format}` as ImageMime;
       assert.equal(stripMetadata(clean, mime), clean, `${format} ${background ?? ""}: nothing to remove, no copy`);
@@ -333,8 +382,7 @@ const u32 = (n: number) => {
   return b;
 };
 /** iinf with one infe v2 of type Exif. */
-const exifItemInfo = (itemId: number) =>
-  fullBox("iinf", 0, Buffer.from([0, 1]), fullBox("infe", 2, Buffer.from([0, itemId, 0, 0]), Buffer.from("Exif\0")));
+const exifItemInfo = (itemId: number) => fullBox("iinf", 0, Buffer.from([0, 1]), fullBox("infe", 2, Buffer.from([0, itemId, 0, 0]), Buffer.from("Exif\0")));
 /** makeHeicHeader's ftyp, then a meta box of our own (found first), then the rest of the header. */
 function heifWithMeta(...children: Buffer[]): Buffer {
   const header = makeHeicHeader(64, 64);
@@ -345,7 +393,11 @@ function heifWithMeta(...children: Buffer[]): Buffer {
 describe("stripMetadata: HEIC/HEIF", () => {
   // sharp can't encode HEVC; AVIF is the same HEIF container (meta/iinf/iloc, Exif and XMP items).
   it("neutralises Exif and XMP items in place, length unchanged, pixels identical", async () => {
-    const input = await sharp(await makeFaceImage({ width: 48, height: 48, format: "png" })).withExif(EXIF).withXmp(XMP).avif().toBuffer();
+    const input = await sharp(await makeFaceImage({ width: 48, height: 48, format: "png" }))
+      .withExif(EXIF)
+      .withXmp(XMP)
+      .avif()
+      .toBuffer();
     const before = await sharp(input).metadata();
     assert.ok(exifGpsEntryCount(before.exif) > 0 && before.xmp, "fixture has Exif with GPS and XMP");
 
@@ -407,7 +459,11 @@ describe("stripMetadata: hostile input", () => {
     for (const mime of MIMES) {
       for (const sample of samples) {
         if (sample === jpeg && mime === "image/jpeg") continue;
-        assert.throws(() => stripMetadata(sample, mime), (e) => e instanceof AppError && e.reason === "image-unreadable", `${mime}`);
+        assert.throws(
+          () => stripMetadata(sample, mime),
+          (e) => e instanceof AppError && e.reason === "image-unreadable",
+          `${mime}`,
+        );
       }
     }
   });
@@ -423,7 +479,7 @@ describe("stripMetadata: hostile input", () => {
       [makeHeicHeader(64, 64, { withThumbnail: true }), "image/heic"],
     ];
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
     for (const [file, mime] of files) {
       for (let keep = 0; keep <= file.length; keep++) strippedOrUnreadable(file.subarray(0, keep), mime);
       for (let round = 0; round < 300; round++) {

@@ -62,8 +62,7 @@ function joinKept(bytes: Uint8Array, parts: readonly Uint8Array[]): Uint8Array {
   return end === bytes.byteOffset + bytes.length ? bytes : Buffer.concat(parts);
 }
 
-const unreadable = () =>
-  new AppError("invalid-argument", "image could not be read to remove its metadata (it may be corrupt)", "image-unreadable");
+const unreadable = () => new AppError("invalid-argument", "image could not be read to remove its metadata (it may be corrupt)", "image-unreadable");
 
 const strippers: Record<ImageMime, (bytes: Uint8Array) => Uint8Array> = {
   "image/jpeg": stripJpeg,
@@ -212,8 +211,22 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
  * are always kept. Everything else ancillary is metadata or a private chunk and goes.
  */
 const PNG_KEEP_ANCILLARY = new Set([
-  "tRNS", "gAMA", "cHRM", "sRGB", "iCCP", "cICP", "mDCv", "cLLI", "sBIT", "bKGD", "hIST", "sPLT", "pHYs",
-  "acTL", "fcTL", "fdAT",
+  "tRNS",
+  "gAMA",
+  "cHRM",
+  "sRGB",
+  "iCCP",
+  "cICP",
+  "mDCv",
+  "cLLI",
+  "sBIT",
+  "bKGD",
+  "hIST",
+  "sPLT",
+  "pHYs",
+  "acTL",
+  "fcTL",
+  "fdAT",
 ]);
 
 const isCriticalPngChunk = (type: string) => type.charCodeAt(0) >= 0x41 && type.charCodeAt(0) <= 0x5a;
@@ -319,9 +332,7 @@ const MAX_ITEMS = 10_000;
 const XMP_CONTENT_TYPE = "application/rdf+xml";
 
 /** Payload written over an Exif item: tiff-header offset 6, "Exif\0\0", an empty big-endian TIFF. */
-const NEUTRAL_EXIF = Buffer.from([
-  0, 0, 0, 6, ...EXIF_HEADER, 0x4d, 0x4d, 0, 42, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0,
-]);
+const NEUTRAL_EXIF = Buffer.from([0, 0, 0, 6, ...EXIF_HEADER, 0x4d, 0x4d, 0, 42, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0]);
 /** Payload written over an XMP item: an empty packet; the rest is filled with spaces (valid XML). */
 const NEUTRAL_XMP = Buffer.from('<x:xmpmeta xmlns:x="adobe:ns:meta/"/>', "latin1");
 

@@ -2,14 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import sharp from "sharp";
 import { AppError } from "../errors.js";
-import {
-  makeBombJpeg,
-  makeBombPng,
-  makeFaceImage,
-  makeHeicHeader,
-  NON_IMAGES,
-  truncate,
-} from "../../test/fixtures/images.js";
+import { makeBombJpeg, makeBombPng, makeFaceImage, makeHeicHeader, NON_IMAGES, truncate } from "../../test/fixtures/images.js";
 import { ACCEPTED_MIME_TYPES, inspectImage, normaliseDeclaredMime } from "./validate.js";
 
 const LIMITS = { maxBytes: 15_000_000, maxPixels: 40_000_000 };
@@ -70,7 +63,9 @@ test("image-not-an-image names what the bytes look like, never the bytes", () =>
 });
 
 test("image-unsupported-type: a GIF, or a declared type we do not take", async () => {
-  const gif = await sharp({ create: { width: 4, height: 4, channels: 3, background: "#000" } }).gif().toBuffer();
+  const gif = await sharp({ create: { width: 4, height: 4, channels: 3, background: "#000" } })
+    .gif()
+    .toBuffer();
   const err = rejects(() => inspectImage(gif, "image/gif", LIMITS), "image-unsupported-type");
   assert.match(err.message, /gif/);
   const png = await makeFaceImage({ width: 16, height: 16, format: "png" });
@@ -134,5 +129,8 @@ test("image-too-many-pixels for decompression bombs, before any decoding", async
 test("a tiny JPEG whose header claims millions of pixels under the cap is refused before any decode", async () => {
   const { makeBombJpeg } = await import("../../test/fixtures/images.js");
   const bomb = await makeBombJpeg(6000, 6000); // 36 MP: under the 40 MP cap, a few hundred bytes
-  assert.throws(() => inspectImage(bomb, "image/jpeg", { maxBytes: 15e6, maxPixels: 40e6 }), (e: AppError) => e.reason === "image-truncated");
+  assert.throws(
+    () => inspectImage(bomb, "image/jpeg", { maxBytes: 15e6, maxPixels: 40e6 }),
+    (e: AppError) => e.reason === "image-truncated",
+  );
 });

@@ -12,13 +12,7 @@ import { isTruncated } from "./integrity.js";
 import { describeNonImage, OTHER_IMAGE_KINDS, sniffImageType } from "./sniff.js";
 import { stripMetadata } from "./stripMetadata.js";
 
-export const ACCEPTED_MIME_TYPES = [
-  "image/jpeg",
-  "image/png",
-  "image/webp",
-  "image/heic",
-  "image/heif",
-] as const satisfies readonly ImageMime[];
+export const ACCEPTED_MIME_TYPES = ["image/jpeg", "image/png", "image/webp", "image/heic", "image/heif"] as const satisfies readonly ImageMime[];
 
 export interface ImageLimits {
   maxBytes: number;
@@ -42,8 +36,7 @@ export function normaliseDeclaredMime(declared: string): ImageMime | undefined {
 }
 
 /** HEIC is HEIF with HEVC inside; clients label the same file either way. */
-const sameFamily = (a: ImageMime, b: ImageMime) =>
-  a === b || ((a === "image/heic" || a === "image/heif") && (b === "image/heic" || b === "image/heif"));
+const sameFamily = (a: ImageMime, b: ImageMime) => a === b || ((a === "image/heic" || a === "image/heif") && (b === "image/heic" || b === "image/heif"));
 
 const megabytes = (n: number) => `${Math.round((n / 1_000_000) * 10) / 10} MB`;
 const megapixels = (n: number) => `${Math.round((n / 1_000_000) * 10) / 10} megapixels`;

@@ -83,14 +83,27 @@ export async function createJob(uid: string, data: unknown, now = Date.now()): P
     inline = undefined;
     if (route.kind === "video") {
       startedAt = Date.now();
-      const status = await served.withFallback(route, route.fallbacks, (id) => loadVideoRoute(id, request, config), ({ provider, model }) =>
-        startVideoJob(uid, jobId, provider, { model, image: image!, prompt: request.prompt, options: request.options, jobId }, startedAt!, served.fields()),
+      const status = await served.withFallback(
+        route,
+        route.fallbacks,
+        (id) => loadVideoRoute(id, request, config),
+        ({ provider, model }) =>
+          startVideoJob(uid, jobId, provider, { model, image: image!, prompt: request.prompt, options: request.options, jobId }, startedAt!, served.fields()),
       );
       return { jobId, status };
     }
     const { feature } = route;
-    const result = await served.withFallback(route, route.fallbacks, (id) => loadImageRoute(id, feature, request, config), ({ provider, model }) =>
-      runImageProviderWithinLimits(provider, { feature, model, image: image!, prompt: request.prompt, style: request.style, options: request.options, jobId }, s, config),
+    const result = await served.withFallback(
+      route,
+      route.fallbacks,
+      (id) => loadImageRoute(id, feature, request, config),
+      ({ provider, model }) =>
+        runImageProviderWithinLimits(
+          provider,
+          { feature, model, image: image!, prompt: request.prompt, style: request.style, options: request.options, jobId },
+          s,
+          config,
+        ),
     );
     image = undefined;
     const finishedAt = Date.now();

@@ -5,5 +5,4 @@ import { createHash } from "node:crypto";
  * lands on the same document and can never start a second job (the idempotency key lives in the id).
  * A hash, so the id reveals neither the uid nor the requestId.
  */
-export const jobIdFor = (uid: string, requestId: string) =>
-  createHash("sha256").update(`photo-fixer-job\n${uid}\n${requestId}`).digest("hex").slice(0, 40);
+export const jobIdFor = (uid: string, requestId: string) => createHash("sha256").update(`photo-fixer-job\n${uid}\n${requestId}`).digest("hex").slice(0, 40);

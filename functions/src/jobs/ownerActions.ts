@@ -18,7 +18,13 @@ import * as state from "./state.js";
 export async function getJobResult(uid: string, jobId: string) {
   const job = await getOwnedJob(uid, jobId);
   if (job.status !== "succeeded") {
-    return { jobId, status: job.status, ...(job.progress !== undefined && { progress: job.progress }), ...(job.error && { error: job.error }), receipt: receiptOf(job) };
+    return {
+      jobId,
+      status: job.status,
+      ...(job.progress !== undefined && { progress: job.progress }),
+      ...(job.error && { error: job.error }),
+      receipt: receiptOf(job),
+    };
   }
   // Image results are returned inline by createJob and never held; a video is held until acknowledged.
   const path = transientPaths.result(uid, jobId);
@@ -47,7 +53,10 @@ export async function cancelJob(uid: string, jobId: string): Promise<{ jobId: st
   if (!isTerminal(owned.status)) await cancelAtProvider(owned); // stop paid work (video), where allowed
   // Inputs go first, so a job is never recorded as cancelled with inputDeleted while they exist.
   const resultPrefix = transientPaths.result(uid, jobId);
-  let removed = await deleteTransientPrefixes(transientPaths.jobPrefixes(uid, jobId).filter((p) => p !== resultPrefix), jobId);
+  let removed = await deleteTransientPrefixes(
+    transientPaths.jobPrefixes(uid, jobId).filter((p) => p !== resultPrefix),
+    jobId,
+  );
   const now = Date.now();
   let endedHere = false;
   const job = await transitionJob(jobId, (current) => {

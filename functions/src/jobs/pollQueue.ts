@@ -22,7 +22,11 @@ const cloudTasks: PollEnqueuer = async (task, delayMs) => {
   try {
     await getFunctions()
       .taskQueue<PollTask>("pollJob")
-      .enqueue(task, { id: `${task.jobId}-${task.start ? "start" : "poll"}-${task.attempt}`, scheduleDelaySeconds: Math.ceil(delayMs / 1000), dispatchDeadlineSeconds: 300 });
+      .enqueue(task, {
+        id: `${task.jobId}-${task.start ? "start" : "poll"}-${task.attempt}`,
+        scheduleDelaySeconds: Math.ceil(delayMs / 1000),
+        dispatchDeadlineSeconds: 300,
+      });
   } catch (error) {
     if ((error as { code?: string }).code === "functions/task-already-exists") return; // a duplicate: fine
     throw error;

@@ -276,10 +276,7 @@ export async function* pagesOfJobsCreatedBetween(
  * Applies `transition` to the current document in a transaction; `transition` returns the fields
  * to write, or undefined to leave the job as it is. Returns the resulting document.
  */
-export async function transitionJob(
-  jobId: string,
-  transition: (job: JobDoc) => Partial<JobDoc> | undefined,
-): Promise<JobDoc | undefined> {
+export async function transitionJob(jobId: string, transition: (job: JobDoc) => Partial<JobDoc> | undefined): Promise<JobDoc | undefined> {
   const db = getFirestore();
   return db.runTransaction(async (tx) => {
     const snap = await tx.get(jobRef(jobId));

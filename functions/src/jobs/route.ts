@@ -32,7 +32,13 @@ export async function routeVideoRequest(requested: Requested, config: RuntimeCon
   return { ...(await loadVideoRoute(id, requested, config, now)), fallbacks: fallbacksFor(id, "video", requested, config, servesVideo) };
 }
 
-export async function loadImageRoute(id: ProviderId, feature: ImageFeature, requested: Requested, config: RuntimeConfig, now = new Date()): Promise<{ provider: ImageProvider; model: string }> {
+export async function loadImageRoute(
+  id: ProviderId,
+  feature: ImageFeature,
+  requested: Requested,
+  config: RuntimeConfig,
+  now = new Date(),
+): Promise<{ provider: ImageProvider; model: string }> {
   if (!servesImages(id)) throw new Error("unreachable: routing checks the feature");
   const provider = await loadProvider(id);
   const providerDefault = provider.models.defaults[feature];
@@ -40,12 +46,23 @@ export async function loadImageRoute(id: ProviderId, feature: ImageFeature, requ
   return { provider, model: chooseModel(id, feature, requested, config, providerDefault, provider.models.allowed, now) };
 }
 
-export async function loadVideoRoute(id: ProviderId, requested: Requested, config: RuntimeConfig, now = new Date()): Promise<{ provider: VideoProvider; model: string }> {
+export async function loadVideoRoute(
+  id: ProviderId,
+  requested: Requested,
+  config: RuntimeConfig,
+  now = new Date(),
+): Promise<{ provider: VideoProvider; model: string }> {
   const provider = await loadVideoProvider(id);
   return { provider, model: chooseModel(id, "video", requested, config, provider.models.default, provider.models.allowed, now) };
 }
 
-function chooseProvider(feature: Feature, requested: Requested, config: RuntimeConfig, serves: (id: ProviderId) => boolean, ids: readonly string[]): ProviderId {
+function chooseProvider(
+  feature: Feature,
+  requested: Requested,
+  config: RuntimeConfig,
+  serves: (id: ProviderId) => boolean,
+  ids: readonly string[],
+): ProviderId {
   if (config.killSwitch) {
     throw new AppError("unavailable", "Photo processing is paused by the administrators; try again later", "service-paused");
   }
@@ -64,7 +81,15 @@ function chooseProvider(feature: Feature, requested: Requested, config: RuntimeC
  * client names past its shutdown day is refused (`model-retired`, naming the replacement); a
  * retired default gives way to the next admitted model, and admins are told in the log.
  */
-function chooseModel(id: ProviderId, feature: Feature, requested: Requested, config: RuntimeConfig, providerDefault: string, allowed: readonly string[], now: Date): string {
+function chooseModel(
+  id: ProviderId,
+  feature: Feature,
+  requested: Requested,
+  config: RuntimeConfig,
+  providerDefault: string,
+  allowed: readonly string[],
+  now: Date,
+): string {
   const preferred = config.defaults[feature];
   const configured = preferred?.provider === id ? preferred.model : undefined;
   const admitted = allowed.filter((m) => config.allowedModels[id]?.includes(m) ?? true);
@@ -98,8 +123,7 @@ function defaultProvider(feature: Feature, config: RuntimeConfig, serves: (id: P
 
 /** The default, then `fallbackOrder` (or `enabledProviders`), keeping only providers that can serve now. */
 function usableInOrder(feature: Feature, config: RuntimeConfig, serves: (id: ProviderId) => boolean): ProviderId[] {
-  const usable = (id: string): id is ProviderId =>
-    isProviderId(id) && serves(id) && config.enabledProviders.includes(id) && PROVIDERS[id].isConfigured();
+  const usable = (id: string): id is ProviderId => isProviderId(id) && serves(id) && config.enabledProviders.includes(id) && PROVIDERS[id].isConfigured();
   const preferred = config.defaults[feature]?.provider;
   const order = [...(preferred ? [preferred] : []), ...(config.fallbackOrder[feature] ?? config.enabledProviders)];
   return [...new Set(order)].filter(usable);

@@ -7,7 +7,18 @@ import { maxResultBytes, type Settings } from "../config/params.js";
 import type { RuntimeConfig } from "../config/runtimeConfigSchema.js";
 import { AppError, type ErrorCode } from "../errors.js";
 import { inspectImage } from "../images/validate.js";
-import { isSyncImageProvider, ProviderFailure, type AsyncImageProvider, type ImageProvider, type PollingPolicy, type ImageRequest, type JobRef, type Outcome, type ProviderError, type ResultImage } from "../providers/types.js";
+import {
+  isSyncImageProvider,
+  ProviderFailure,
+  type AsyncImageProvider,
+  type ImageProvider,
+  type PollingPolicy,
+  type ImageRequest,
+  type JobRef,
+  type Outcome,
+  type ProviderError,
+  type ResultImage,
+} from "../providers/types.js";
 import { withImageProviderLimit } from "./providerLimits.js";
 
 const DEFAULT_POLLING: Omit<PollingPolicy, "deadlineMs"> = { startMs: 1_000, maxMs: 8_000, factor: 1.5 };
@@ -87,7 +98,6 @@ function verifyResult(image: ResultImage, s: Settings): ResultImage {
   }
 }
 
-
 /** Any error from an adapter call, reduced once to a ProviderError by that adapter's classify(). */
 export const providerErrorOf = (provider: { classify(e: unknown): ProviderError }, error: unknown): ProviderError =>
   error instanceof ProviderFailure ? error.error : provider.classify(error);
@@ -109,6 +119,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => { clearTimeout(timer); reject(signal.reason); }, { once: true });
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }

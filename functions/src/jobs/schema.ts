@@ -11,8 +11,7 @@ import { JOB_STATUSES } from "../domain/jobStatus.js";
 const CONTROL_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u2028\u2029]/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-const id = () =>
-  z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "must be a short lowercase id");
+const id = () => z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "must be a short lowercase id");
 
 export const jobIdSchema = z.string().regex(/^[a-f0-9]{40}$/, "must be a job id returned by createJob");
 
@@ -27,7 +26,10 @@ export function createJobSchema(limits: { maxImageBytes: number; maxPromptChars:
     requestId: z.uuid("must be a UUID"),
     feature: z.enum(FEATURES, "must be one of " + FEATURES.join(", ")),
     provider: id().optional(),
-    model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/, "must be a model id").optional(),
+    model: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$/, "must be a model id")
+      .optional(),
     prompt: z
       .string()
       .trim()
@@ -108,7 +110,10 @@ export const jobDocSchema = z.strictObject({
   inputDeleted: z.boolean(),
   providerTaskId: z.string().optional(),
   /** Providers that were down before `provider` served (automatic fallback), with their error code. */
-  fallbacks: z.array(z.strictObject({ provider: z.string(), code: z.string() })).max(20).optional(),
+  fallbacks: z
+    .array(z.strictObject({ provider: z.string(), code: z.string() }))
+    .max(20)
+    .optional(),
   attempts: z.number().int().min(0),
   durationMs: z.number().min(0).optional(),
   /** Firestore TTL field: the document may go after this (JOB_RETENTION_DAYS; the purge deletes it first). */

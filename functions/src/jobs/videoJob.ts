@@ -9,9 +9,26 @@ import { AppError } from "../errors.js";
 import * as logs from "../logging/logs.js";
 import { errorSummary } from "../logging/redact.js";
 import { transientPaths } from "../storage/paths.js";
-import { adoptTransient, deleteTransientPrefixes, readTransient, saveTransient, saveTransientStream, TransientLimitError, transientBucket } from "../storage/transientStore.js";
+import {
+  adoptTransient,
+  deleteTransientPrefixes,
+  readTransient,
+  saveTransient,
+  saveTransientStream,
+  TransientLimitError,
+  transientBucket,
+} from "../storage/transientStore.js";
 import { loadVideoProvider } from "../providers/registry.js";
-import { ProviderFailure, type InputImage, type ProviderError, type VideoOperation, type VideoPollingPolicy, type VideoProvider, type VideoRequest, type VideoStatus } from "../providers/types.js";
+import {
+  ProviderFailure,
+  type InputImage,
+  type ProviderError,
+  type VideoOperation,
+  type VideoPollingPolicy,
+  type VideoProvider,
+  type VideoRequest,
+  type VideoStatus,
+} from "../providers/types.js";
 import type { ProviderId } from "../providers/catalog.js";
 import { enqueuePoll, type PollTask } from "./pollQueue.js";
 import { jobIdFor } from "./jobId.js";
@@ -103,7 +120,15 @@ async function startAtProvider(uid: string, jobId: string, provider: VideoProvid
  * job's transient input, deleted when the task starts, when the job ends otherwise (cancel, purge,
  * deletion) or at the deadline by the object sweep.
  */
-async function waitForSlot(uid: string, jobId: string, providerId: string, request: VideoRequest, deadline: number, retryAfterMs: number, extraFields: Partial<JobDoc>) {
+async function waitForSlot(
+  uid: string,
+  jobId: string,
+  providerId: string,
+  request: VideoRequest,
+  deadline: number,
+  retryAfterMs: number,
+  extraFields: Partial<JobDoc>,
+) {
   const path = transientPaths.input(uid, jobId);
   await saveTransient(path, encodeStagedRequest(request), STAGED_TYPE, { uid, jobId, kind: "inputs", deleteAt: String(deadline) });
   try {
@@ -129,7 +154,8 @@ function encodeStagedRequest(request: VideoRequest): Buffer {
 
 function decodeStagedRequest(bytes: Buffer, jobId: string): VideoRequest {
   const headerEnd = 4 + bytes.readUInt32BE(0);
-  const header = JSON.parse(bytes.subarray(4, headerEnd).toString("utf8")) as Pick<InputImage, "mime" | "width" | "height"> & Omit<VideoRequest, "image" | "jobId">;
+  const header = JSON.parse(bytes.subarray(4, headerEnd).toString("utf8")) as Pick<InputImage, "mime" | "width" | "height"> &
+    Omit<VideoRequest, "image" | "jobId">;
   const { mime, width, height, ...rest } = header;
   return { ...rest, jobId, image: { mime, width, height, bytes: bytes.subarray(headerEnd) } };
 }
@@ -241,16 +267,34 @@ async function nextPoll(task: PollTask, provider: VideoProvider, readAt: Firebas
   await enqueuePoll({ jobId: task.jobId, attempt: task.attempt + 1 }, delay);
 }
 
-async function endFailed(jobId: string, job: JobDoc, error: ProviderError, readAt: FirebaseFirestore.Timestamp, now: number, as: "failed" | "cancelled" = "failed") {
+async function endFailed(
+  jobId: string,
+  job: JobDoc,
+  error: ProviderError,
+  readAt: FirebaseFirestore.Timestamp,
+  now: number,
+  as: "failed" | "cancelled" = "failed",
+) {
   const appError = toAppError(error);
-  const fields = as === "cancelled" ? state.cancelled(now, job.startedAt?.toMillis()) : state.failed(now, { code: appError.reason, message: appError.message }, job.startedAt?.toMillis());
+  const fields =
+    as === "cancelled"
+      ? state.cancelled(now, job.startedAt?.toMillis())
+      : state.failed(now, { code: appError.reason, message: appError.message }, job.startedAt?.toMillis());
   const ended = await finishIfUnchanged(jobId, fields, readAt);
   if (ended.finished) logs.jobFailed(jobId, appError.code, appError.reason);
   await releaseVideoSlot(job.provider, jobId); // the provider's task has ended either way
 }
 
 /** Streams (or adopts) the video into the transient area, checks it, then records the job succeeded. */
-async function storeResult(task: PollTask, job: JobDoc, provider: VideoProvider, op: VideoOperation, status: Extract<VideoStatus, { state: "succeeded" }>, readAt: FirebaseFirestore.Timestamp, now: number) {
+async function storeResult(
+  task: PollTask,
+  job: JobDoc,
+  provider: VideoProvider,
+  op: VideoOperation,
+  status: Extract<VideoStatus, { state: "succeeded" }>,
+  readAt: FirebaseFirestore.Timestamp,
+  now: number,
+) {
   // Claim first, so a duplicate delivery never downloads the same video twice.
   const claimed = await claimIfUnchanged(task.jobId, state.polled(now, task.attempt, 100), readAt);
   if (!claimed.claimed) return;
@@ -301,11 +345,13 @@ function gcsObjectInOurPrefix(gcsUri: string, resultPath: string): string {
 export function assertVideoHead(head: Uint8Array): void {
   const ftyp = head.length >= 8 && Buffer.from(head.subarray(4, 8)).toString("latin1") === "ftyp";
   const webm = head.length >= 4 && head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3;
-  if (!ftyp && !webm) throw new ProviderFailure({ kind: "retryable", message: "The provider returned something that is not a video.", providerCode: "bad-result" });
+  if (!ftyp && !webm)
+    throw new ProviderFailure({ kind: "retryable", message: "The provider returned something that is not a video.", providerCode: "bad-result" });
 }
 
 function resultFailure(provider: VideoProvider, error: unknown): ProviderError {
-  if (error instanceof TransientLimitError) return { kind: "permanent", message: "The provider's video is larger than we accept.", providerCode: "result-too-large" };
+  if (error instanceof TransientLimitError)
+    return { kind: "permanent", message: "The provider's video is larger than we accept.", providerCode: "result-too-large" };
   return providerErrorOf(provider, error);
 }
 

@@ -13,17 +13,14 @@ const logger = {
   error: (message: string, fields: object) => functionsLogger.error(message, redactFields(fields)),
 };
 
-export const jobCreated = (jobId: string, feature: string, provider: string, model: string) =>
-  logger.info("job created", { jobId, feature, provider, model });
+export const jobCreated = (jobId: string, feature: string, provider: string, model: string) => logger.info("job created", { jobId, feature, provider, model });
 
-export const jobDuplicateRequest = (jobId: string, status: string) =>
-  logger.info("duplicate request answered from the existing job", { jobId, status });
+export const jobDuplicateRequest = (jobId: string, status: string) => logger.info("duplicate request answered from the existing job", { jobId, status });
 
 export const providerFallback = (jobId: string, from: string, to: string, reason: string) =>
   logger.warn("provider down, falling back to the next one", { jobId, from, to, reason });
 
-export const quotaRefused = (reason: string, retryAfterSeconds: number) =>
-  logger.info("job refused by quota", { reason, retryAfterSeconds });
+export const quotaRefused = (reason: string, retryAfterSeconds: number) => logger.info("job refused by quota", { reason, retryAfterSeconds });
 
 /** Counts and sizes only (MB): what the instance had committed when a request could not fit. */
 export const admissionRefused = (fn: string, requestMb: number, inUseMb: number, waiting: number) =>
@@ -32,28 +29,22 @@ export const admissionRefused = (fn: string, requestMb: number, inUseMb: number,
 export const admissionWaited = (fn: string, requestMb: number, waitedMs: number) =>
   logger.info("request waited for memory before it was admitted", { fn, requestMb, waitedMs });
 
-export const jobSucceeded = (jobId: string, durationMs: number) =>
-  logger.info("job succeeded", { jobId, durationMs });
+export const jobSucceeded = (jobId: string, durationMs: number) => logger.info("job succeeded", { jobId, durationMs });
 
-export const jobFailed = (jobId: string, code: string, reason: string) =>
-  logger.warn("job failed", { jobId, code, reason });
+export const jobFailed = (jobId: string, code: string, reason: string) => logger.warn("job failed", { jobId, code, reason });
 
-export const jobEndedElsewhere = (jobId: string, status: string) =>
-  logger.info("job reached a terminal state in another invocation first", { jobId, status });
+export const jobEndedElsewhere = (jobId: string, status: string) => logger.info("job reached a terminal state in another invocation first", { jobId, status });
 
 export const jobCancelled = (jobId: string) => logger.info("job cancelled", { jobId });
 
-export const inputDeleted = (jobId: string, objects: number) =>
-  logger.info("job input deleted", { jobId, objects });
+export const inputDeleted = (jobId: string, objects: number) => logger.info("job input deleted", { jobId, objects });
 
-export const requestRejected = (fn: string, code: string, reason: string) =>
-  logger.info("request rejected", { fn, code, reason });
+export const requestRejected = (fn: string, code: string, reason: string) => logger.info("request rejected", { fn, code, reason });
 
 export const transientDeleteFailed = (jobId: string | undefined, errorCode: string) =>
   logger.error("could not delete a transient object; the purge will retry", { jobId, errorCode });
 
-export const purgeCompleted = (counts: Record<string, number>, durationMs: number) =>
-  logger.info("purge completed", { ...counts, durationMs });
+export const purgeCompleted = (counts: Record<string, number>, durationMs: number) => logger.info("purge completed", { ...counts, durationMs });
 
 export const purgeStatsNotRecorded = (errorCode: string) =>
   logger.error("could not add the purge run to the daily statistics; the purge itself completed", { errorCode });
@@ -61,23 +52,19 @@ export const purgeStatsNotRecorded = (errorCode: string) =>
 export const dailyStatsComputed = (day: string, jobs: number, pagesRead: number, durationMs: number) =>
   logger.info("daily statistics computed", { day, jobs, pagesRead, durationMs });
 
-export const runtimeConfigInvalid = (fields: string) =>
-  logger.error("config/runtime is invalid; using the safe default (local provider only)", { fields });
+export const runtimeConfigInvalid = (fields: string) => logger.error("config/runtime is invalid; using the safe default (local provider only)", { fields });
 
 /** Firestore or Storage failed transiently under a request; the client got unavailable/backend-unavailable. */
-export const backendUnavailable = (fn: string, errorName: string, errorCode: string) =>
-  logger.warn("backend unavailable", { fn, errorName, errorCode });
+export const backendUnavailable = (fn: string, errorName: string, errorCode: string) => logger.warn("backend unavailable", { fn, errorName, errorCode });
 
 export const internalError = (correlationId: string, fn: string, errorName: string, errorCode: string) =>
   logger.error("internal error", { correlationId, fn, errorName, errorCode });
 
 export const taskRejected = (fn: string) => logger.error("malformed task payload dropped", { fn });
 
-export const uploadStored = (uploadId: string, bytes: number, mimeType: string) =>
-  logger.info("upload stored", { uploadId, bytes, mimeType });
+export const uploadStored = (uploadId: string, bytes: number, mimeType: string) => logger.info("upload stored", { uploadId, bytes, mimeType });
 
-export const privacyRequestRecorded = (type: string, channel: string, outcome: string) =>
-  logger.info("privacy request recorded", { type, channel, outcome });
+export const privacyRequestRecorded = (type: string, channel: string, outcome: string) => logger.info("privacy request recorded", { type, channel, outcome });
 
 export const userDataExported = (counts: Record<string, number>) => logger.info("user data exported", counts);
 
@@ -100,7 +87,13 @@ export const providerSlotNotReleased = (provider: string, errorCode: string) =>
 
 /** Admin-facing: a default model (config/runtime or built-in) is past its shutdown day; `standIn` served instead. */
 export const defaultModelRetired = (provider: string, feature: string, retired: string, standIn: string, origin: "config" | "built-in") =>
-  logger.warn("default model shut down by its provider; serving another (update config/runtime.defaults or the adapter)", { provider, feature, retired, standIn, origin });
+  logger.warn("default model shut down by its provider; serving another (update config/runtime.defaults or the adapter)", {
+    provider,
+    feature,
+    retired,
+    standIn,
+    origin,
+  });
 
 export const accountCheckFailed = (errorCode: string) =>
   logger.error("could not look the caller's account up in Firebase Auth; the request was refused as unavailable", { errorCode });

@@ -82,24 +82,34 @@ interface AuditPlan {
 }
 
 export function auditPlan(s: Settings = settings(), locations: UserDataLocation[] = userDataLocations(UID_PLACEHOLDER, s)): AuditPlan {
-  const plan: AuditPlan = { allowedCollections: new Set(Object.keys(NON_USER_COLLECTIONS)), uidDocCollections: [], uidFieldCollections: [], objectPatterns: [], retentionRules: [] };
+  const plan: AuditPlan = {
+    allowedCollections: new Set(Object.keys(NON_USER_COLLECTIONS)),
+    uidDocCollections: [],
+    uidFieldCollections: [],
+    objectPatterns: [],
+    retentionRules: [],
+  };
   for (const location of locations) {
     if (location.kind === "firestore-doc") {
       const [collection, id, ...rest] = location.path.split("/");
-      if (id !== UID_PLACEHOLDER || rest.length || collection.includes(UID_PLACEHOLDER)) throw new Error(`audit: cannot scan location ${location.id} (${location.path}): only <collection>/<uid> documents`);
+      if (id !== UID_PLACEHOLDER || rest.length || collection.includes(UID_PLACEHOLDER))
+        throw new Error(`audit: cannot scan location ${location.id} (${location.path}): only <collection>/<uid> documents`);
       plan.allowedCollections.add(collection);
       plan.uidDocCollections.push(collection);
     } else if (location.kind === "firestore-query") {
-      if (location.collection.includes("/")) throw new Error(`audit: cannot scan location ${location.id}: ${location.collection} is not a top-level collection`);
+      if (location.collection.includes("/"))
+        throw new Error(`audit: cannot scan location ${location.id}: ${location.collection} is not a top-level collection`);
       plan.allowedCollections.add(location.collection);
       // Pseudonymous locations (request records under a salted hash) name no uid to look up.
       if (readValue(location) === UID_PLACEHOLDER) plan.uidFieldCollections.push({ collection: location.collection, field: location.field });
       const r = location.retention;
-      if (r.rule === "age") plan.retentionRules.push({ collection: location.collection, field: r.field, maxAgeMs: r.maxAgeMs, onlyTerminalJobs: r.onlyTerminalJobs });
+      if (r.rule === "age")
+        plan.retentionRules.push({ collection: location.collection, field: r.field, maxAgeMs: r.maxAgeMs, onlyTerminalJobs: r.onlyTerminalJobs });
       if (r.rule === "expiry-field") plan.retentionRules.push({ collection: location.collection, field: r.field, onlyTerminalJobs: false });
     } else if (location.kind === "storage-prefix") {
       const [before, after, ...rest] = location.prefix.split(UID_PLACEHOLDER);
-      if (after === undefined || rest.length) throw new Error(`audit: cannot scan location ${location.id} (${location.prefix}): the prefix must name the uid once`);
+      if (after === undefined || rest.length)
+        throw new Error(`audit: cannot scan location ${location.id} (${location.prefix}): the prefix must name the uid once`);
       plan.objectPatterns.push({ pattern: new RegExp(`^${escapeRegExp(before)}([^/]+)${escapeRegExp(after)}(.+)$`, "s"), kind: location.transientKind });
     } else {
       const unknown: never = location;

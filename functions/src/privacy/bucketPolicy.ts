@@ -40,13 +40,21 @@ export const TRANSIENT_LIFECYCLE = {
 };
 
 export function checkBucket(bucket: BucketMetadata): BucketCheck[] {
-  return [softDeleteDisabled(bucket), transientLifecycleRule(bucket), uniformAccess(bucket), publicAccessPrevented(bucket), versioningOff(bucket), nothingHeld(bucket)];
+  return [
+    softDeleteDisabled(bucket),
+    transientLifecycleRule(bucket),
+    uniformAccess(bucket),
+    publicAccessPrevented(bucket),
+    versioningOff(bucket),
+    nothingHeld(bucket),
+  ];
 }
 
 function softDeleteDisabled(bucket: BucketMetadata): BucketCheck {
   const name = "soft delete disabled";
   const raw = bucket.softDeletePolicy?.retentionDurationSeconds;
-  if (raw === undefined) return { name, pass: false, detail: "no softDeletePolicy reported; Cloud Storage's default keeps deleted objects 7 days", fix: "--clear-soft-delete" };
+  if (raw === undefined)
+    return { name, pass: false, detail: "no softDeletePolicy reported; Cloud Storage's default keeps deleted objects 7 days", fix: "--clear-soft-delete" };
   const seconds = Number(raw);
   if (seconds === 0) return { name, pass: true, detail: "retentionDurationSeconds = 0" };
   const days = Number.isFinite(seconds) ? ` (${+(seconds / 86_400).toFixed(2)} days)` : "";
@@ -72,7 +80,9 @@ function transientLifecycleRule(bucket: BucketMetadata): BucketCheck {
     );
   });
   if (matching) return { name, pass: true, detail: `rule ${JSON.stringify(matching)}` };
-  const found = rules.length ? `${rules.length} rule(s), none a Delete at age <= ${MAX_LIFECYCLE_AGE_DAYS} covering every object under ${TRANSIENT_ROOT}` : "no lifecycle rule";
+  const found = rules.length
+    ? `${rules.length} rule(s), none a Delete at age <= ${MAX_LIFECYCLE_AGE_DAYS} covering every object under ${TRANSIENT_ROOT}`
+    : "no lifecycle rule";
   return { name, pass: false, detail: found, fix: "--lifecycle-file=transient-lifecycle.json" };
 }
 
@@ -95,7 +105,12 @@ function publicAccessPrevented(bucket: BucketMetadata): BucketCheck {
   const value = bucket.iamConfiguration?.publicAccessPrevention;
   return value === "enforced"
     ? { name, pass: true, detail: "enforced" }
-    : { name, pass: false, detail: value === "inherited" ? "inherited: public access depends on the organisation policy" : `${value ?? "not reported"}`, fix: "--public-access-prevention" };
+    : {
+        name,
+        pass: false,
+        detail: value === "inherited" ? "inherited: public access depends on the organisation policy" : `${value ?? "not reported"}`,
+        fix: "--public-access-prevention",
+      };
 }
 
 function versioningOff(bucket: BucketMetadata): BucketCheck {
@@ -109,6 +124,7 @@ function nothingHeld(bucket: BucketMetadata): BucketCheck {
   const name = "no retention policy or default hold";
   const period = Number(bucket.retentionPolicy?.retentionPeriod ?? 0);
   if (period > 0) return { name, pass: false, detail: `a retention policy of ${period} s refuses every delete before then`, fix: "--clear-retention-period" };
-  if (bucket.defaultEventBasedHold === true) return { name, pass: false, detail: "default event-based hold: new objects cannot be deleted until released", fix: "--no-default-event-based-hold" };
+  if (bucket.defaultEventBasedHold === true)
+    return { name, pass: false, detail: "default event-based hold: new objects cannot be deleted until released", fix: "--no-default-event-based-hold" };
   return { name, pass: true, detail: "none" };
 }

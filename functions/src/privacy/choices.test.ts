@@ -17,7 +17,11 @@ describe("privacy choices", () => {
   test("fields not in the request keep their stored value; the first request defaults to no opt-out", () => {
     assert.deepEqual(nextChoices(undefined, { optOutOfSale: true }, false), { optOutOfSale: true, optOutOfSharing: false, gpc: false });
     assert.deepEqual(nextChoices({ ...none, optOutOfSharing: true }, { optOutOfSale: true }, false), { optOutOfSale: true, optOutOfSharing: true, gpc: false });
-    assert.deepEqual(nextChoices({ optOutOfSale: true, optOutOfSharing: true, gpc: false }, { optOutOfSale: false }, false), { optOutOfSale: false, optOutOfSharing: true, gpc: false });
+    assert.deepEqual(nextChoices({ optOutOfSale: true, optOutOfSharing: true, gpc: false }, { optOutOfSale: false }, false), {
+      optOutOfSale: false,
+      optOutOfSharing: true,
+      gpc: false,
+    });
   });
 
   test("GPC (header or flag) opts out of both, even against the same request's wish", () => {
@@ -52,7 +56,8 @@ describe("privacy choices", () => {
   test("requests: booleans only, no other field; no data means {}", () => {
     assert.deepEqual(setPrivacyChoicesRequestSchema.parse(null), {});
     assert.deepEqual(setPrivacyChoicesRequestSchema.parse(undefined), {});
-    for (const bad of [{ optOutOfSale: "yes" }, { optOutOfSale: 1 }, { other: true }, [], "x"]) assert.equal(setPrivacyChoicesRequestSchema.safeParse(bad).success, false, JSON.stringify(bad));
+    for (const bad of [{ optOutOfSale: "yes" }, { optOutOfSale: 1 }, { other: true }, [], "x"])
+      assert.equal(setPrivacyChoicesRequestSchema.safeParse(bad).success, false, JSON.stringify(bad));
     assert.equal(sameChoices(undefined, none), false);
     assert.equal(sameChoices(none, { ...none }), true);
   });

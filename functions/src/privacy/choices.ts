@@ -48,15 +48,16 @@ export async function getPrivacyChoices(uid: string): Promise<PrivacyChoicesDoc 
 }
 
 const toResponse = (c: PrivacyChoicesDoc | undefined): PrivacyChoicesResponse =>
-  c
-    ? { optOutOfSale: c.optOutOfSale, optOutOfSharing: c.optOutOfSharing, gpc: c.gpc, updatedAt: c.updatedAt.toDate().toISOString() }
-    : { ...NO_OPT_OUT };
+  c ? { optOutOfSale: c.optOutOfSale, optOutOfSharing: c.optOutOfSharing, gpc: c.gpc, updatedAt: c.updatedAt.toDate().toISOString() } : { ...NO_OPT_OUT };
 
 /**
  * Applies the change in a transaction (one read, and one write only if something changes) and
  * returns what is stored. Writes nothing when the result equals what is stored.
  */
-async function applyChoices(uid: string, change: (current: PrivacyChoices | undefined) => PrivacyChoices): Promise<{ stored: PrivacyChoicesDoc | undefined; changed: boolean }> {
+async function applyChoices(
+  uid: string,
+  change: (current: PrivacyChoices | undefined) => PrivacyChoices,
+): Promise<{ stored: PrivacyChoicesDoc | undefined; changed: boolean }> {
   return getFirestore().runTransaction(async (tx) => {
     const snap = await tx.get(choicesRef(uid));
     const current = snap.exists ? parseChoices(snap.data()) : undefined;

@@ -171,7 +171,8 @@ export async function deleteUserData(uid: string, options: { deleteAccount: bool
   await liftDeletionMarker(uid, since);
   // A createJob whose quota read predates the marker, delayed until the marker was gone (see above).
   for (const location of locations) {
-    if (location.kind === "firestore-query" && location.holdsProviderTasks) result.deleted[location.id]! += await deleteLocation(location, result.providerCopies);
+    if (location.kind === "firestore-query" && location.holdsProviderTasks)
+      result.deleted[location.id]! += await deleteLocation(location, result.providerCopies);
   }
   // The account goes last: if anything above fails, the user can still sign in and ask again.
   if (options.deleteAccount) result.accountDeleted = await authUserDeleter.get()(uid);
@@ -185,7 +186,8 @@ export async function deleteUserData(uid: string, options: { deleteAccount: bool
   return result;
 }
 
-const heldAnything = (r: DeletionResult) => Object.values(r.deleted).some((n) => n > 0) || r.providerCopies.deleted + r.providerCopies.notPossible + r.providerCopies.failed > 0;
+const heldAnything = (r: DeletionResult) =>
+  Object.values(r.deleted).some((n) => n > 0) || r.providerCopies.deleted + r.providerCopies.notPossible + r.providerCopies.failed > 0;
 
 /** `deleteMyData({ deleteAccount? })` → what was deleted. Recorded as a delete request. */
 export async function deleteMyData(uid: string, data: unknown): Promise<DeletionResult> {
@@ -207,7 +209,11 @@ export async function handleUserDeleted(uid: string): Promise<DeletionResult> {
     result = await deleteUserData(uid, { deleteAccount: false, channel: "account-deletion" });
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    await recordPrivacyRequest(uid, { type: "delete", channel: "account-deletion", requestedAt }, { outcome: "failed", failureCode: typeof code === "string" ? code : "internal" }).catch(() => undefined);
+    await recordPrivacyRequest(
+      uid,
+      { type: "delete", channel: "account-deletion", requestedAt },
+      { outcome: "failed", failureCode: typeof code === "string" ? code : "internal" },
+    ).catch(() => undefined);
     throw error;
   }
   if (heldAnything(result)) await recordPrivacyRequest(uid, { type: "delete", channel: "account-deletion", requestedAt }, { outcome: "fulfilled" });

@@ -129,7 +129,11 @@ export async function exportMyData(uid: string, data: unknown): Promise<UserData
     return {
       exportedAt: new Date().toISOString(),
       uid,
-      categories: (Object.keys(DATA_CATEGORIES) as DataCategory[]).map((category) => ({ category, description: DATA_CATEGORIES[category], held: held.has(category) })),
+      categories: (Object.keys(DATA_CATEGORIES) as DataCategory[]).map((category) => ({
+        category,
+        description: DATA_CATEGORIES[category],
+        held: held.has(category),
+      })),
       data: exported,
       providers: PROVIDER_IDS.map((id) => ({
         id,

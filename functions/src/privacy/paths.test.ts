@@ -6,7 +6,15 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { settings } from "../config/params.js";
 import { firestorePaths, TRANSIENT_KINDS, transientPaths } from "../storage/paths.js";
-import { DATA_CATEGORIES, FIRESTORE_PATHS_BY_LOCATION, firestoreRetentionRules, LOCATION_KINDS, NON_USER_COLLECTIONS, userDataLocations, type UserDataLocation } from "./paths.js";
+import {
+  DATA_CATEGORIES,
+  FIRESTORE_PATHS_BY_LOCATION,
+  firestoreRetentionRules,
+  LOCATION_KINDS,
+  NON_USER_COLLECTIONS,
+  userDataLocations,
+  type UserDataLocation,
+} from "./paths.js";
 import { requestSubjectOf } from "./salt.js";
 
 const locations = () => userDataLocations("user-1");
@@ -19,10 +27,12 @@ function unhandled(list: Pick<UserDataLocation, "id" | "kind">[], handlers: Reco
 describe("user data locations (paths.ts)", () => {
   test("every Firestore path is one of the locations, and every Firestore location names its paths", () => {
     const covered = new Set(Object.values(FIRESTORE_PATHS_BY_LOCATION).flat());
-    for (const key of Object.keys(firestorePaths)) assert.ok(covered.has(key as never), `firestorePaths.${key} is not in userDataLocations: export and deletion would miss it`);
+    for (const key of Object.keys(firestorePaths))
+      assert.ok(covered.has(key as never), `firestorePaths.${key} is not in userDataLocations: export and deletion would miss it`);
     const ids = new Set(locations().map((l) => l.id));
     for (const id of Object.keys(FIRESTORE_PATHS_BY_LOCATION)) assert.ok(ids.has(id), `${id} names paths but is no location`);
-    for (const l of locations()) if (l.kind !== "storage-prefix") assert.ok(FIRESTORE_PATHS_BY_LOCATION[l.id], `${l.id} does not say which firestorePaths it covers`);
+    for (const l of locations())
+      if (l.kind !== "storage-prefix") assert.ok(FIRESTORE_PATHS_BY_LOCATION[l.id], `${l.id} does not say which firestorePaths it covers`);
   });
 
   test("the runtime config document is in a collection declared as holding no user data", async () => {
@@ -35,7 +45,10 @@ describe("user data locations (paths.ts)", () => {
     assert.deepEqual(storage.map((l) => l.transientKind).sort(), [...TRANSIENT_KINDS].sort());
     assert.deepEqual(storage.map((l) => l.prefix).sort(), transientPaths.userPrefixes("user-1").sort());
     for (const path of [transientPaths.upload("user-1", "up"), transientPaths.input("user-1", "job"), transientPaths.result("user-1", "job")]) {
-      assert.ok(storage.some((l) => path.startsWith(l.prefix)), `${path} is under no location`);
+      assert.ok(
+        storage.some((l) => path.startsWith(l.prefix)),
+        `${path} is under no location`,
+      );
     }
     assert.ok(!storage.some((l) => transientPaths.upload("user-2", "up").startsWith(l.prefix)), "another user's objects are not in this user's locations");
   });
@@ -58,7 +71,10 @@ describe("user data locations (paths.ts)", () => {
       if (l.onDelete.action === "keep") assert.ok(l.onDelete.reason.length > 20, `${l.id}: says why it is kept`);
     }
     // Only the records of requests survive a deletion: everything else goes.
-    assert.deepEqual(list.filter((l) => l.onDelete.action === "keep").map((l) => l.id), ["privacyRequests"]);
+    assert.deepEqual(
+      list.filter((l) => l.onDelete.action === "keep").map((l) => l.id),
+      ["privacyRequests"],
+    );
   });
 
   test("the purge enforces the retention of every location that is not kept until deletion", () => {

@@ -20,7 +20,8 @@ export const NON_USER_COLLECTIONS = {
   /** `stats/{YYYY-MM-DD}`: daily aggregates for admins (stats/statsStore.ts): counts and durations only. */
   stats: "daily counts and durations of all jobs and purge runs; no uid, job id, request id or prompt",
   /** `providerSlots/{provider}`: the per-provider caps of video tasks (jobs/providerLimits.ts). */
-  providerSlots: "per provider, a one-way hash of each running video job's id with its deadline (gone when the job ends) and the last minute's start times; no uid, job id, request id or prompt",
+  providerSlots:
+    "per provider, a one-way hash of each running video job's id with its deadline (gone when the job ends) and the last minute's start times; no uid, job id, request id or prompt",
 } as const satisfies Record<NonUserCollection, string>;
 
 /** What kind of data a location holds, as the export names it to the user. */
@@ -158,17 +159,15 @@ export function userDataLocations(uid: string, s: Settings = settings()): UserDa
         reason: `The law requires a record of each privacy request for ${REQUEST_RECORD_RETENTION_MONTHS} months, including this deletion; it holds no user id, only a salted hash of it.`,
       },
     },
-    ...TRANSIENT_KINDS.map(
-      (kind): StoragePrefixLocation => ({
-        id: kind,
-        kind: "storage-prefix",
-        prefix: `${TRANSIENT_ROOT}${kind}/${uid}/`,
-        transientKind: kind,
-        category: "face-data",
-        retention: { rule: "transient-deadline", maxAgeMs: maxTransientTtlMs(s), text: TRANSIENT_RETENTION[kind](s) },
-        onDelete: { action: "delete" },
-      }),
-    ),
+    ...TRANSIENT_KINDS.map((kind): StoragePrefixLocation => ({
+      id: kind,
+      kind: "storage-prefix",
+      prefix: `${TRANSIENT_ROOT}${kind}/${uid}/`,
+      transientKind: kind,
+      category: "face-data",
+      retention: { rule: "transient-deadline", maxAgeMs: maxTransientTtlMs(s), text: TRANSIENT_RETENTION[kind](s) },
+      onDelete: { action: "delete" },
+    })),
   ];
 }
 
@@ -183,6 +182,8 @@ export const FIRESTORE_PATHS_BY_LOCATION: Record<string, (keyof typeof firestore
 /** Retention rules the purge enforces on Firestore, per collection (the same description, no uid). */
 export function firestoreRetentionRules(s: Settings = settings()): { collection: string; retention: Extract<Retention, { rule: "age" | "expiry-field" }> }[] {
   return userDataLocations("(any user)", s).flatMap((l) =>
-    l.kind === "firestore-query" && (l.retention.rule === "age" || l.retention.rule === "expiry-field") ? [{ collection: l.collection, retention: l.retention }] : [],
+    l.kind === "firestore-query" && (l.retention.rule === "age" || l.retention.rule === "expiry-field")
+      ? [{ collection: l.collection, retention: l.retention }]
+      : [],
   );
 }

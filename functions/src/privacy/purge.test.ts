@@ -24,5 +24,9 @@ test("a forged deleteAt never outlives creation plus the longest TTL of the obje
 test("missing or garbage metadata: creation plus the kind's TTL; unknown age: now", () => {
   assert.equal(objectDeadline({ name: "transient/uploads/u/x", metadata: { timeCreated: created(1_000) } }, s), 61_000);
   assert.equal(objectDeadline({ name: "transient/uploads/u/x", metadata: { metadata: { deleteAt: "garbage" }, timeCreated: created(0) } }, s), 60_000);
-  assert.equal(objectDeadline({ name: "transient/uploads/u/x", metadata: { metadata: { deleteAt: "99999999999999" } } }, s), 0, "an object of unknown age is purged");
+  assert.equal(
+    objectDeadline({ name: "transient/uploads/u/x", metadata: { metadata: { deleteAt: "99999999999999" } } }, s),
+    0,
+    "an object of unknown age is purged",
+  );
 });

@@ -112,7 +112,10 @@ async function expireStaleJobs(now: number, options: PurgeOptions): Promise<numb
 async function expireJob(jobId: string, job: JobDoc, now: number): Promise<boolean> {
   await cancelAtProvider(job); // a video task nobody waits for any more: stop it where allowed
   const resultPrefix = transientPaths.result(job.uid, jobId);
-  await deleteTransientPrefixes(transientPaths.jobPrefixes(job.uid, jobId).filter((p) => p !== resultPrefix), jobId);
+  await deleteTransientPrefixes(
+    transientPaths.jobPrefixes(job.uid, jobId).filter((p) => p !== resultPrefix),
+    jobId,
+  );
   const changed = await expireIfPastDeadline(jobId, now);
   if (changed) await deleteTransientPrefixes([resultPrefix], jobId);
   return changed;

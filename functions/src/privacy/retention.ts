@@ -20,8 +20,7 @@ export async function purgePastRetention(now: number, options: { pageSize?: numb
   const counts: RetentionCounts = {};
   for (const { collection, retention } of firestoreRetentionRules()) {
     const cutoff = Timestamp.fromMillis(retention.rule === "age" ? now - retention.maxAgeMs : now);
-    const keep = (doc: FirebaseFirestore.QueryDocumentSnapshot) =>
-      retention.rule === "age" && retention.onlyTerminalJobs && !isEndedJob(doc.get("status"));
+    const keep = (doc: FirebaseFirestore.QueryDocumentSnapshot) => retention.rule === "age" && retention.onlyTerminalJobs && !isEndedJob(doc.get("status"));
     let deleted = 0;
     let cursor: FirebaseFirestore.QueryDocumentSnapshot | undefined;
     do {

@@ -48,7 +48,10 @@ const OUTBOUND = [
 
 describe("no usage data leaves the backend", () => {
   test("only the provider adapters (providers/) can call out; the scan recognises a call", () => {
-    assert.ok(OUTBOUND.some((re) => re.test('const r = await fetch("https://example.com/collect")')), "the scan finds a fetch");
+    assert.ok(
+      OUTBOUND.some((re) => re.test('const r = await fetch("https://example.com/collect")')),
+      "the scan finds a fetch",
+    );
     const offenders = sourceFiles(SRC)
       .filter((file) => !path.relative(SRC, file).startsWith(`providers${path.sep}`))
       .filter((file) => OUTBOUND.some((re) => re.test(withoutComments(readFileSync(file, "utf8")))))
@@ -58,7 +61,11 @@ describe("no usage data leaves the backend", () => {
 
   test("no analytics, advertising or telemetry SDK is a dependency", () => {
     const pkg = JSON.parse(readFileSync(path.resolve(SRC, "../package.json"), "utf8")) as { dependencies?: Record<string, string> };
-    const vendors = /analytics|segment|mixpanel|amplitude|posthog|sentry|datadog|dd-trace|newrelic|bugsnag|appsflyer|adjust|branch|facebook|google-ads|gtag|rudder|snowplow|braze|intercom|optimizely|statsig|heap/i;
-    assert.deepEqual(Object.keys(pkg.dependencies ?? {}).filter((d) => vendors.test(d)), []);
+    const vendors =
+      /analytics|segment|mixpanel|amplitude|posthog|sentry|datadog|dd-trace|newrelic|bugsnag|appsflyer|adjust|branch|facebook|google-ads|gtag|rudder|snowplow|braze|intercom|optimizely|statsig|heap/i;
+    assert.deepEqual(
+      Object.keys(pkg.dependencies ?? {}).filter((d) => vendors.test(d)),
+      [],
+    );
   });
 });

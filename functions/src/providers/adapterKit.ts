@@ -17,7 +17,11 @@ export const dataUrlOf = (image: InputImage) => `data:${image.mime};base64,${Buf
 export function videoPromptWithin(prompt: string | undefined, maxChars: number, providerName: string): string {
   const instruction = videoInstructionFor(prompt);
   if (instruction.length > maxChars) {
-    throw new AppError("invalid-argument", `prompt: too long for ${providerName}; shorten it by ${instruction.length - maxChars} characters`, "prompt-too-long");
+    throw new AppError(
+      "invalid-argument",
+      `prompt: too long for ${providerName}; shorten it by ${instruction.length - maxChars} characters`,
+      "prompt-too-long",
+    );
   }
   return instruction;
 }

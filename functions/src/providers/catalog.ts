@@ -8,7 +8,10 @@ import { DESCRIPTORS, type ProviderId } from "./descriptors.js";
 
 export type { ProviderId } from "./descriptors.js";
 
-export const PROVIDERS: Readonly<Record<ProviderId, ProviderDescriptor>> = Object.fromEntries(DESCRIPTORS.map((d) => [d.id, d])) as unknown as Record<ProviderId, ProviderDescriptor>;
+export const PROVIDERS: Readonly<Record<ProviderId, ProviderDescriptor>> = Object.fromEntries(DESCRIPTORS.map((d) => [d.id, d])) as unknown as Record<
+  ProviderId,
+  ProviderDescriptor
+>;
 
 export const PROVIDER_IDS: ProviderId[] = DESCRIPTORS.map((d) => d.id);
 export const isProviderId = (id: string): id is ProviderId => Object.hasOwn(PROVIDERS, id);

@@ -50,7 +50,11 @@ export interface ResultFetchOptions {
  * The common ImageProvider.fetchResult(): inline bytes are checked against the result cap, URLs
  * downloaded at once (they expire). Width and height are 0: the job's verifyResult reads them.
  */
-export async function fetchResultImages(outcome: Extract<Outcome, { state: "succeeded" }>, providerName: string, options: ResultFetchOptions = {}): Promise<ResultImage[]> {
+export async function fetchResultImages(
+  outcome: Extract<Outcome, { state: "succeeded" }>,
+  providerName: string,
+  options: ResultFetchOptions = {},
+): Promise<ResultImage[]> {
   const maxBytes = maxResultBytes();
   const { mime = sniffedResult } = options;
   return Promise.all(
@@ -77,16 +81,29 @@ export function sniffedResult(bytes: Uint8Array): ResultImage {
  * Fetches a result URL with idempotent retries: https only (loopback for fakes), and
  * 401/403/404/410 mean the URL has expired or was purged, a permanent `result-expired`.
  */
-async function fetchResult(url: string, providerName: string, options: { headers?: Record<string, string>; signal?: AbortSignal; timeoutMs: number; fetch?: typeof fetch }): Promise<Response> {
+async function fetchResult(
+  url: string,
+  providerName: string,
+  options: { headers?: Record<string, string>; signal?: AbortSignal; timeoutMs: number; fetch?: typeof fetch },
+): Promise<Response> {
   const parsed = new URL(url);
   if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && isLoopback(parsed.hostname))) {
-    throw new ProviderFailure({ kind: "permanent", message: `${providerName} returned a result we cannot fetch securely.`, providerCode: "insecure-result-url" });
+    throw new ProviderFailure({
+      kind: "permanent",
+      message: `${providerName} returned a result we cannot fetch securely.`,
+      providerCode: "insecure-result-url",
+    });
   }
   try {
     return await providerFetch({ url, headers: options.headers, signal: options.signal, timeoutMs: options.timeoutMs, idempotent: true, fetch: options.fetch });
   } catch (error) {
     if (error instanceof ProviderHttpError && [401, 403, 404, 410].includes(error.status)) {
-      throw new ProviderFailure({ kind: "permanent", message: `${providerName}'s result expired before we could fetch it.`, providerCode: "result-expired", httpStatus: error.status });
+      throw new ProviderFailure({
+        kind: "permanent",
+        message: `${providerName}'s result expired before we could fetch it.`,
+        providerCode: "result-expired",
+        httpStatus: error.status,
+      });
     }
     throw error;
   }
@@ -105,12 +122,22 @@ export interface OpenResultOptions extends Pick<ResultFetchOptions, "signal" | "
  * credential only where `headersFor` gives one (a provider's own API host, never a CDN).
  */
 export async function openResultStream(result: VideoResultRef, providerName: string, options: OpenResultOptions = {}): Promise<OpenedResult> {
-  if (!("url" in result)) throw new ProviderFailure({ kind: "permanent", message: `${providerName} results are URLs only.`, providerCode: "unsupported-result" });
+  if (!("url" in result))
+    throw new ProviderFailure({ kind: "permanent", message: `${providerName} results are URLs only.`, providerCode: "unsupported-result" });
   const headers = options.headersFor?.(new URL(result.url));
-  const res = await fetchResult(result.url, providerName, { headers, signal: options.signal, fetch: options.fetch, timeoutMs: options.timeoutMs ?? 5 * 60_000 });
+  const res = await fetchResult(result.url, providerName, {
+    headers,
+    signal: options.signal,
+    fetch: options.fetch,
+    timeoutMs: options.timeoutMs ?? 5 * 60_000,
+  });
   if (!res.body) throw new ProviderFailure({ kind: "retryable", message: `${providerName} sent an empty result.`, providerCode: "empty-result" });
   const length = Number(res.headers.get("content-length"));
-  return { body: res.body, contentType: res.headers.get("content-type") ?? undefined, ...(res.headers.has("content-length") && Number.isFinite(length) && { contentLength: length }) };
+  return {
+    body: res.body,
+    contentType: res.headers.get("content-type") ?? undefined,
+    ...(res.headers.has("content-length") && Number.isFinite(length) && { contentLength: length }),
+  };
 }
 
 /** A result the provider returned inline, as a one-chunk stream, so the job handles every result the same way. */

@@ -115,7 +115,8 @@ async function httpError(res: Response, errorCode: HttpRequest["errorCode"]): Pr
   const body = errorCode ? await readJsonPrefix(res) : (await res.body?.cancel(), undefined);
   const code = errorCode?.(body);
   const bodyRequestId = (body as { request_id?: unknown } | undefined)?.request_id;
-  const requestId = (typeof bodyRequestId === "string" ? bodyRequestId : undefined) ?? res.headers.get("x-request-id") ?? res.headers.get("trace-id") ?? undefined; // trace-id: MiniMax
+  const requestId =
+    (typeof bodyRequestId === "string" ? bodyRequestId : undefined) ?? res.headers.get("x-request-id") ?? res.headers.get("trace-id") ?? undefined; // trace-id: MiniMax
   return new ProviderHttpError(res.status, parseRetryAfterMs(res.headers), requestId, code === undefined ? undefined : String(code));
 }
 
@@ -139,7 +140,8 @@ async function readJsonPrefix(res: Response): Promise<unknown> {
   }
 }
 
-const malformed = () => new ProviderFailure({ kind: "retryable", message: "The provider sent a response we could not read.", providerCode: "malformed-response" });
+const malformed = () =>
+  new ProviderFailure({ kind: "retryable", message: "The provider sent a response we could not read.", providerCode: "malformed-response" });
 
 function isNetworkError(error: unknown): boolean {
   const name = (error as { name?: string })?.name;

@@ -38,7 +38,10 @@ describe("provider data practices", () => {
 
   test("deletion claims match the video adapters: cancel and delete where said, nothing where not", async () => {
     // Adapters are only built here, never called: placeholder credentials and a project suffice.
-    const placeholders = { GOOGLE_CLOUD_PROJECT: "demo-photo-fixer", ...Object.fromEntries(PROVIDER_IDS.flatMap((id) => PROVIDERS[id].secrets.map((s) => [s.name, "placeholder"]))) };
+    const placeholders = {
+      GOOGLE_CLOUD_PROJECT: "demo-photo-fixer",
+      ...Object.fromEntries(PROVIDER_IDS.flatMap((id) => PROVIDERS[id].secrets.map((s) => [s.name, "placeholder"]))),
+    };
     const saved = Object.fromEntries(Object.keys(placeholders).map((k) => [k, process.env[k]]));
     Object.assign(process.env, placeholders);
     try {
@@ -67,7 +70,10 @@ describe("provider data practices", () => {
   test("deletion binds only the keys of providers it can ask to delete", () => {
     const deletable = PROVIDER_IDS.filter((id) => ["cancel-and-delete", "cancel-pending"].includes(PROVIDER_DATA_PRACTICES[id].deletionByApi));
     assert.deepEqual(deletable.sort(), ["runway", "seedance", "wan"]);
-    assert.deepEqual(PROVIDER_DELETION_SECRETS.map((s) => s.name).sort(), [...new Set(deletable.flatMap((id) => PROVIDERS[id].secrets.map((s) => s.name)))].sort());
+    assert.deepEqual(
+      PROVIDER_DELETION_SECRETS.map((s) => s.name).sort(),
+      [...new Set(deletable.flatMap((id) => PROVIDERS[id].secrets.map((s) => s.name)))].sort(),
+    );
     assert.ok(!PROVIDER_DELETION_SECRETS.some((s) => s.name === "OPENAI_API_KEY"), "no key of a provider deletion never calls");
   });
 });

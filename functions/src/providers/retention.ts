@@ -9,7 +9,9 @@ import { DESCRIPTORS, type ProviderId } from "./descriptors.js";
 
 export type { ProviderDataPractice } from "./descriptor.js";
 
-export const PROVIDER_DATA_PRACTICES = Object.fromEntries(DESCRIPTORS.map((d) => [d.id, d.retention])) as unknown as Readonly<Record<ProviderId, ProviderDataPractice>>;
+export const PROVIDER_DATA_PRACTICES = Object.fromEntries(DESCRIPTORS.map((d) => [d.id, d.retention])) as unknown as Readonly<
+  Record<ProviderId, ProviderDataPractice>
+>;
 
 /** Where `source` files live, relative to the repository root. */
 export const PROVIDER_DOCS_DIR = "../shared/providers";

@@ -65,7 +65,13 @@ describe("daily statistics (pure)", () => {
   test("fallbacks: jobs served after a fallback, and each provider skipped with its code", () => {
     const stats = dailyJobStats([
       job({ provider: "bfl", fallbacks: [{ provider: "openai", code: "provider-unavailable" }] }),
-      job({ provider: "local", fallbacks: [{ provider: "openai", code: "provider-unavailable" }, { provider: "bfl", code: "provider-quota" }] }),
+      job({
+        provider: "local",
+        fallbacks: [
+          { provider: "openai", code: "provider-unavailable" },
+          { provider: "bfl", code: "provider-quota" },
+        ],
+      }),
       job({ provider: "openai", fallbacks: [] }),
       job({ provider: "openai" }),
     ]);
@@ -79,7 +85,13 @@ describe("daily statistics (pure)", () => {
 
   test("an empty day is all zeros with every status present and null durations", () => {
     assert.deepEqual(dailyJobStats([]), {
-      jobs: { total: 0, byStatus: { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, expired: 0 }, byFeature: {}, byProvider: {}, byErrorCode: {} },
+      jobs: {
+        total: 0,
+        byStatus: { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, expired: 0 },
+        byFeature: {},
+        byProvider: {},
+        byErrorCode: {},
+      },
       durationMs: { all: { count: 0, p50: null, p95: null, max: null }, byFeature: {} },
       fallbacks: { jobs: 0, skipped: 0, byProvider: {}, byCode: {} },
     });
@@ -91,7 +103,10 @@ describe("daily statistics (pure)", () => {
     const stats = dailyJobStats([job({ provider: "Some Provider", status: "paused", errorCode: "a.b" })]);
     assert.deepEqual(stats.jobs.byProvider, { other: { total: 1 } });
     assert.equal(stats.jobs.total, 1);
-    assert.equal(Object.values(stats.jobs.byStatus).reduce((a, b) => a + b), 0);
+    assert.equal(
+      Object.values(stats.jobs.byStatus).reduce((a, b) => a + b),
+      0,
+    );
     assert.deepEqual(stats.jobs.byErrorCode, { other: 1 });
     assert.equal(stats.durationMs.all.count, 0, "not a succeeded job");
   });

@@ -68,7 +68,9 @@ export async function computeDailyStats(day: string, options: ComputeOptions = {
   };
   // mergeFields replaces each listed top-level field entirely (a count that went away goes) and
   // leaves `purge` alone; a plain set would wipe it, merge: true would keep stale map keys.
-  await getFirestore().doc(statsPath(day)).set(fields, { mergeFields: Object.keys(fields) });
+  await getFirestore()
+    .doc(statsPath(day))
+    .set(fields, { mergeFields: Object.keys(fields) });
   logs.dailyStatsComputed(day, jobs.length, pagesRead, Date.now() - started);
   return { day, jobs: jobs.length, pagesRead };
 }

@@ -20,10 +20,7 @@ export const transientPaths = {
   /** Every prefix that may hold a user's objects. */
   userPrefixes: (uid: string) => TRANSIENT_KINDS.map((kind) => `${TRANSIENT_ROOT}${kind}/${uid}/`),
   /** Every prefix that may hold one job's objects (uploads are found through their metadata). */
-  jobPrefixes: (uid: string, jobId: string) => [
-    `${TRANSIENT_ROOT}inputs/${uid}/${jobId}`,
-    `${TRANSIENT_ROOT}results/${uid}/${jobId}`,
-  ],
+  jobPrefixes: (uid: string, jobId: string) => [`${TRANSIENT_ROOT}inputs/${uid}/${jobId}`, `${TRANSIENT_ROOT}results/${uid}/${jobId}`],
 };
 
 export const firestorePaths = {

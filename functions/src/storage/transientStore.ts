@@ -25,7 +25,9 @@ export async function saveTransient(path: string, bytes: Uint8Array, contentType
 }
 
 /** An object's bytes, custom metadata, type and Storage's own creation time (epoch ms; no writer sets it). */
-export async function readTransient(path: string): Promise<{ bytes: Buffer; metadata: Partial<TransientMetadata>; contentType?: string; createdAt?: number } | undefined> {
+export async function readTransient(
+  path: string,
+): Promise<{ bytes: Buffer; metadata: Partial<TransientMetadata>; contentType?: string; createdAt?: number } | undefined> {
   const file = transientBucket().file(path);
   try {
     const [[bytes], [metadata]] = await Promise.all([file.download(), file.getMetadata()]);
@@ -148,7 +150,9 @@ export class TransientLimitError extends Error {
 /** Renames an object within the bucket (a provider wrote it under our prefix) and sets its metadata. */
 export async function adoptTransient(from: string, to: string, contentType: string, meta: TransientMetadata): Promise<void> {
   await transientBucket().file(from).move(to);
-  await transientBucket().file(to).setMetadata({ contentType, cacheControl: "private, no-store", metadata: { ...meta } });
+  await transientBucket()
+    .file(to)
+    .setMetadata({ contentType, cacheControl: "private, no-store", metadata: { ...meta } });
 }
 
 /**

@@ -362,8 +362,7 @@ function checkHead(head: Buffer, declaredType: string): UploadRejection | undefi
 }
 
 /** HEIC is HEIF with HEVC inside; clients label the same file either way (as in validate.ts). */
-const sameFamily = (a: ImageMime, b: ImageMime) =>
-  a === b || ((a === "image/heic" || a === "image/heif") && (b === "image/heic" || b === "image/heif"));
+const sameFamily = (a: ImageMime, b: ImageMime) => a === b || ((a === "image/heic" || a === "image/heif") && (b === "image/heic" || b === "image/heif"));
 
 /**
  * Drains a part we refuse. It needs an error listener: busboy destroys an unfinished part's stream

@@ -11,7 +11,10 @@ test("mapWithConcurrency keeps order and never exceeds the limit", async () => {
     inFlight--;
     return n * 2;
   });
-  assert.deepEqual(out, [...Array(50).keys()].map((n) => n * 2));
+  assert.deepEqual(
+    out,
+    [...Array(50).keys()].map((n) => n * 2),
+  );
   assert.equal(peak, 7);
   assert.deepEqual(await mapWithConcurrency([], 4, async () => 1), []);
 });

@@ -77,7 +77,10 @@ test("refusal: a wait known to be too long is refused at once with retryAfterMs;
 
 test("a call that throws gives its slot back", async () => {
   const limiter = new RateLimiter({ maxConcurrent: 1 }, 1_000);
-  await assert.rejects(limiter.run(async () => Promise.reject(new Error("provider down"))), /provider down/);
+  await assert.rejects(
+    limiter.run(async () => Promise.reject(new Error("provider down"))),
+    /provider down/,
+  );
   assert.equal(limiter.inFlight, 0);
   assert.equal(await limiter.run(async () => "next"), "next");
 });

@@ -94,7 +94,9 @@ test("every function clients call is documented, as the kind it is", async () =>
 test("the JSON Schema compiles (draft 2020-12) and tells a good request from a bad one", () => {
   // ajv as firebase-tools (a root devDependency) resolves it; the schema is for clients, not for the functions.
   const fromTools = createRequire(require.resolve("firebase-tools/package.json", { paths: [path.resolve(__dirname, "../../..")] }));
-  const Ajv2020 = (fromTools("ajv/dist/2020") as { default: new (o: object) => { addSchema(s: object): void; getSchema(ref: string): ((d: unknown) => boolean) | undefined } }).default;
+  const Ajv2020 = (
+    fromTools("ajv/dist/2020") as { default: new (o: object) => { addSchema(s: object): void; getSchema(ref: string): ((d: unknown) => boolean) | undefined } }
+  ).default;
   const ajv = new Ajv2020({ allErrors: true, allowUnionTypes: true });
   (fromTools("ajv-formats") as { default: (a: object) => void }).default(ajv);
   ajv.addSchema({ ...JSON.parse(readFileSync(SCHEMA_PATH, "utf8")), $id: "client-api" });
@@ -109,7 +111,11 @@ test("the JSON Schema compiles (draft 2020-12) and tells a good request from a b
   assert.ok(validate("createJob.request", request));
   assert.ok(validate("createJob.request", { ...request, image: { uploadId: "a".repeat(32) } }));
   assert.equal(validate("createJob.request", { ...request, consent: undefined }), false, "consent is required");
-  assert.equal(validate("createJob.request", { ...request, image: { base64: "AAAA", mimeType: "image/jpeg", uploadId: "a".repeat(32) } }), false, "one image form");
+  assert.equal(
+    validate("createJob.request", { ...request, image: { base64: "AAAA", mimeType: "image/jpeg", uploadId: "a".repeat(32) } }),
+    false,
+    "one image form",
+  );
   assert.equal(validate("createJob.request", { ...request, colour: "red" }), false, "no other fields");
   assert.ok(validate("ackJobResult.response", { jobId: "a".repeat(40), deleted: true }));
   assert.ok(validate("deleteMyData.request", null), "sent without data");
@@ -137,7 +143,12 @@ test("the field table follows nested objects, unions, arrays and maps", () => {
     required: ["a", "u"],
     properties: {
       a: { type: "object", required: ["b"], properties: { b: { type: "string", maxLength: 3 } } },
-      u: { anyOf: [{ type: "object", required: ["x"], properties: { x: { type: "number" } } }, { type: "object", properties: { y: { type: "boolean" } } }] },
+      u: {
+        anyOf: [
+          { type: "object", required: ["x"], properties: { x: { type: "number" } } },
+          { type: "object", properties: { y: { type: "boolean" } } },
+        ],
+      },
       list: { type: "array", items: { type: "object", properties: { c: { enum: ["p", "q"] } } } },
       map: { type: "object", additionalProperties: { type: "object", properties: { d: { const: true } } } },
     },
@@ -168,8 +179,10 @@ test("every error reason the code can give is documented, with its code and uplo
   for (const site of reasonSites()) {
     const doc = REASONS[site.reason];
     if (!doc) problems.push(`${site.at}: reason "${site.reason}" (${site.code ?? "?"}) is not in functions/src/contract/errors.ts REASONS`);
-    else if (site.code && !doc.codes.includes(site.code as never)) problems.push(`${site.at}: "${site.reason}" comes with ${site.code}, documented as ${doc.codes.join(", ")}`);
-    else if (site.status !== undefined && doc.uploadStatus !== site.status) problems.push(`${site.at}: uploadImage answers "${site.reason}" with HTTP ${site.status}, documented as ${doc.uploadStatus ?? "none"}`);
+    else if (site.code && !doc.codes.includes(site.code as never))
+      problems.push(`${site.at}: "${site.reason}" comes with ${site.code}, documented as ${doc.codes.join(", ")}`);
+    else if (site.status !== undefined && doc.uploadStatus !== site.status)
+      problems.push(`${site.at}: uploadImage answers "${site.reason}" with HTTP ${site.status}, documented as ${doc.uploadStatus ?? "none"}`);
   }
   assert.deepEqual(problems, []);
 });
@@ -206,12 +219,41 @@ test("the reason finder sees each way a reason is given", () => {
 // ---------------------------------------------------------------- snippets
 
 test("each platform's snippet shows every flow", () => {
-  const common = ["createJob", "requestId", "consent", "policyVersion", "retryAfterSeconds", "jobs", "getJobResult", "ackJobResult", "uploadImage", "X-Firebase-AppCheck", "Bearer", "exportMyData", "deleteMyData", "setPrivacyChoices"];
+  const common = [
+    "createJob",
+    "requestId",
+    "consent",
+    "policyVersion",
+    "retryAfterSeconds",
+    "jobs",
+    "getJobResult",
+    "ackJobResult",
+    "uploadImage",
+    "X-Firebase-AppCheck",
+    "Bearer",
+    "exportMyData",
+    "deleteMyData",
+    "setPrivacyChoices",
+  ];
   const perPlatform: Record<string, string[]> = {
     "web.ts": ["limitedUseAppCheckTokens: true", "crypto.randomUUID()", "functions/resource-exhausted", "onSnapshot(", "getToken(appCheck"],
-    "ios.swift": ["HTTPSCallableOptions(requireLimitedUseAppCheckTokens: true)", "UUID().uuidString", ".resourceExhausted", "FunctionsErrorDetailsKey", "addSnapshotListener", "AppCheck.appCheck().token("],
+    "ios.swift": [
+      "HTTPSCallableOptions(requireLimitedUseAppCheckTokens: true)",
+      "UUID().uuidString",
+      ".resourceExhausted",
+      "FunctionsErrorDetailsKey",
+      "addSnapshotListener",
+      "AppCheck.appCheck().token(",
+    ],
     "android.kt": ["limitedUseAppCheckTokens = true", "UUID.randomUUID()", "Code.RESOURCE_EXHAUSTED", "e.details", "addSnapshotListener", "getAppCheckToken("],
-    "flutter.dart": ["limitedUseAppCheckToken: true", "Uuid().v4()", "'resource-exhausted'", "e.details", ".snapshots()", "FirebaseAppCheck.instance.getToken()"],
+    "flutter.dart": [
+      "limitedUseAppCheckToken: true",
+      "Uuid().v4()",
+      "'resource-exhausted'",
+      "e.details",
+      ".snapshots()",
+      "FirebaseAppCheck.instance.getToken()",
+    ],
   };
   const callables = ENTRY_POINTS.map((e) => e.name);
   assert.deepEqual(SNIPPETS.map((s) => s.file).sort(), Object.keys(perPlatform).sort());
@@ -222,6 +264,10 @@ test("each platform's snippet shows every flow", () => {
     // Every function a snippet calls by name exists.
     const called = [...text.matchAll(/(?:httpsCallable|getHttpsCallable)(?:<[^(]*>)?\(\s*(?:functions,\s*)?["']([A-Za-z]+)["']/g)].map((m) => m[1]!);
     assert.ok(called.length >= 5, `${file} calls the callables by name`);
-    assert.deepEqual(called.filter((name) => !callables.includes(name)), [], `${file} calls only documented callables`);
+    assert.deepEqual(
+      called.filter((name) => !callables.includes(name)),
+      [],
+      `${file} calls only documented callables`,
+    );
   }
 });

@@ -32,7 +32,8 @@ test("a secrets table in docs/CONFIGURATION.md's `bound to` column names the fun
     const listed = [...row.cells["bound to"]!.matchAll(/`([A-Za-z]+)`/g)].map((m) => m[1]!).sort();
     for (const name of row.names) {
       const actual = bindings.get(name) ?? [];
-      if (listed.join() !== actual.join()) problems.push(`${CONFIG_DOC}:${row.line}: ${name} is bound to ${actual.join(", ") || "nothing"}, the doc says ${listed.join(", ")}`);
+      if (listed.join() !== actual.join())
+        problems.push(`${CONFIG_DOC}:${row.line}: ${name} is bound to ${actual.join(", ") || "nothing"}, the doc says ${listed.join(", ")}`);
     }
   }
   assert.deepEqual(problems, []);
@@ -40,7 +41,10 @@ test("a secrets table in docs/CONFIGURATION.md's `bound to` column names the fun
 
 test("the finders see params, secrets, literal env defaults and env families, and the README parser reads defaults", async () => {
   const declared = await declaredKnobs();
-  assert.deepEqual(declared.find((k) => k.name === "MAX_IMAGE_BYTES"), { name: "MAX_IMAGE_BYTES", kind: "param", where: "declared", default: "15000000" });
+  assert.deepEqual(
+    declared.find((k) => k.name === "MAX_IMAGE_BYTES"),
+    { name: "MAX_IMAGE_BYTES", kind: "param", where: "declared", default: "15000000" },
+  );
   assert.equal(declared.find((k) => k.name === "PRIVACY_RECORD_SALT")?.kind, "secret");
   assert.equal(declared.find((k) => k.name === "OPENAI_API_KEY")?.kind, "secret");
   const env = envKnobs();
@@ -49,9 +53,14 @@ test("the finders see params, secrets, literal env defaults and env families, an
   assert.ok(!env.some((k) => k.name === "K_SERVICE"), "platform variables are not settings");
 
   const rows = readDefaultTables(
-    ["| param | default | meaning |", "| --- | --- | --- |", "| `A_B` (env) | 1,000 | x \\| y |", "", "| other | cols |", "| --- | --- |", "| `C` | 2 |"].join("\n"),
+    ["| param | default | meaning |", "| --- | --- | --- |", "| `A_B` (env) | 1,000 | x \\| y |", "", "| other | cols |", "| --- | --- |", "| `C` | 2 |"].join(
+      "\n",
+    ),
   );
-  assert.deepEqual(rows.map((r) => [r.names, r.cells.default, r.cells.meaning, r.line]), [[["A_B"], "1,000", "x \\| y", 3]]);
+  assert.deepEqual(
+    rows.map((r) => [r.names, r.cells.default, r.cells.meaning, r.line]),
+    [[["A_B"], "1,000", "x \\| y", 3]],
+  );
   assert.deepEqual(problemsWith([{ name: "A_B", kind: "param", default: "1000", where: "t" }], rows), []);
   assert.equal(problemsWith([{ name: "A_B", kind: "param", default: "2000", where: "t" }], rows).length, 1);
   assert.equal(problemsWith([{ name: "MISSING", kind: "secret", where: "t" }], rows).length, 1);

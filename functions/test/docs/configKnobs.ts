@@ -53,7 +53,11 @@ export function readDefaultTables(markdown: string): ReadmeRow[] {
 }
 
 /** `15000000`, `every 10 minutes`, `"x"` → comparable text. */
-export const normalise = (text: string) => text.replace(/[`"']/g, "").replace(/(\d)[,_ ](?=\d{3}\b)/g, "$1").trim();
+export const normalise = (text: string) =>
+  text
+    .replace(/[`"']/g, "")
+    .replace(/(\d)[,_ ](?=\d{3}\b)/g, "$1")
+    .trim();
 
 export interface Knob {
   name: string;

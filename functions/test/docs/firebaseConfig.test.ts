@@ -32,8 +32,7 @@ function validatorFor(schemaFile: string): Validate {
 }
 
 const readJson = (file: string) => JSON.parse(readFileSync(path.join(REPO_ROOT, file), "utf8")) as Record<string, unknown>;
-const describeErrors = (validate: Validate) =>
-  (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message ?? ""} ${JSON.stringify(e.params)}`);
+const describeErrors = (validate: Validate) => (validate.errors ?? []).map((e) => `${e.instancePath || "/"} ${e.message ?? ""} ${JSON.stringify(e.params)}`);
 
 test("the schema comes from the firebase-tools the project pins", () => {
   const pinned = (readJson("package.json").devDependencies as Record<string, string>)["firebase-tools"];
@@ -70,5 +69,8 @@ test("every file firebase.json names exists", () => {
     storage: { rules: string };
   };
   const named = [...config.functions.map((f) => f.source), config.firestore.rules, config.firestore.indexes, config.storage.rules];
-  assert.deepEqual(named.filter((file) => !existsSync(path.join(REPO_ROOT, file))), []);
+  assert.deepEqual(
+    named.filter((file) => !existsSync(path.join(REPO_ROOT, file))),
+    [],
+  );
 });

@@ -12,10 +12,17 @@ const rows = readPrivacyMap();
 
 test("every promise has code that keeps it, a test that proves it, and a status", () => {
   assert.ok(rows.length >= 20, `PRIVACY.md has ${rows.length} promises`);
-  assert.deepEqual(rows.map((r) => r.id), rows.map((_, i) => String(i + 1)), "rows are numbered 1..n");
+  assert.deepEqual(
+    rows.map((r) => r.id),
+    rows.map((_, i) => String(i + 1)),
+    "rows are numbered 1..n",
+  );
   for (const row of rows) {
     assert.ok(row.code.length > 0, `promise ${row.id} names the code that keeps it`);
-    assert.ok(row.tests.some((t) => t.endsWith(".test.ts")), `promise ${row.id} names a test`);
+    assert.ok(
+      row.tests.some((t) => t.endsWith(".test.ts")),
+      `promise ${row.id} names a test`,
+    );
     assert.match(row.status, /^(proven|not provable here)/, `promise ${row.id} has a status`);
   }
 });

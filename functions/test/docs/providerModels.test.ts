@@ -37,7 +37,12 @@ describe("providers:check", () => {
     assert.equal(lifecycleReport(openaiWith({ edit: "gpt-image-1.5" }, ["gpt-image-2.6-sunburst"]), after, 60).problems, 1);
     assert.equal(lifecycleReport(openaiWith({ edit: "gpt-image-2.6-sunburst" }, ["gpt-image-2.6-sunburst", "gpt-image-1.5"]), after, 60).problems, 1);
     const current = openaiWith({ edit: "gpt-image-2.6-sunburst" }, ["gpt-image-2.6-sunburst"]);
-    const configured = lifecycleReport(current, after, 60, config({ defaults: { style: { provider: "openai", model: "chatgpt-image-latest" } }, allowedModels: { openai: ["gpt-image-1.5"] } }));
+    const configured = lifecycleReport(
+      current,
+      after,
+      60,
+      config({ defaults: { style: { provider: "openai", model: "chatgpt-image-latest" } }, allowedModels: { openai: ["gpt-image-1.5"] } }),
+    );
     assert.equal(configured.problems, 2);
     assert.match(configured.lines.join("\n"), /config\/runtime\.defaults\.style: openai\/chatgpt-image-latest is shut down; use gpt-image-2\.6-sunburst/);
     // A disabled provider's accepted models are not in use.
@@ -48,7 +53,10 @@ describe("providers:check", () => {
   test("the command: today's adapters pass; a config/runtime with a retired default exits 1; a bad file exits 2", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "providers-check-"));
     const retiredDefault = path.join(dir, "runtime.json");
-    writeFileSync(retiredDefault, JSON.stringify({ enabledProviders: ["local", "openai"], defaults: { edit: { provider: "openai", model: "gpt-image-1.5" } } }));
+    writeFileSync(
+      retiredDefault,
+      JSON.stringify({ enabledProviders: ["local", "openai"], defaults: { edit: { provider: "openai", model: "gpt-image-1.5" } } }),
+    );
     const invalid = path.join(dir, "invalid.json");
     writeFileSync(invalid, JSON.stringify({ enabledProviders: "openai" }));
     const lines: string[] = [];

@@ -115,7 +115,12 @@ export function findReasonSites(srcDir = SRC_DIR): ReasonSite[] {
       const code = single(site?.code);
       const status = single(site?.status);
       for (const reason of site?.reason ?? []) {
-        sites.push({ reason: String(reason), ...(code !== undefined && { code: String(code) }), ...(typeof status === "number" && { status }), at: where(node) });
+        sites.push({
+          reason: String(reason),
+          ...(code !== undefined && { code: String(code) }),
+          ...(typeof status === "number" && { status }),
+          at: where(node),
+        });
       }
     }
     if (ts.isObjectLiteralExpression(node)) {

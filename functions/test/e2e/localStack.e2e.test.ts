@@ -63,16 +63,21 @@ describe("npm start: the local stack end to end", { timeout: 240_000 }, () => {
     assert.equal(job.inputDeleted, true);
     for (const key of Object.keys(snap.data()!)) assert.ok((JOB_DOC_FIELDS as string[]).includes(key));
     const [objects] = await getStorage().bucket().getFiles({ prefix: "transient/" });
-    assert.deepEqual(objects.map((o) => o.name), [], "nothing remains under transient/");
+    assert.deepEqual(
+      objects.map((o) => o.name),
+      [],
+      "nothing remains under transient/",
+    );
     const secrets = secretsOf({ base64: image.base64, prompt });
-    for (const s of secrets) assert.ok(!start.output().includes(s) && !JSON.stringify(snap.data()).includes(s), "the photo or prompt leaked into logs or the job");
+    for (const s of secrets)
+      assert.ok(!start.output().includes(s) && !JSON.stringify(snap.data()).includes(s), "the photo or prompt leaked into logs or the job");
   });
 
   test("video with the local provider runs through the Cloud Tasks emulator: progress, a playable MP4 by URL, deleted on ack", async () => {
     const res = await client.call<Created>("createJob", { requestId: randomUUID(), feature: "video", image: await faceImage("jpeg", 384), consent: CONSENT });
     assert.equal(res.status, "running");
     let answer: { status: string; result?: { url: string; mimeType: string } } = { status: "running" };
-    for (const started = Date.now(); answer.status !== "succeeded" && Date.now() - started < 120_000; ) {
+    for (const started = Date.now(); answer.status !== "succeeded" && Date.now() - started < 120_000;) {
       await new Promise((r) => setTimeout(r, 1000));
       answer = await client.call("getJobResult", { jobId: res.jobId });
       assert.ok(["queued", "running", "succeeded"].includes(answer.status), `unexpected ${JSON.stringify(answer)}`);
@@ -85,12 +90,20 @@ describe("npm start: the local stack end to end", { timeout: 240_000 }, () => {
     assert.ok((job.attempts ?? 0) >= 1, "polled through the task queue");
     assert.deepEqual(await client.call("ackJobResult", { jobId: res.jobId }), { jobId: res.jobId, deleted: true });
     const [objects] = await getStorage().bucket().getFiles({ prefix: "transient/" });
-    assert.deepEqual(objects.map((o) => o.name), [], "nothing remains under transient/ after the ack");
+    assert.deepEqual(
+      objects.map((o) => o.name),
+      [],
+      "nothing remains under transient/ after the ack",
+    );
   });
 
   test("errors arrive as the documented codes over the wire", async () => {
     const anonymous = await emulatorClient({ ...start.clientOptions, signIn: false });
-    const codeOf = (p: Promise<unknown>) => p.then(() => "ok", (e: { code: string; message: string }) => `${e.code}: ${e.message}`);
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => "ok",
+        (e: { code: string; message: string }) => `${e.code}: ${e.message}`,
+      );
     try {
       const request = { requestId: randomUUID(), feature: "style", style: "noir", image: await faceImage("png", 128), consent: CONSENT };
       assert.match(await codeOf(anonymous.call("createJob", request)), /^functions\/unauthenticated/);
@@ -140,15 +153,26 @@ describe("npm start: the local stack end to end", { timeout: 240_000 }, () => {
     };
     const jobsOf = async (uid: string) => (await getFirestore().collection("jobs").where("uid", "==", uid).get()).size;
     const recordsOf = async (uid: string) =>
-      (await getFirestore().collection("privacyRequests").where("subject", "==", requestSubjectOf(uid)).get()).docs.map((d) => `${d.get("type")}:${d.get("channel")}:${d.get("outcome")}`).sort();
+      (await getFirestore().collection("privacyRequests").where("subject", "==", requestSubjectOf(uid)).get()).docs
+        .map((d) => `${d.get("type")}:${d.get("channel")}:${d.get("outcome")}`)
+        .sort();
 
     // Right to know, through the Firebase client SDK.
     const user = await emulatorClient(start.clientOptions);
     try {
-      const { jobId } = await user.call<Created>("createJob", { requestId: randomUUID(), feature: "style", style: "sepia", image: await faceImage("jpeg", 256), consent: CONSENT });
+      const { jobId } = await user.call<Created>("createJob", {
+        requestId: randomUUID(),
+        feature: "style",
+        style: "sepia",
+        image: await faceImage("jpeg", 256),
+        consent: CONSENT,
+      });
       const exported = await user.call<{ uid: string; data: Record<string, { items: { id?: string }[] }>; providers: { id: string }[] }>("exportMyData", {});
       assert.equal(exported.uid, user.uid);
-      assert.deepEqual(exported.data.jobs!.items.map((j) => j.id), [jobId]);
+      assert.deepEqual(
+        exported.data.jobs!.items.map((j) => j.id),
+        [jobId],
+      );
       assert.ok(exported.providers.some((p) => p.id === "local"));
       assert.doesNotMatch(JSON.stringify(exported), /https?:\/\//, "no URL in the export");
 
@@ -175,13 +199,22 @@ describe("npm start: the local stack end to end", { timeout: 240_000 }, () => {
     const styleJob = async () => ({ requestId: randomUUID(), feature: "style", style: "noir", image: await faceImage("png", 128), consent: CONSENT });
     assert.equal((await callRaw("createJob", gone.idToken, await styleJob())).result?.status, "succeeded");
     assert.equal((await callRaw("deleteMyData", gone.idToken, { deleteAccount: true })).result?.accountDeleted, true);
-    for (const [name, data] of [["createJob", await styleJob()], ["setPrivacyChoices", { optOutOfSale: true }], ["exportMyData", {}], ["deleteMyData", {}]] as const) {
+    for (const [name, data] of [
+      ["createJob", await styleJob()],
+      ["setPrivacyChoices", { optOutOfSale: true }],
+      ["exportMyData", {}],
+      ["deleteMyData", {}],
+    ] as const) {
       const refused = await callRaw(name, gone.idToken, data, { "Sec-GPC": "1" });
       assert.deepEqual([refused.error?.status, refused.error?.details?.reason], ["UNAUTHENTICATED", "account-deleted"], name);
     }
     const form = new FormData();
     form.append("file", new Blob([Buffer.from((await faceImage("jpeg", 128)).base64, "base64")], { type: "image/jpeg" }), "p.jpg");
-    const upload = await fetch(`${env.FUNCTIONS_EMULATOR_ORIGIN}/${project}/us-central1/uploadImage`, { method: "POST", headers: { authorization: `Bearer ${gone.idToken}` }, body: form });
+    const upload = await fetch(`${env.FUNCTIONS_EMULATOR_ORIGIN}/${project}/us-central1/uploadImage`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${gone.idToken}` },
+      body: form,
+    });
     assert.deepEqual([upload.status, ((await upload.json()) as { error?: { reason?: string } }).error?.reason], [401, "account-deleted"]);
     await new Promise((r) => setTimeout(r, 2_000)); // onUserDeleted, fired by the account's deletion, has run
     for (const path of [`quotas/${gone.localId}`, `privacy/${gone.localId}`]) assert.equal((await getFirestore().doc(path).get()).exists, false, path);
@@ -190,14 +223,21 @@ describe("npm start: the local stack end to end", { timeout: 240_000 }, () => {
 
     // An account deleted in the Auth emulator (as in the console): onUserDeleted deletes its data.
     const leaving = await signUp();
-    const created = await callRaw("createJob", leaving.idToken, { requestId: randomUUID(), feature: "style", style: "noir", image: await faceImage("png", 128), consent: CONSENT });
+    const created = await callRaw("createJob", leaving.idToken, {
+      requestId: randomUUID(),
+      feature: "style",
+      style: "noir",
+      image: await faceImage("png", 128),
+      consent: CONSENT,
+    });
     assert.equal(created.result?.status, "succeeded");
     assert.equal(await jobsOf(leaving.localId), 1);
     await getAuth().deleteUser(leaving.localId);
-    for (const started = Date.now(); (await jobsOf(leaving.localId)) > 0 && Date.now() - started < 60_000; ) await new Promise((r) => setTimeout(r, 500));
+    for (const started = Date.now(); (await jobsOf(leaving.localId)) > 0 && Date.now() - started < 60_000;) await new Promise((r) => setTimeout(r, 500));
     assert.equal(await jobsOf(leaving.localId), 0, "onUserDeleted fired from the Auth emulator and deleted the job");
     assert.equal((await getFirestore().doc(`quotas/${leaving.localId}`).get()).exists, false);
-    for (const started = Date.now(); (await recordsOf(leaving.localId)).length === 0 && Date.now() - started < 10_000; ) await new Promise((r) => setTimeout(r, 250));
+    for (const started = Date.now(); (await recordsOf(leaving.localId)).length === 0 && Date.now() - started < 10_000;)
+      await new Promise((r) => setTimeout(r, 250));
     assert.deepEqual(await recordsOf(leaving.localId), ["delete:account-deletion:fulfilled"]);
   });
 

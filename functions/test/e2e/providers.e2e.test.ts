@@ -40,11 +40,13 @@ describe("createJob with each provider through the Functions emulator (video thr
     stack = await startNpmStart(env);
     initializeApp({ projectId: stack.env.GCLOUD_PROJECT, storageBucket: `${stack.env.GCLOUD_PROJECT}.appspot.com` });
     // One signed-in user runs every provider here: lift the per-user video quota (5 an hour).
-    await getFirestore().doc("config/runtime").set({
-      enabledProviders: ["local", ...Object.keys(fakes)],
-      defaults: {},
-      quotas: { perFeature: { video: { perHour: 100, perDay: 100 } }, maxConcurrentJobs: 3 },
-    });
+    await getFirestore()
+      .doc("config/runtime")
+      .set({
+        enabledProviders: ["local", ...Object.keys(fakes)],
+        defaults: {},
+        quotas: { perFeature: { video: { perHour: 100, perDay: 100 } }, maxConcurrentJobs: 3 },
+      });
     client = await emulatorClient(stack.clientOptions);
   });
 
@@ -66,7 +68,7 @@ describe("createJob with each provider through the Functions emulator (video thr
       });
       assert.equal(res.status, "running");
       let answer: { status: string; result?: { url: string }; error?: unknown } = { status: "running" };
-      for (const started = Date.now(); ["queued", "running"].includes(answer.status) && Date.now() - started < 60_000; ) {
+      for (const started = Date.now(); ["queued", "running"].includes(answer.status) && Date.now() - started < 60_000;) {
         await new Promise((r) => setTimeout(r, 500));
         answer = await client.call("getJobResult", { jobId: res.jobId });
       }
@@ -75,7 +77,10 @@ describe("createJob with each provider through the Functions emulator (video thr
       assert.ok(video.equals(FAKE_MP4));
       await client.call("ackJobResult", { jobId: res.jobId });
       const [objects] = await getStorage().bucket().getFiles({ prefix: "transient/" });
-      assert.deepEqual(objects.map((o) => o.name), []);
+      assert.deepEqual(
+        objects.map((o) => o.name),
+        [],
+      );
       assertNoCredentialSent(fakes[id]!.cdn, Object.values(script.credentials));
     });
   }
@@ -98,7 +103,10 @@ describe("createJob with each provider through the Functions emulator (video thr
       assert.equal(job.inputDeleted, true);
       assert.doesNotMatch(JSON.stringify(job), /https?:|base64/);
       const [objects] = await getStorage().bucket().getFiles({ prefix: "transient/" });
-      assert.deepEqual(objects.map((o) => o.name), []);
+      assert.deepEqual(
+        objects.map((o) => o.name),
+        [],
+      );
       assertNoCredentialSent(f.cdn, Object.values(script.credentials));
       for (const secret of [...Object.values(script.credentials), image.base64.slice(100, 160)]) {
         assert.ok(!stack.output().includes(secret), "a key or the photo reached the emulator's logs");

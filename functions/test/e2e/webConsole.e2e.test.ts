@@ -22,16 +22,33 @@ import { startNpmStart, type RunningStart } from "../support/npmStart.js";
 import { assertJobKeepsStatusOnly } from "../support/privacy.js";
 
 /** The few DOM members the test reads in the page (its tsconfig has no DOM library). */
-interface ImageElement { naturalWidth: number; naturalHeight: number }
+interface ImageElement {
+  naturalWidth: number;
+  naturalHeight: number;
+}
 interface VideoElement {
-  readyState: number; duration: number; currentTime: number; videoWidth: number; videoHeight: number; currentSrc: string;
+  readyState: number;
+  duration: number;
+  currentTime: number;
+  videoWidth: number;
+  videoHeight: number;
+  currentSrc: string;
   addEventListener(type: string, listener: (event: unknown) => void, options: { once: boolean }): void;
 }
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOTS = path.resolve(__dirname, "../../test-artifacts/web");
 /** machines/node.md: without the background-networking flags Chromium calls out at every start. */
-const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 // Locally a machine without Chromium skips (and says why); CI installs it, so there it must run.
 const missing = existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`;
@@ -85,9 +102,10 @@ describe("the web console in Chromium", { skip: missing, timeout: 240_000 }, () 
   /** `npm run audit:privacy` against this stack, as an operator runs it with the variables npm start printed. */
   const auditThisStack = async (when: string) => {
     const repo = path.resolve(__dirname, "../../..");
-    const run = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/audit-privacy.ts"], { cwd: repo, env: { ...process.env, ...start.env } }).catch(
-      (failed: { stdout?: string; code?: number }) => ({ stdout: `${failed.stdout ?? ""}\n(exit ${String(failed.code)})` }),
-    );
+    const run = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/audit-privacy.ts"], {
+      cwd: repo,
+      env: { ...process.env, ...start.env },
+    }).catch((failed: { stdout?: string; code?: number }) => ({ stdout: `${failed.stdout ?? ""}\n(exit ${String(failed.code)})` }));
     assert.match(run.stdout, /audit:privacy: PASSED: no violation/, `audit:privacy ${when}:\n${run.stdout}`);
   };
 
@@ -172,7 +190,11 @@ describe("the web console in Chromium", { skip: missing, timeout: 240_000 }, () 
     await page.getByRole("button", { name: "Save my choices" }).click();
     await page.getByText(/^Saved at .*opted out of sale: yes, of sharing: yes/).waitFor();
     assert.match(await text("#analytics-status"), /would now switch its analytics off.*has none/);
-    const uid = (await getFirestore().doc(`jobs/${await newestJobId()}`).get()).get("uid") as string;
+    const uid = (
+      await getFirestore()
+        .doc(`jobs/${await newestJobId()}`)
+        .get()
+    ).get("uid") as string;
     const stored = (await getFirestore().doc(`privacy/${uid}`).get()).data();
     assert.equal(stored?.optOutOfSale, true);
     assert.equal(stored?.optOutOfSharing, true);
@@ -185,11 +207,18 @@ describe("the web console in Chromium", { skip: missing, timeout: 240_000 }, () 
   });
 
   test("export, then delete the data, then the account", async () => {
-    const uid = (await getFirestore().doc(`jobs/${await newestJobId()}`).get()).get("uid") as string;
+    const uid = (
+      await getFirestore()
+        .doc(`jobs/${await newestJobId()}`)
+        .get()
+    ).get("uid") as string;
     await page.getByRole("button", { name: "Export my data" }).click();
     await page.getByText(/^Exported at .*2 job status record/).waitFor();
     await page.locator("#export-details summary").click();
-    const exported = JSON.parse(await page.locator("#export-json").innerText()) as { uid: string; data: { jobs: { items: unknown[] }; privacyChoices: { items: unknown[] } } };
+    const exported = JSON.parse(await page.locator("#export-json").innerText()) as {
+      uid: string;
+      data: { jobs: { items: unknown[] }; privacyChoices: { items: unknown[] } };
+    };
     assert.equal(exported.uid, uid);
     assert.equal(exported.data.jobs.items.length, 2);
     assert.equal(exported.data.privacyChoices.items.length, 1);
@@ -221,7 +250,10 @@ describe("the web console in Chromium", { skip: missing, timeout: 240_000 }, () 
     assert.equal(home.status, 200);
     const csp = home.headers.get("content-security-policy") ?? "";
     assert.match(csp, /default-src 'none'/);
-    assert.match(csp, new RegExp(`connect-src 'self' http://127\\.0\\.0\\.1:${start.clientOptions.authPort} http://127\\.0\\.0\\.1:${start.clientOptions.functionsPort} `));
+    assert.match(
+      csp,
+      new RegExp(`connect-src 'self' http://127\\.0\\.0\\.1:${start.clientOptions.authPort} http://127\\.0\\.0\\.1:${start.clientOptions.functionsPort} `),
+    );
     const config = await (await fetch(new URL("config.js", start.webUrl))).text();
     assert.match(config, /"policyVersion": "2026-11"/);
     assert.doesNotMatch(config, /apiKey": "(?!fake-api-key)/, "no real key in the page");

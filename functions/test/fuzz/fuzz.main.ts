@@ -36,25 +36,41 @@ async function main(): Promise<number> {
   const seed = intArg("seed", Date.now() % 2 ** 32);
   const cases = intArg("cases", 5_000);
   const from = intArg("from", 0);
-  const only = arg("only")?.split(",").map(Number).filter((n) => Number.isSafeInteger(n) && n >= 0);
+  const only = arg("only")
+    ?.split(",")
+    .map(Number)
+    .filter((n) => Number.isSafeInteger(n) && n >= 0);
   const uploads = intArg("uploads", 2_000);
-  const uploadOnly = arg("upload-only")?.split(",").map(Number).filter((n) => Number.isSafeInteger(n) && n >= 0);
-  console.log(`fuzz: seed ${seed}, ${only ? `cases ${only.join(",")}` : `${cases} cases from ${from}`}; uploads: ${uploadOnly ? `cases ${uploadOnly.join(",")}` : uploads}`);
+  const uploadOnly = arg("upload-only")
+    ?.split(",")
+    .map(Number)
+    .filter((n) => Number.isSafeInteger(n) && n >= 0);
+  console.log(
+    `fuzz: seed ${seed}, ${only ? `cases ${only.join(",")}` : `${cases} cases from ${from}`}; uploads: ${uploadOnly ? `cases ${uploadOnly.join(",")}` : uploads}`,
+  );
 
   captureLogs(); // structured logs are checked for leaks, not printed (SHOW_LOGS=1 prints them)
   const backends = await startBackends();
   let exitCode = 1;
   try {
     const report = await runFuzz({ seed, cases, from, ...(only && { only }), log: (line) => console.log(line) });
-    const codes = Object.entries(report.outcomes).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}=${v}`).join(" ");
+    const codes = Object.entries(report.outcomes)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ");
     console.log(`fuzz: outcomes ${codes}`);
-    console.log(`fuzz: ${report.decodedJobs} image jobs decoded and succeeded; slowest cases: ${report.slowest.map((s) => `#${s.index} ${s.ms} ms`).join(", ")}`);
+    console.log(
+      `fuzz: ${report.decodedJobs} image jobs decoded and succeeded; slowest cases: ${report.slowest.map((s) => `#${s.index} ${s.ms} ms`).join(", ")}`,
+    );
     console.log(`fuzz: seed ${seed}, ${report.cases} cases in ${(report.durationMs / 1000).toFixed(1)} s`);
     if (report.failures.length) {
       // One line per kind of problem (quoted client text and ids stripped), most frequent first.
       const kinds = new Map<string, { n: number; first: number }>();
       for (const f of report.failures) {
-        const kind = `${f.fn}: ${f.problem.replace(/"[^"]*"(\.\.\.)?/g, "…").replace(/\b[a-f0-9]{40}\b/g, "<jobId>").replace(/\d+/g, "N")}`;
+        const kind = `${f.fn}: ${f.problem
+          .replace(/"[^"]*"(\.\.\.)?/g, "…")
+          .replace(/\b[a-f0-9]{40}\b/g, "<jobId>")
+          .replace(/\d+/g, "N")}`;
         const k = kinds.get(kind) ?? { n: 0, first: f.index };
         k.n++;
         kinds.set(kind, k);
@@ -70,9 +86,14 @@ async function main(): Promise<number> {
     exitCode = report.failed === 0 && report.failures.length === 0 ? 0 : 1;
 
     const up = await runUploadFuzz({ seed, cases: uploads, ...(uploadOnly && { only: uploadOnly }), log: (line) => console.log(line) });
-    const statuses = Object.entries(up.outcomes).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}=${v}`).join(" ");
+    const statuses = Object.entries(up.outcomes)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ");
     console.log(`fuzz uploads: answers ${statuses}`);
-    console.log(`fuzz uploads: ${up.stored} stored and checked, ${up.consumed} taken by createJob (${up.consumedSucceeded} succeeded, ${up.gpsStripped} of them with EXIF GPS that the provider got stripped); slowest: ${up.slowest.map((s) => `#${s.index} ${s.ms} ms`).join(", ")}`);
+    console.log(
+      `fuzz uploads: ${up.stored} stored and checked, ${up.consumed} taken by createJob (${up.consumedSucceeded} succeeded, ${up.gpsStripped} of them with EXIF GPS that the provider got stripped); slowest: ${up.slowest.map((s) => `#${s.index} ${s.ms} ms`).join(", ")}`,
+    );
     console.log(`fuzz uploads: seed ${seed}, ${up.cases} requests in ${(up.durationMs / 1000).toFixed(1)} s`);
     if (up.failures.length) {
       console.log(`fuzz uploads: failures (first 20 of ${up.failures.length}):`);

@@ -221,7 +221,10 @@ const UNICODE_PIECES = [
 const PROTO_KEYS = ["__proto__", "constructor", "prototype", "toString", "valueOf", "hasOwnProperty", "__defineGetter__", "then"];
 
 /** A distinctive token, so an echo of a generated string is recognisable. */
-const token = (rng: Rng) => `fz${Math.floor(rng.next() * 36 ** 6).toString(36).padStart(6, "0")}`;
+const token = (rng: Rng) =>
+  `fz${Math.floor(rng.next() * 36 ** 6)
+    .toString(36)
+    .padStart(6, "0")}`;
 
 function unicodeString(rng: Rng, pieces = rng.int(1, 6)): string {
   let s = "";
@@ -284,23 +287,47 @@ function protoObject(rng: Rng, inner: Record<string, unknown> = {}): Record<stri
 /** Any JSON-ish value, biased towards the awkward ones. */
 export function anyValue(rng: Rng, depth = 0): unknown {
   const kind = rng.weighted({
-    null: 6, bool: 5, int: 5, special: 8, shortString: 8, emptyString: 3, unicode: 8, huge: depth === 0 ? 2 : 0,
-    array: depth < 3 ? 6 : 0, object: depth < 3 ? 6 : 0, proto: depth < 2 ? 3 : 0, deep: depth === 0 ? 2 : 0, bigArray: depth === 0 ? 1 : 0,
+    null: 6,
+    bool: 5,
+    int: 5,
+    special: 8,
+    shortString: 8,
+    emptyString: 3,
+    unicode: 8,
+    huge: depth === 0 ? 2 : 0,
+    array: depth < 3 ? 6 : 0,
+    object: depth < 3 ? 6 : 0,
+    proto: depth < 2 ? 3 : 0,
+    deep: depth === 0 ? 2 : 0,
+    bigArray: depth === 0 ? 1 : 0,
   });
   switch (kind) {
-    case "null": return null;
-    case "bool": return rng.chance(0.5);
-    case "int": return rng.int(-1_000_000, 1_000_000);
-    case "special": return specialNumber(rng);
-    case "shortString": return token(rng);
-    case "emptyString": return rng.pick(["", " ", "\t", "\u200B"]);
-    case "unicode": return unicodeString(rng);
-    case "huge": return hugeString(rng);
-    case "array": return Array.from({ length: rng.int(0, 4) }, () => anyValue(rng, depth + 1));
-    case "object": return Object.fromEntries(Array.from({ length: rng.int(0, 4) }, () => [rng.chance(0.3) ? unicodeString(rng, 2) : token(rng), anyValue(rng, depth + 1)]));
-    case "proto": return protoObject(rng);
-    case "deep": return deepNest(rng);
-    case "bigArray": return new Array(rng.int(10_000, 200_000)).fill(rng.chance(0.5) ? 0 : "a");
+    case "null":
+      return null;
+    case "bool":
+      return rng.chance(0.5);
+    case "int":
+      return rng.int(-1_000_000, 1_000_000);
+    case "special":
+      return specialNumber(rng);
+    case "shortString":
+      return token(rng);
+    case "emptyString":
+      return rng.pick(["", " ", "\t", "\u200B"]);
+    case "unicode":
+      return unicodeString(rng);
+    case "huge":
+      return hugeString(rng);
+    case "array":
+      return Array.from({ length: rng.int(0, 4) }, () => anyValue(rng, depth + 1));
+    case "object":
+      return Object.fromEntries(Array.from({ length: rng.int(0, 4) }, () => [rng.chance(0.3) ? unicodeString(rng, 2) : token(rng), anyValue(rng, depth + 1)]));
+    case "proto":
+      return protoObject(rng);
+    case "deep":
+      return deepNest(rng);
+    case "bigArray":
+      return new Array(rng.int(10_000, 200_000)).fill(rng.chance(0.5) ? 0 : "a");
   }
 }
 
@@ -309,9 +336,28 @@ export function anyValue(rng: Rng, depth = 0): unknown {
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 
 const MIME_LIES = [
-  "image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "image/jpg", "IMAGE/JPEG", "image/jpeg; charset=utf-8",
-  " image/png ", "image/gif", "image/svg+xml", "image/avif", "text/html", "application/octet-stream", "application/zip", "",
-  "image/", "image/jpeg\u0000", "image/\u202Egepj", "image/*", ";", "image/png;image/jpeg",
+  "image/jpeg",
+  "image/png",
+  "image/webp",
+  "image/heic",
+  "image/heif",
+  "image/jpg",
+  "IMAGE/JPEG",
+  "image/jpeg; charset=utf-8",
+  " image/png ",
+  "image/gif",
+  "image/svg+xml",
+  "image/avif",
+  "text/html",
+  "application/octet-stream",
+  "application/zip",
+  "",
+  "image/",
+  "image/jpeg\u0000",
+  "image/\u202Egepj",
+  "image/*",
+  ";",
+  "image/png;image/jpeg",
 ];
 
 const trueMime = (f: FaceSample) => `image/${f.format}`;
@@ -362,19 +408,49 @@ export interface ImageChoice {
 export function genImage(rng: Rng, corpus: ImageCorpus): ImageChoice {
   const face = rng.pick(corpus.faces);
   const kind = rng.weighted({
-    valid: 30, alias: 6, lying: 8, flip: 10, truncate: 7, insert: 5, delete: 4, duplicate: 3, "zero-pad": 2,
-    "jpeg-html": 3, "png-zip": 3, "jpeg-trailing-html": 3, "html-jpeg": 2, "webp-riff-lie": 2,
-    bomb: 6, heic: 3, "non-image": 4, "bad-base64": 5, empty: 2, "huge-base64": 1, "big-random": 1, upload: 6,
+    valid: 30,
+    alias: 6,
+    lying: 8,
+    flip: 10,
+    truncate: 7,
+    insert: 5,
+    delete: 4,
+    duplicate: 3,
+    "zero-pad": 2,
+    "jpeg-html": 3,
+    "png-zip": 3,
+    "jpeg-trailing-html": 3,
+    "html-jpeg": 2,
+    "webp-riff-lie": 2,
+    bomb: 6,
+    heic: 3,
+    "non-image": 4,
+    "bad-base64": 5,
+    empty: 2,
+    "huge-base64": 1,
+    "big-random": 1,
+    upload: 6,
   });
   const asImage = (bytes: Uint8Array, mime = trueMime(face)) => ({ base64: b64(bytes), mimeType: mime });
   switch (kind) {
     case "valid":
       return { image: asImage(face.bytes), tag: `valid-${face.format}${face.lossless ? "-lossless" : ""}-${face.size}` };
     case "alias":
-      return { image: asImage(face.bytes, face.format === "jpeg" ? rng.pick(["image/jpg", "IMAGE/JPEG", "image/jpeg; q=1", " image/jpeg"]) : `${trueMime(face).toUpperCase()};x=y`), tag: "alias-mime" };
+      return {
+        image: asImage(
+          face.bytes,
+          face.format === "jpeg" ? rng.pick(["image/jpg", "IMAGE/JPEG", "image/jpeg; q=1", " image/jpeg"]) : `${trueMime(face).toUpperCase()};x=y`,
+        ),
+        tag: "alias-mime",
+      };
     case "lying":
       return { image: asImage(face.bytes, rng.pick(MIME_LIES)), tag: `lying-mime-${face.format}` };
-    case "flip": case "truncate": case "insert": case "delete": case "duplicate": case "zero-pad":
+    case "flip":
+    case "truncate":
+    case "insert":
+    case "delete":
+    case "duplicate":
+    case "zero-pad":
       return { image: asImage(mutateBytes(rng, face.bytes, kind)), tag: `${kind}-${face.format}` };
     case "jpeg-html":
       return { image: asImage(Buffer.concat([JPEG_HEADER, HTML]), "image/jpeg"), tag: kind };
@@ -423,7 +499,10 @@ export function genImage(rng: Rng, corpus: ImageCorpus): ImageChoice {
       return { image: { base64: bad, mimeType: trueMime(face) }, tag: "bad-base64" };
     }
     case "empty":
-      return { image: rng.pick([{ base64: "", mimeType: "image/jpeg" }, { base64: "AAAA", mimeType: "image/jpeg" }, {}, { mimeType: "image/png" }]), tag: "empty" };
+      return {
+        image: rng.pick([{ base64: "", mimeType: "image/jpeg" }, { base64: "AAAA", mimeType: "image/jpeg" }, {}, { mimeType: "image/png" }]),
+        tag: "empty",
+      };
     case "huge-base64":
       // Over the 15 MB cap by a few characters: refused by the schema, never decoded.
       return { image: { base64: "A".repeat(Math.ceil(15_000_000 / 3) * 4 + 4 * rng.int(1, 4)), mimeType: "image/jpeg" }, tag: kind };
@@ -446,7 +525,22 @@ export function genImage(rng: Rng, corpus: ImageCorpus): ImageChoice {
 
 const FEATURE_WEIGHTS = { style: 30, edit: 25, enhance: 12, cutout: 13, video: 8, bogus: 2 };
 const STYLES = ["noir", "sepia", "vivid", "warm", "cool", "sketch", "pop-art", "vintage"];
-const EDIT_WORDS = ["brighter", "darker", "black and white", "warmer", "cooler", "sharper", "more contrast", "vivid", "sepia", "vintage", "noir", "sketch", "pop art", "denoise"];
+const EDIT_WORDS = [
+  "brighter",
+  "darker",
+  "black and white",
+  "warmer",
+  "cooler",
+  "sharper",
+  "more contrast",
+  "vivid",
+  "sepia",
+  "vintage",
+  "noir",
+  "sketch",
+  "pop art",
+  "denoise",
+];
 
 export function genPrompt(rng: Rng): string {
   const kind = rng.weighted({ plain: 55, unicode: 20, overlong: 6, exactCap: 3, blank: 3, control: 6, huge: 2, unknown: 5 });
@@ -454,14 +548,22 @@ export function genPrompt(rng: Rng): string {
   // A distinctive tail, so an echo of the prompt in a message or log is recognisable.
   const tail = `${token(rng)} ${token(rng)}`;
   switch (kind) {
-    case "plain": return `make it ${words} please ${tail}`;
-    case "unicode": return `${unicodeString(rng, 2)} make it ${words} ${unicodeString(rng)} ${tail}`;
-    case "overlong": return `${words} ${tail} `.repeat(Math.ceil(2_001 / (words.length + tail.length + 2)) + rng.int(0, 50));
-    case "exactCap": return `${words} ${tail} ${"👍".repeat(1_000)}`.slice(0, 2_000);
-    case "blank": return rng.pick(["", "   ", "\n\t", "\u200B"]);
-    case "control": return `${words} ${tail} ${rng.pick(["\u0000", "\u001b[2J", "\u0008", "\u007f", "\u2028", "\u0085"])} ${token(rng)}`;
-    case "huge": return `${words} ${tail} ${hugeString(rng)}`;
-    case "unknown": return `turn me into a dragon ${tail}`;
+    case "plain":
+      return `make it ${words} please ${tail}`;
+    case "unicode":
+      return `${unicodeString(rng, 2)} make it ${words} ${unicodeString(rng)} ${tail}`;
+    case "overlong":
+      return `${words} ${tail} `.repeat(Math.ceil(2_001 / (words.length + tail.length + 2)) + rng.int(0, 50));
+    case "exactCap":
+      return `${words} ${tail} ${"👍".repeat(1_000)}`.slice(0, 2_000);
+    case "blank":
+      return rng.pick(["", "   ", "\n\t", "\u200B"]);
+    case "control":
+      return `${words} ${tail} ${rng.pick(["\u0000", "\u001b[2J", "\u0008", "\u007f", "\u2028", "\u0085"])} ${token(rng)}`;
+    case "huge":
+      return `${words} ${tail} ${hugeString(rng)}`;
+    case "unknown":
+      return `turn me into a dragon ${tail}`;
   }
 }
 
@@ -476,10 +578,12 @@ function validCreate(rng: Rng, corpus: ImageCorpus, header: CaseHeader, tags: st
     image: img.image,
     consent: { faceDataProcessing: true, policyVersion: rng.pick(["2026-11", "v1", "x".repeat(40)]) },
   };
-  if (feature === "style" || rng.chance(0.05)) payload.style = rng.chance(0.9) ? rng.pick(STYLES) : rng.pick(["no-such-preset", "NOIR", "noir\u200B", "constructor", "__proto__", "toString"]);
+  if (feature === "style" || rng.chance(0.05))
+    payload.style = rng.chance(0.9) ? rng.pick(STYLES) : rng.pick(["no-such-preset", "NOIR", "noir\u200B", "constructor", "__proto__", "toString"]);
   if (feature === "edit" || feature === "video" || rng.chance(0.05)) payload.prompt = genPrompt(rng);
   if (rng.chance(0.1)) payload.provider = rng.pick(["local", "local", "openai", "acme", "LOCAL", "constructor", "__proto__"]);
-  if (rng.chance(0.08)) payload.model = rng.pick(["local-effects-1", "local-cutout-1", "local-kenburns-1", "gpt-9000", "a".repeat(100), "../x", "local effects"]);
+  if (rng.chance(0.08))
+    payload.model = rng.pick(["local-effects-1", "local-cutout-1", "local-kenburns-1", "gpt-9000", "a".repeat(100), "../x", "local effects"]);
   if (rng.chance(0.12)) payload.options = genOptions(rng);
   return { payload, upload: img.upload };
 }
@@ -490,11 +594,15 @@ function genOptions(rng: Rng): unknown {
   for (let i = 0; i < n; i++) {
     const key = rng.weighted({ good: 6, proto: 2, unicode: 1, long: 1, digit: 1 });
     const k =
-      key === "good" ? `opt${token(rng)}` :
-      key === "proto" ? rng.pick(PROTO_KEYS) :
-      key === "unicode" ? unicodeString(rng, 2) :
-      key === "long" ? "k" + "x".repeat(rng.int(40, 200)) :
-      `${rng.int(0, 9)}abc`;
+      key === "good"
+        ? `opt${token(rng)}`
+        : key === "proto"
+          ? rng.pick(PROTO_KEYS)
+          : key === "unicode"
+            ? unicodeString(rng, 2)
+            : key === "long"
+              ? "k" + "x".repeat(rng.int(40, 200))
+              : `${rng.int(0, 9)}abc`;
     const v = rng.chance(0.7) ? rng.pick<unknown>([token(rng), rng.int(-5, 5), rng.chance(0.5), "x".repeat(201)]) : anyValue(rng, 2);
     Object.defineProperty(options, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
@@ -507,21 +615,38 @@ function mutateObject(rng: Rng, payload: Record<string, unknown>, fields: readon
   const field = rng.pick(fields);
   tags.push(`mut:${where}${op}(${op === "extra" || op === "proto" || op === "primitive" || op === "arrayWrap" ? "" : field})`);
   switch (op) {
-    case "drop": delete payload[field]; return payload;
+    case "drop":
+      delete payload[field];
+      return payload;
     case "extra": {
       const key = rng.pick(["surprise", "uid", "status", "jobId", "url", "admin", token(rng), unicodeString(rng, 1), ""]);
       payload[key] = anyValue(rng, 1);
       return payload;
     }
-    case "wrongType": payload[field] = anyValue(rng, 1); return payload;
-    case "arrayWrap": return rng.chance(0.5) ? [payload] : Object.values(payload);
-    case "huge": payload[field] = hugeString(rng); return payload;
-    case "deep": payload[field] = deepNest(rng); return payload;
-    case "unicode": payload[field] = typeof payload[field] === "string" && rng.chance(0.7) ? insertUnicode(rng, payload[field] as string) : unicodeString(rng); return payload;
-    case "number": payload[field] = specialNumber(rng); return payload;
-    case "proto": return protoObject(rng, payload);
-    case "null": payload[field] = null; return payload;
-    case "primitive": return rng.pick<unknown>([null, "just a string", 42, true, [], int64("Infinity")]);
+    case "wrongType":
+      payload[field] = anyValue(rng, 1);
+      return payload;
+    case "arrayWrap":
+      return rng.chance(0.5) ? [payload] : Object.values(payload);
+    case "huge":
+      payload[field] = hugeString(rng);
+      return payload;
+    case "deep":
+      payload[field] = deepNest(rng);
+      return payload;
+    case "unicode":
+      payload[field] = typeof payload[field] === "string" && rng.chance(0.7) ? insertUnicode(rng, payload[field] as string) : unicodeString(rng);
+      return payload;
+    case "number":
+      payload[field] = specialNumber(rng);
+      return payload;
+    case "proto":
+      return protoObject(rng, payload);
+    case "null":
+      payload[field] = null;
+      return payload;
+    case "primitive":
+      return rng.pick<unknown>([null, "just a string", 42, true, [], int64("Infinity")]);
   }
 }
 

@@ -121,7 +121,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | "timeout">
 // ---------------------------------------------------------------- echo checks
 
 const BASE64_RUN = /[A-Za-z0-9+/=]{48,}/g;
-const FORBIDDEN_IN_MESSAGES = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029\uFEFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const FORBIDDEN_IN_MESSAGES =
+  /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029\uFEFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const MAX_MESSAGE = 300;
 const FUZZ_TOKEN = /fz[0-9a-z]{6}/;
 const FUZZ_TOKENS = /fz[0-9a-z]{6}/g;
@@ -185,7 +186,12 @@ function badSuccessShape(fn: CallableName, value: unknown): string | undefined {
   if (!STATUSES.includes(v.status as string)) return `success answer has status ${String(v.status)}`;
   if (fn === "createJob" && v.result !== undefined) {
     const r = v.result as Record<string, unknown>;
-    if (!["image/jpeg", "image/png", "image/webp"].includes(r.mimeType as string) || typeof r.base64 !== "string" || !(Number(r.width) > 0) || !(Number(r.height) > 0)) {
+    if (
+      !["image/jpeg", "image/png", "image/webp"].includes(r.mimeType as string) ||
+      typeof r.base64 !== "string" ||
+      !(Number(r.width) > 0) ||
+      !(Number(r.height) > 0)
+    ) {
       return "createJob result has a bad shape";
     }
     if (v.status !== "succeeded") return "createJob returned a result for an unfinished job";
@@ -239,7 +245,14 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       const t0 = Date.now();
       await deliverPolls(polls, pollVideoJob, (e) => fail(c, `pollJob threw ${(e as Error)?.name}: ${(e as Error)?.message?.slice(0, 200)}`));
       clearCapturedLogs();
-      await runCase(c, callables[c.fn], timeoutMs, count, (p) => fail(c, p), () => report.decodedJobs++);
+      await runCase(
+        c,
+        callables[c.fn],
+        timeoutMs,
+        count,
+        (p) => fail(c, p),
+        () => report.decodedJobs++,
+      );
       for (const crash of crashes.splice(0)) fail(c, `unhandled error (a crash in production): ${crash}`);
       const ms = Date.now() - t0;
       report.slowest.push({ index, ms, tags: c.tags.join(" ") });
@@ -247,11 +260,19 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       report.cases++;
       if (report.failures.length === failuresBefore) report.passed++;
       else report.failed++;
-      if (report.cases % 500 === 0) log(`fuzz: ${report.cases}/${indices.length} cases, ${report.failed} failed, ${Math.round((Date.now() - started) / 1000)} s`);
+      if (report.cases % 500 === 0)
+        log(`fuzz: ${report.cases}/${indices.length} cases, ${report.failed} failed, ${Math.round((Date.now() - started) / 1000)} s`);
     }
     current = undefined;
     await endOfRun(seed, indices, polls, pollVideoJob, callables, (problem, index = -1) => {
-      const f: FuzzFailure = { seed, index, fn: "end-of-run", tags: [], problem, repro: index >= 0 ? repro(index) : `npm run fuzz -- --seed ${seed} --cases ${cases}` };
+      const f: FuzzFailure = {
+        seed,
+        index,
+        fn: "end-of-run",
+        tags: [],
+        problem,
+        repro: index >= 0 ? repro(index) : `npm run fuzz -- --seed ${seed} --cases ${cases}`,
+      };
       report.failures.push(f);
       report.failed++;
       log(`FAIL seed=${seed} end-of-run${index >= 0 ? ` (job of case ${index})` : ""}: ${problem}\n  repro: ${f.repro}`);
@@ -349,7 +370,8 @@ async function runCase(
       fail(`undocumented code ${error.code}: ${error.message.slice(0, 200)}`);
     }
     if (error.message.length > MAX_MESSAGE) fail(`message is ${error.message.length} characters long: ${JSON.stringify(error.message.slice(0, 120))}...`);
-    if (FORBIDDEN_IN_MESSAGES.test(error.message)) fail(`message holds control, bidi or unpaired surrogate characters: ${JSON.stringify(error.message.slice(0, 160))}`);
+    if (FORBIDDEN_IN_MESSAGES.test(error.message))
+      fail(`message holds control, bidi or unpaired surrogate characters: ${JSON.stringify(error.message.slice(0, 160))}`);
     const leaked = leak(error.message, c, strings, "message");
     if (leaked) fail(`${leaked}: ${JSON.stringify(error.message.slice(0, 160))}`);
     if (c.refOwner && c.uid && c.refOwner !== c.uid && error.code !== "permission-denied" && error.code !== "not-found" && error.code !== "invalid-argument") {
@@ -381,7 +403,9 @@ async function checkCreatedJob(c: FuzzCase, fail: (problem: string) => void, str
   const requestId = (c.wire as { requestId?: unknown } | null)?.requestId;
   if (typeof requestId !== "string") return;
   const { jobIdFor } = await import("../../src/jobs/jobId.js");
-  const snap = await getFirestore().doc(`jobs/${jobIdFor(c.uid!, requestId)}`).get();
+  const snap = await getFirestore()
+    .doc(`jobs/${jobIdFor(c.uid!, requestId)}`)
+    .get();
   if (!snap.exists) return;
   const status = snap.get("status");
   if (snap.get("feature") !== "video" && (status === "queued" || status === "running")) fail(`image job left ${status} after createJob answered`);
@@ -396,7 +420,11 @@ async function plantUpload(u: NonNullable<FuzzCase["upload"]>) {
   await getStorage()
     .bucket()
     .file(`transient/uploads/${u.uid}/${u.uploadId}`)
-    .save(u.bytes, { resumable: false, contentType: u.contentType || undefined, metadata: { metadata: { ...uploadMetadata(u.metadataUid, Number(deleteAt)) } } });
+    .save(u.bytes, {
+      resumable: false,
+      contentType: u.contentType || undefined,
+      metadata: { metadata: { ...uploadMetadata(u.metadataUid, Number(deleteAt)) } },
+    });
 }
 
 /**
@@ -411,9 +439,20 @@ async function checkUpload(c: FuzzCase, fail: (problem: string) => void) {
   if (c.uid && u.uid === c.uid && u.metadataUid === c.uid) {
     const requestId = (c.wire as { requestId?: unknown } | null)?.requestId;
     const { jobIdFor } = await import("../../src/jobs/jobId.js");
-    const job = typeof requestId === "string" ? await getFirestore().doc(`jobs/${jobIdFor(c.uid, requestId)}`).get() : undefined;
+    const job =
+      typeof requestId === "string"
+        ? await getFirestore()
+            .doc(`jobs/${jobIdFor(c.uid, requestId)}`)
+            .get()
+        : undefined;
     // A job that read this upload would have deleted it; a duplicate requestId answers from the old job.
-    if (job?.exists && job.get("uid") === c.uid && job.get("createdAt")?.toMillis?.() >= Date.now() - 60_000 && !c.tags.includes("replayed-requestId") && c.parallel === 1) {
+    if (
+      job?.exists &&
+      job.get("uid") === c.uid &&
+      job.get("createdAt")?.toMillis?.() >= Date.now() - 60_000 &&
+      !c.tags.includes("replayed-requestId") &&
+      c.parallel === 1
+    ) {
       const image = (c.wire as { image?: unknown }).image as { uploadId?: unknown } | undefined;
       if (image?.uploadId === u.uploadId && job.get("status") !== "queued") fail("the job's upload was not deleted");
     }
@@ -437,7 +476,9 @@ async function endOfRun(
     for (const doc of jobs.docs) {
       // A client fetches a held video, then acknowledges it; that is when it must go.
       if (doc.get("status") === "succeeded" && doc.get("resultDeleted") === false) {
-        await callAs(callables.ackJobResult, uid, { jobId: doc.id }).catch((e) => fail(`ackJobResult of a held video failed: ${(e as Error)?.message}`, caseOfJob.get(doc.id)));
+        await callAs(callables.ackJobResult, uid, { jobId: doc.id }).catch((e) =>
+          fail(`ackJobResult of a held video failed: ${(e as Error)?.message}`, caseOfJob.get(doc.id)),
+        );
       }
     }
     const after = await db.collection("jobs").where("uid", "==", uid).get();

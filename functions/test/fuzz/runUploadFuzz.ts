@@ -79,7 +79,14 @@ export interface UploadFuzzReport {
 }
 
 /** What an answer must carry for each status the handler uses. */
-const CODE_OF_STATUS: Record<number, string> = { 400: "invalid-argument", 401: "unauthenticated", 403: "permission-denied", 405: "invalid-argument", 413: "invalid-argument", 415: "invalid-argument" };
+const CODE_OF_STATUS: Record<number, string> = {
+  400: "invalid-argument",
+  401: "unauthenticated",
+  403: "permission-denied",
+  405: "invalid-argument",
+  413: "invalid-argument",
+  415: "invalid-argument",
+};
 const PARSER_STATUSES = [400, 413, 431];
 const FORBIDDEN_IN_MESSAGES = /[\u0000-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029\uFEFF]/;
 const MAX_MESSAGE = 300;
@@ -92,8 +99,7 @@ const FAMILY: Record<string, string[]> = {
 };
 
 type ServerRecord =
-  | { kind: "answer"; status: number; body: string; headers: http.OutgoingHttpHeaders; method: string }
-  | { kind: "parser"; status: number; code: string };
+  { kind: "answer"; status: number; body: string; headers: http.OutgoingHttpHeaders; method: string } | { kind: "parser"; status: number; code: string };
 
 interface ClientResult {
   status?: number;
@@ -122,7 +128,8 @@ interface Harness {
 /** Records what the handler answers (status, body, headers), whether or not the client reads it. */
 function recordAnswers(req: http.IncomingMessage, res: http.ServerResponse, records: ServerRecord[]) {
   const chunks: Buffer[] = [];
-  const toBuffer = (chunk: unknown) => (typeof chunk === "string" ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk) : undefined);
+  const toBuffer = (chunk: unknown) =>
+    typeof chunk === "string" ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk) : undefined;
   const write = res.write.bind(res) as (...args: unknown[]) => boolean;
   const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse;
   res.write = ((chunk: unknown, ...rest: unknown[]) => {
@@ -144,7 +151,9 @@ async function startHarness(fn: Handler): Promise<Harness> {
   const openSockets = new Set<net.Socket>();
   const escaped: string[] = [];
   const track = (p: Promise<unknown>) => {
-    const tracked = p.catch((error: unknown) => void escaped.push(`the function's promise rejected: ${(error as Error)?.name}: ${String((error as Error)?.message).slice(0, 200)}`));
+    const tracked = p.catch(
+      (error: unknown) => void escaped.push(`the function's promise rejected: ${(error as Error)?.name}: ${String((error as Error)?.message).slice(0, 200)}`),
+    );
     inflight.add(tracked);
     void tracked.finally(() => inflight.delete(tracked));
   };
@@ -184,7 +193,9 @@ async function startHarness(fn: Handler): Promise<Harness> {
         req.on("data", (c: Buffer) => chunks.push(c));
         req.on("end", () => {
           Object.assign(req, { rawBody: Buffer.concat(chunks) });
-          Promise.resolve().then(() => fn(req, res)).then(resolve, reject);
+          Promise.resolve()
+            .then(() => fn(req, res))
+            .then(resolve, reject);
         });
         req.on("close", () => {
           if (!req.complete) resolve(undefined);
@@ -267,7 +278,8 @@ function sendRaw(port: number, request: RawRequest, rng: Rng, timeoutMs: number)
       const { body, cutAt, framing } = request;
       const lines = [`${request.method} / HTTP/1.1`];
       const head: Buffer[] = [];
-      for (const [name, value] of request.headers) head.push(Buffer.from(`${name}: `, "latin1"), Buffer.isBuffer(value) ? value : Buffer.from(value, "latin1"), Buffer.from("\r\n"));
+      for (const [name, value] of request.headers)
+        head.push(Buffer.from(`${name}: `, "latin1"), Buffer.isBuffer(value) ? value : Buffer.from(value, "latin1"), Buffer.from("\r\n"));
       if (framing === "chunked") head.push(Buffer.from("Transfer-Encoding: chunked\r\n"));
       else head.push(Buffer.from(`Content-Length: ${framing === "short-length" ? request.declaredLength : body.length}\r\n`));
       socket.write(Buffer.concat([Buffer.from(lines.join("\r\n") + "\r\n", "latin1"), ...head, Buffer.from("\r\n")]));
@@ -339,13 +351,31 @@ export async function runUploadFuzz(options: UploadFuzzOptions): Promise<UploadF
   overrideProvider("image:local", recording);
   const harness = await startHarness(uploadImage as unknown as Handler);
 
-  const report: UploadFuzzReport = { seed, cases: 0, passed: 0, failed: 0, failures: [], outcomes: {}, stored: 0, consumed: 0, consumedSucceeded: 0, gpsStripped: 0, durationMs: 0, slowest: [] };
+  const report: UploadFuzzReport = {
+    seed,
+    cases: 0,
+    passed: 0,
+    failed: 0,
+    failures: [],
+    outcomes: {},
+    stored: 0,
+    consumed: 0,
+    consumedSucceeded: 0,
+    gpsStripped: 0,
+    durationMs: 0,
+    slowest: [],
+  };
   const count = (key: string) => (report.outcomes[key] = (report.outcomes[key] ?? 0) + 1);
   const repro = (index: number) => `npm run fuzz -- --seed ${seed} --cases 0 --upload-only ${index}`;
 
   const crashes: string[] = [];
   const onCrash = (error: unknown) => {
-    const at = (error as Error)?.stack?.split("\n").slice(1, 4).map((l) => l.trim()).join(" < ") ?? "";
+    const at =
+      (error as Error)?.stack
+        ?.split("\n")
+        .slice(1, 4)
+        .map((l) => l.trim())
+        .join(" < ") ?? "";
     crashes.push(`${(error as Error)?.name}: ${String((error as Error)?.message).slice(0, 200)} (${at})`);
   };
   process.on("unhandledRejection", onCrash);
@@ -372,7 +402,8 @@ export async function runUploadFuzz(options: UploadFuzzOptions): Promise<UploadF
       report.cases++;
       if (problems.length) report.failed++;
       else report.passed++;
-      if (report.cases % 500 === 0) log(`fuzz uploads: ${report.cases}/${indices.length} cases, ${report.failed} failed, ${Math.round((Date.now() - started) / 1000)} s`);
+      if (report.cases % 500 === 0)
+        log(`fuzz uploads: ${report.cases}/${indices.length} cases, ${report.failed} failed, ${Math.round((Date.now() - started) / 1000)} s`);
     }
   } finally {
     process.off("unhandledRejection", onCrash);
@@ -432,23 +463,27 @@ async function runCase(
     else if (r.kind === "parser") {
       // Node refused the bytes: allowed where the case is malformed at the HTTP level, or for the
       // garbage that follows a body shorter than its declared length.
-      if (!PARSER_STATUSES.includes(r.status) || (!allowed.has(r.status) && c.request.framing !== "short-length")) fail(`Node's HTTP parser answered ${r.status} (${r.code}); the case expects ${[...allowed].join("/")}`);
+      if (!PARSER_STATUSES.includes(r.status) || (!allowed.has(r.status) && c.request.framing !== "short-length"))
+        fail(`Node's HTTP parser answered ${r.status} (${r.code}); the case expects ${[...allowed].join("/")}`);
     } else if (!allowed.has(r.status)) {
       fail(`answered ${r.status} ${reasonOf(r.body)}; the case expects ${[...allowed].join("/")}`);
     }
   }
   if (answers.length > c.parallel) fail(`${answers.length} answers to ${c.parallel} request(s)`);
-  if (!allowed.has("none") && answers.length + parser.length < c.parallel) fail(`${c.parallel - answers.length - parser.length} request(s) got no answer at all`);
+  if (!allowed.has("none") && answers.length + parser.length < c.parallel)
+    fail(`${c.parallel - answers.length - parser.length} request(s) got no answer at all`);
   for (const client of clients) {
     if (client.timedOut && !allowed.has("none")) fail(`the client got no answer within ${timeoutMs} ms`);
-    if (client.status !== undefined && !records.some((r) => r.status === client.status)) fail(`the client read HTTP ${client.status}, which the server never sent`);
+    if (client.status !== undefined && !records.some((r) => r.status === client.status))
+      fail(`the client read HTTP ${client.status}, which the server never sent`);
   }
 
   // ---- answer bodies
   const stored: { uploadId: string; expiresAt: string }[] = [];
   for (const a of answers) {
     if (a.status === 204) continue; // the CORS layer's preflight answer
-    if (c.origin && a.headers["access-control-allow-origin"] !== "https://app.example") fail("an answer to a request with Origin lacks Access-Control-Allow-Origin");
+    if (c.origin && a.headers["access-control-allow-origin"] !== "https://app.example")
+      fail("an answer to a request with Origin lacks Access-Control-Allow-Origin");
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(a.body) as Record<string, unknown>;
@@ -459,7 +494,12 @@ async function runCase(
     if (!String(a.headers["content-type"]).startsWith("application/json")) fail(`HTTP ${a.status} answered as ${a.headers["content-type"]}`);
     if (a.status === 200) {
       const keys = Object.keys(body).sort().join(",");
-      if (keys !== "expiresAt,uploadId" || typeof body.uploadId !== "string" || !/^[A-Za-z0-9_-]{32}$/.test(body.uploadId) || typeof body.expiresAt !== "string") {
+      if (
+        keys !== "expiresAt,uploadId" ||
+        typeof body.uploadId !== "string" ||
+        !/^[A-Za-z0-9_-]{32}$/.test(body.uploadId) ||
+        typeof body.expiresAt !== "string"
+      ) {
         fail(`a 200 whose body is not { uploadId, expiresAt }: ${a.body.slice(0, 120)}`);
         continue;
       }
@@ -471,7 +511,8 @@ async function runCase(
       fail(`HTTP ${a.status} without { error }: ${a.body.slice(0, 120)}`);
       continue;
     }
-    if (error.code !== CODE_OF_STATUS[a.status] || !(DOCUMENTED_CODES as readonly string[]).includes(String(error.code))) fail(`HTTP ${a.status} with code ${String(error.code)}`);
+    if (error.code !== CODE_OF_STATUS[a.status] || !(DOCUMENTED_CODES as readonly string[]).includes(String(error.code)))
+      fail(`HTTP ${a.status} with code ${String(error.code)}`);
     if (typeof error.reason !== "string" || !/^[a-z-]+$/.test(error.reason)) fail(`HTTP ${a.status} without a stable reason`);
     const message = typeof error.message === "string" ? error.message : "";
     if (!message) fail(`HTTP ${a.status} without a message`);
@@ -509,7 +550,8 @@ async function runCase(
     else if (!sniffsAs(head, family)) fail(`stored as ${meta.contentType}, but the bytes are not that`);
     const expiresAt = Date.parse(s.expiresAt);
     if (meta.cacheControl !== "private, no-store") fail(`stored with Cache-Control ${meta.cacheControl}`);
-    if (JSON.stringify(meta.metadata) !== JSON.stringify({ uid: c.uid, kind: "uploads", deleteAt: String(expiresAt), writer: "uploadImage" })) fail(`stored with metadata ${JSON.stringify(meta.metadata)}`);
+    if (JSON.stringify(meta.metadata) !== JSON.stringify({ uid: c.uid, kind: "uploads", deleteAt: String(expiresAt), writer: "uploadImage" }))
+      fail(`stored with metadata ${JSON.stringify(meta.metadata)}`);
     if (!(expiresAt > Date.now() + 25 * 60_000 && expiresAt <= Date.now() + 30 * 60_000)) fail(`expiresAt ${s.expiresAt} is not UPLOAD_TTL_MINUTES (30) away`);
     await consumeOrDelete(c, path, s.uploadId, createJob, fail, report);
   }
@@ -533,7 +575,14 @@ function reasonOf(body: string): string {
 }
 
 /** createJob takes the upload (its owner: the object goes, whatever the outcome) or is refused it (a stranger). */
-async function consumeOrDelete(c: UploadCase, path: string, uploadId: string, createJob: Parameters<typeof callAs>[0], fail: (p: string) => void, report: UploadFuzzReport) {
+async function consumeOrDelete(
+  c: UploadCase,
+  path: string,
+  uploadId: string,
+  createJob: Parameters<typeof callAs>[0],
+  fail: (p: string) => void,
+  report: UploadFuzzReport,
+) {
   const file = getStorage().bucket().file(path);
   if (!c.consume) return void (await file.delete().catch(() => undefined));
   const caller = c.consume === "owner" ? c.uid : UPLOAD_FUZZ_UIDS[(UPLOAD_FUZZ_UIDS.indexOf(c.uid) + 1) % UPLOAD_FUZZ_UIDS.length]!;
@@ -551,7 +600,8 @@ async function consumeOrDelete(c: UploadCase, path: string, uploadId: string, cr
   if (quota) report.outcomes["createJob-quota"] = (report.outcomes["createJob-quota"] ?? 0) + 1;
   if (c.consume === "stranger") {
     if (outcome.ok) fail("another user's createJob took the upload");
-    else if (!(outcome.error instanceof HttpsError) || (outcome.error.code !== "not-found" && !quota)) fail(`another user's createJob answered ${(outcome.error as HttpsError)?.code ?? (outcome.error as Error)?.name}, not not-found`);
+    else if (!(outcome.error instanceof HttpsError) || (outcome.error.code !== "not-found" && !quota))
+      fail(`another user's createJob answered ${(outcome.error as HttpsError)?.code ?? (outcome.error as Error)?.name}, not not-found`);
     if (!stillThere) fail("another user's createJob deleted the upload");
     await file.delete().catch(() => undefined);
     return;
@@ -567,7 +617,9 @@ async function consumeOrDelete(c: UploadCase, path: string, uploadId: string, cr
     // The provider got the photo without its location: EXIF GPS is stripped before any provider.
     if (providerInputs.length !== 1) fail(`the provider was called ${providerInputs.length} times for one job`);
     for (const input of providerInputs) {
-      const meta = await sharp(input).metadata().catch(() => undefined);
+      const meta = await sharp(input)
+        .metadata()
+        .catch(() => undefined);
       if (!meta) fail("the provider was given bytes that do not decode");
       else if (exifGpsEntryCount(meta.exif) > 0) fail("the provider was given the photo with its EXIF GPS position");
       else if (c.tags.includes("file:valid-jpeg-exif-gps")) report.gpsStripped++;
@@ -575,10 +627,13 @@ async function consumeOrDelete(c: UploadCase, path: string, uploadId: string, cr
   } else {
     const e = outcome.error;
     if (!(e instanceof HttpsError)) fail(`createJob on the upload threw a non-HttpsError ${(e as Error)?.name}`);
-    else if (e.code === "internal" || !(DOCUMENTED_CODES as readonly string[]).includes(e.code)) fail(`createJob on the upload answered ${e.code}: ${e.message.slice(0, 160)}`);
+    else if (e.code === "internal" || !(DOCUMENTED_CODES as readonly string[]).includes(e.code))
+      fail(`createJob on the upload answered ${e.code}: ${e.message.slice(0, 160)}`);
     else if (c.cleanImage && !quota) fail(`createJob refused a clean uploaded image: ${e.code} ${e.message.slice(0, 160)}`);
   }
   const { jobIdFor } = await import("../../src/jobs/jobId.js");
-  const job = await getFirestore().doc(`jobs/${jobIdFor(caller, request.requestId)}`).get();
+  const job = await getFirestore()
+    .doc(`jobs/${jobIdFor(caller, request.requestId)}`)
+    .get();
   if (job.exists && ["queued", "running"].includes(job.get("status"))) fail(`the job of a consumed upload was left ${job.get("status")}`);
 }

@@ -70,7 +70,10 @@ export interface UploadCase {
 // ---------------------------------------------------------------- pieces
 
 /** A distinctive token, so an echo of a generated string is recognisable. */
-const token = (rng: Rng, prefix = "fzu") => `${prefix}${Math.floor(rng.next() * 36 ** 7).toString(36).padStart(7, "0")}`;
+const token = (rng: Rng, prefix = "fzu") =>
+  `${prefix}${Math.floor(rng.next() * 36 ** 7)
+    .toString(36)
+    .padStart(7, "0")}`;
 
 const JPEG_SOI = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]);
 const ZIP_TAIL = Buffer.concat([
@@ -87,8 +90,27 @@ const OTHER_IMAGES: Record<string, Buffer> = {
 };
 
 const UNICODE_NAMES = [
-  "фото", "照片", "👩🏽‍🦱", "e\u0301", "\u202Egpj.exe", "\u200B", "\uFEFF", "ｆｉｌｅ", "İ", "𝕏", "\uFFFD", "%00", "..%2F..%2F", "../../etc/passwd",
-  "C:\\Windows\\win.ini", "\u0000", "\u0007", "\u001b[31m", "${jndi:ldap://x}", "<script>alert(1)</script>", "'; DROP TABLE jobs; --",
+  "фото",
+  "照片",
+  "👩🏽‍🦱",
+  "e\u0301",
+  "\u202Egpj.exe",
+  "\u200B",
+  "\uFEFF",
+  "ｆｉｌｅ",
+  "İ",
+  "𝕏",
+  "\uFFFD",
+  "%00",
+  "..%2F..%2F",
+  "../../etc/passwd",
+  "C:\\Windows\\win.ini",
+  "\u0000",
+  "\u0007",
+  "\u001b[31m",
+  "${jndi:ldap://x}",
+  "<script>alert(1)</script>",
+  "'; DROP TABLE jobs; --",
 ];
 
 /** A boundary; mostly ordinary, sometimes odd but legal (RFC 2046: up to 70 characters). */
@@ -125,7 +147,8 @@ function assemble(boundary: string, parts: Part[], o: { preamble?: Buffer; epilo
   return Buffer.concat(out);
 }
 
-const disposition = (name: string, filename?: string) => `Content-Disposition: form-data; name="${name}"${filename !== undefined ? `; filename="${filename}"` : ""}`;
+const disposition = (name: string, filename?: string) =>
+  `Content-Disposition: form-data; name="${name}"${filename !== undefined ? `; filename="${filename}"` : ""}`;
 
 // ---------------------------------------------------------------- files
 
@@ -144,8 +167,22 @@ function pickFile(rng: Rng, corpus: ImageCorpus, exifJpeg: Buffer): FileChoice {
   const face = rng.pick(corpus.faces);
   const mime = `image/${face.format}`;
   const kind = rng.weighted({
-    valid: 34, exif: 5, heic: 4, truncated: 8, "jpeg-zip": 4, "jpeg-html": 4, "png-junk": 4, "html-jpeg": 3, "jpeg-soi-only": 2,
-    "non-image": 8, "other-image": 4, empty: 3, "at-cap": 2, "over-cap": 6, "way-over-cap": 3, bomb: 3,
+    valid: 34,
+    exif: 5,
+    heic: 4,
+    truncated: 8,
+    "jpeg-zip": 4,
+    "jpeg-html": 4,
+    "png-junk": 4,
+    "html-jpeg": 3,
+    "jpeg-soi-only": 2,
+    "non-image": 8,
+    "other-image": 4,
+    empty: 3,
+    "at-cap": 2,
+    "over-cap": 6,
+    "way-over-cap": 3,
+    bomb: 3,
   });
   switch (kind) {
     case "valid":
@@ -164,7 +201,13 @@ function pickFile(rng: Rng, corpus: ImageCorpus, exifJpeg: Buffer): FileChoice {
     case "jpeg-html":
       return { bytes: Buffer.concat([pickFormat(corpus, "jpeg"), HTML]), mime: "image/jpeg", expect: [200], clean: false, tag: kind };
     case "png-junk":
-      return { bytes: Buffer.concat([pickFormat(corpus, "png"), Buffer.from(Array.from({ length: rng.int(1, 2048) }, () => rng.int(0, 255)))]), mime: "image/png", expect: [200], clean: false, tag: kind };
+      return {
+        bytes: Buffer.concat([pickFormat(corpus, "png"), Buffer.from(Array.from({ length: rng.int(1, 2048) }, () => rng.int(0, 255)))]),
+        mime: "image/png",
+        expect: [200],
+        clean: false,
+        tag: kind,
+      };
     case "html-jpeg":
       return { bytes: Buffer.concat([HTML, pickFormat(corpus, "jpeg")]), expect: [415], clean: false, tag: kind };
     case "jpeg-soi-only":
@@ -188,7 +231,13 @@ function pickFile(rng: Rng, corpus: ImageCorpus, exifJpeg: Buffer): FileChoice {
       return { bytes: jpegFiller(size, rng), mime: "image/jpeg", expect: [413], clean: false, tag: "over-cap" };
     }
     case "way-over-cap":
-      return { bytes: jpegFiller(UPLOAD_FUZZ_CAP + OVERHEAD + rng.int(1, 3 * UPLOAD_FUZZ_CAP), rng), mime: "image/jpeg", expect: [413], clean: false, tag: "way-over-cap" };
+      return {
+        bytes: jpegFiller(UPLOAD_FUZZ_CAP + OVERHEAD + rng.int(1, 3 * UPLOAD_FUZZ_CAP), rng),
+        mime: "image/jpeg",
+        expect: [413],
+        clean: false,
+        tag: "way-over-cap",
+      };
     case "bomb": {
       const bomb = rng.pick(corpus.bombs);
       return { bytes: bomb.bytes, mime: bomb.mime, expect: [200], clean: false, tag: `bomb-${bomb.name}` };
@@ -211,7 +260,20 @@ function lyingType(rng: Rng, mime: string): string {
     "image/heic": ["image/heic", "image/heif"],
   };
   const own = families[mime] ?? [];
-  const lies = ["image/png", "image/jpeg", "image/webp", "image/heic", "image/gif", "image/svg+xml", "image/avif", "text/html", "application/zip", "video/mp4", "application/x-php", "image/*"];
+  const lies = [
+    "image/png",
+    "image/jpeg",
+    "image/webp",
+    "image/heic",
+    "image/gif",
+    "image/svg+xml",
+    "image/avif",
+    "text/html",
+    "application/zip",
+    "video/mp4",
+    "application/x-php",
+    "image/*",
+  ];
   return rng.pick(lies.filter((l) => !own.includes(l)));
 }
 
@@ -238,10 +300,14 @@ function authHeader(rng: Rng, uid: string): Envelope {
   const valid = `test:${uid}`;
   const kind = rng.weighted({ ok: 80, okOddSpacing: 3, okLowercase: 2, missing: 3, garbage: 9, long: 1, huge: 1, duplicate: 1 });
   switch (kind) {
-    case "ok": return { headers: [["Authorization", `Bearer ${valid}`]], tags: [], secrets: [valid] };
-    case "okOddSpacing": return { headers: [["Authorization", `Bearer \t ${valid}  `]], tags: ["auth:spacing"], secrets: [valid] };
-    case "okLowercase": return { headers: [["authorization", `bearer ${valid}`]], tags: ["auth:lowercase"], secrets: [valid] };
-    case "missing": return { headers: [], expect: [401], tags: ["auth:missing"], secrets: [] };
+    case "ok":
+      return { headers: [["Authorization", `Bearer ${valid}`]], tags: [], secrets: [valid] };
+    case "okOddSpacing":
+      return { headers: [["Authorization", `Bearer \t ${valid}  `]], tags: ["auth:spacing"], secrets: [valid] };
+    case "okLowercase":
+      return { headers: [["authorization", `bearer ${valid}`]], tags: ["auth:lowercase"], secrets: [valid] };
+    case "missing":
+      return { headers: [], expect: [401], tags: ["auth:missing"], secrets: [] };
     case "garbage": {
       const t = token(rng, "fzt");
       const value = rng.pick<() => string | Buffer>([
@@ -274,7 +340,10 @@ function authHeader(rng: Rng, uid: string): Envelope {
       const t = token(rng, "fzt");
       const first = rng.chance(0.5);
       return {
-        headers: [["Authorization", first ? `Bearer ${valid}` : `Bearer ${t}`], ["Authorization", first ? `Bearer ${t}` : `Bearer ${valid}`]],
+        headers: [
+          ["Authorization", first ? `Bearer ${valid}` : `Bearer ${t}`],
+          ["Authorization", first ? `Bearer ${t}` : `Bearer ${valid}`],
+        ],
         ...(first ? {} : { expect: [401] }),
         tags: ["auth:duplicate"],
         secrets: [t],
@@ -287,11 +356,16 @@ function appCheckHeader(rng: Rng): Envelope {
   const kind = rng.weighted({ ok: 92, missing: 3, forged: 3, empty: 1, long: 1 });
   const t = token(rng, "fza");
   switch (kind) {
-    case "ok": return { headers: [["X-Firebase-AppCheck", FUZZ_APP_CHECK]], tags: [], secrets: [] };
-    case "missing": return { headers: [], expect: [403], tags: ["appcheck:missing"], secrets: [] };
-    case "forged": return { headers: [["X-Firebase-AppCheck", rng.chance(0.5) ? t : `${FUZZ_APP_CHECK}${t}`]], expect: [403], tags: ["appcheck:forged"], secrets: [t] };
-    case "empty": return { headers: [["X-Firebase-AppCheck", "   "]], expect: [403], tags: ["appcheck:empty"], secrets: [] };
-    case "long": return { headers: [["X-Firebase-AppCheck", t + "B".repeat(rng.int(1_000, 6_000))]], expect: [403], tags: ["appcheck:long"], secrets: [t] };
+    case "ok":
+      return { headers: [["X-Firebase-AppCheck", FUZZ_APP_CHECK]], tags: [], secrets: [] };
+    case "missing":
+      return { headers: [], expect: [403], tags: ["appcheck:missing"], secrets: [] };
+    case "forged":
+      return { headers: [["X-Firebase-AppCheck", rng.chance(0.5) ? t : `${FUZZ_APP_CHECK}${t}`]], expect: [403], tags: ["appcheck:forged"], secrets: [t] };
+    case "empty":
+      return { headers: [["X-Firebase-AppCheck", "   "]], expect: [403], tags: ["appcheck:empty"], secrets: [] };
+    case "long":
+      return { headers: [["X-Firebase-AppCheck", t + "B".repeat(rng.int(1_000, 6_000))]], expect: [403], tags: ["appcheck:long"], secrets: [t] };
   }
 }
 
@@ -300,20 +374,33 @@ function requestType(rng: Rng, boundary: string): Envelope & { value?: string } 
   const kind = rng.weighted({ ok: 84, quoted: 3, extraParams: 2, noSpace: 2, upper: 2, wrong: 5, missing: 2 });
   const param = boundaryParam(boundary);
   switch (kind) {
-    case "ok": return { headers: [], value: `multipart/form-data; boundary=${param}`, tags: [], secrets: [] };
-    case "quoted": return { headers: [], value: `multipart/form-data; boundary="${boundary}"`, tags: ["ctype:quoted"], secrets: [] };
-    case "extraParams": return { headers: [], value: `multipart/form-data; charset=utf-8; boundary=${param}; x=y`, tags: ["ctype:params"], secrets: [] };
-    case "noSpace": return { headers: [], value: `multipart/form-data;boundary=${param}`, tags: ["ctype:nospace"], secrets: [] };
-    case "upper": return { headers: [], value: `MULTIPART/FORM-DATA; BOUNDARY=${param}`, loosen: [400], tags: ["ctype:upper"], secrets: [] };
+    case "ok":
+      return { headers: [], value: `multipart/form-data; boundary=${param}`, tags: [], secrets: [] };
+    case "quoted":
+      return { headers: [], value: `multipart/form-data; boundary="${boundary}"`, tags: ["ctype:quoted"], secrets: [] };
+    case "extraParams":
+      return { headers: [], value: `multipart/form-data; charset=utf-8; boundary=${param}; x=y`, tags: ["ctype:params"], secrets: [] };
+    case "noSpace":
+      return { headers: [], value: `multipart/form-data;boundary=${param}`, tags: ["ctype:nospace"], secrets: [] };
+    case "upper":
+      return { headers: [], value: `MULTIPART/FORM-DATA; BOUNDARY=${param}`, loosen: [400], tags: ["ctype:upper"], secrets: [] };
     case "wrong": {
       const value = rng.pick([
-        "image/jpeg", "application/octet-stream", "application/json", "text/plain", "application/x-www-form-urlencoded",
-        `multipart/mixed; boundary=${boundary}`, `multipart/related; boundary=${boundary}`, "multipart/form-data", `multipart/form-data${boundary}`,
+        "image/jpeg",
+        "application/octet-stream",
+        "application/json",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        `multipart/mixed; boundary=${boundary}`,
+        `multipart/related; boundary=${boundary}`,
+        "multipart/form-data",
+        `multipart/form-data${boundary}`,
         `text/html; x=multipart/form-data; boundary=${boundary}`,
       ]);
       return { headers: [], value, expect: [415], tags: ["ctype:wrong"], secrets: [] };
     }
-    case "missing": return { headers: [], expect: [415], tags: ["ctype:missing"], secrets: [] };
+    case "missing":
+      return { headers: [], expect: [415], tags: ["ctype:missing"], secrets: [] };
   }
 }
 
@@ -335,7 +422,9 @@ function genBody(rng: Rng, corpus: ImageCorpus, exifJpeg: Buffer, boundary: stri
   const filename = `${token(rng, "fzf")}.${rng.pick(["jpg", "png", "webp", "heic", "gif", "php", "html", ""])}`;
   const filePart = (type?: string, name = "file", fname: string | Buffer = filename): Part => ({
     headers: [
-      typeof fname === "string" ? disposition(name, fname) : Buffer.concat([Buffer.from(`Content-Disposition: form-data; name="${name}"; filename="`), fname, Buffer.from('"')]),
+      typeof fname === "string"
+        ? disposition(name, fname)
+        : Buffer.concat([Buffer.from(`Content-Disposition: form-data; name="${name}"; filename="`), fname, Buffer.from('"')]),
       ...(type !== undefined ? [`Content-Type: ${type}`] : []),
     ],
     content: file.bytes,
@@ -344,10 +433,33 @@ function genBody(rng: Rng, corpus: ImageCorpus, exifJpeg: Buffer, boundary: stri
   // A file the service must sniff: non-images get 415 whatever their declared type says.
   const okFile = { file: file.bytes, clean: file.clean, secrets: [filename.split(".")[0]!] };
   const shape = rng.weighted({
-    plain: 40, preamble: 3, epilogue: 3, lyingPart: 7, unicodeFilename: 4, crlfFilename: 3, filenameStar: 2, hugeFilename: 2, manyPartHeaders: 2,
-    noFilename: 3, wrongName: 4, unicodeFieldName: 3, twoFiles: 4, fieldBefore: 3, fieldAfter: 3, noFilePart: 3, emptyForm: 2,
-    unclosed: 3, cutMidPart: 3, wrongBoundary: 3, missingBoundary: 2, duplicatedBoundary: 2, lfOnly: 2, emptyBody: 2, garbage: 2,
-    nestedMultipart: 1, boundaryLookalike: 2,
+    plain: 40,
+    preamble: 3,
+    epilogue: 3,
+    lyingPart: 7,
+    unicodeFilename: 4,
+    crlfFilename: 3,
+    filenameStar: 2,
+    hugeFilename: 2,
+    manyPartHeaders: 2,
+    noFilename: 3,
+    wrongName: 4,
+    unicodeFieldName: 3,
+    twoFiles: 4,
+    fieldBefore: 3,
+    fieldAfter: 3,
+    noFilePart: 3,
+    emptyForm: 2,
+    unclosed: 3,
+    cutMidPart: 3,
+    wrongBoundary: 3,
+    missingBoundary: 2,
+    duplicatedBoundary: 2,
+    lfOnly: 2,
+    emptyBody: 2,
+    garbage: 2,
+    nestedMultipart: 1,
+    boundaryLookalike: 2,
   });
   const tags = [`body:${shape}`, `file:${file.tag}`];
   const withFile = (parts: Part[], o: Parameters<typeof assemble>[2] = {}) => assemble(boundary, parts, o);
@@ -355,14 +467,27 @@ function genBody(rng: Rng, corpus: ImageCorpus, exifJpeg: Buffer, boundary: stri
     case "plain":
       return { body: withFile([filePart(honest())]), expect: file.expect, ...okFile, tags };
     case "preamble":
-      return { body: withFile([filePart(honest())], { preamble: Buffer.from(`This is a preamble ${token(rng)}; ignore it.`) }), expect: file.expect, ...okFile, tags };
+      return {
+        body: withFile([filePart(honest())], { preamble: Buffer.from(`This is a preamble ${token(rng)}; ignore it.`) }),
+        expect: file.expect,
+        ...okFile,
+        tags,
+      };
     case "epilogue":
-      return { body: withFile([filePart(honest())], { epilogue: Buffer.concat([HTML, Buffer.from(`\r\n--${boundary}\r\n`)]) }), expect: file.expect, ...okFile, tags };
+      return {
+        body: withFile([filePart(honest())], { epilogue: Buffer.concat([HTML, Buffer.from(`\r\n--${boundary}\r\n`)]) }),
+        expect: file.expect,
+        ...okFile,
+        tags,
+      };
     case "lyingPart": {
       if (!file.mime) return { body: withFile([filePart(rng.pick(["image/jpeg", "image/png", "text/plain"]))]), expect: file.expect, ...okFile, tags };
       // Bytes that sniff as an image under a type that says otherwise: refused, unless the file is
       // refused for something else first (empty, or over the cap before the head is sniffed).
-      const expect: Expected[] = mergeExpect([400], file.expect.filter((s) => s !== 200));
+      const expect: Expected[] = mergeExpect(
+        [400],
+        file.expect.filter((s) => s !== 200),
+      );
       return { body: withFile([filePart(lyingType(rng, file.mime))]), expect, ...okFile, tags };
     }
     case "unicodeFilename": {
@@ -378,7 +503,13 @@ function genBody(rng: Rng, corpus: ImageCorpus, exifJpeg: Buffer, boundary: stri
       return { body: withFile([filePart(honest(), "file", raw)]), expect: mergeExpect(file.expect, [400, 415]), ...okFile, secrets: [t], tags };
     }
     case "filenameStar": {
-      const part: Part = { headers: [`Content-Disposition: form-data; name="file"; filename*=UTF-8''%F0%9F%98%80${token(rng, "fzf")}.jpg`, ...(file.mime ? [`Content-Type: ${file.mime}`] : [])], content: file.bytes };
+      const part: Part = {
+        headers: [
+          `Content-Disposition: form-data; name="file"; filename*=UTF-8''%F0%9F%98%80${token(rng, "fzf")}.jpg`,
+          ...(file.mime ? [`Content-Type: ${file.mime}`] : []),
+        ],
+        content: file.bytes,
+      };
       return { body: withFile([part]), expect: mergeExpect(file.expect, [400]), ...okFile, tags };
     }
     case "hugeFilename": {
@@ -395,7 +526,13 @@ function genBody(rng: Rng, corpus: ImageCorpus, exifJpeg: Buffer, boundary: stri
     }
     case "noFilename":
       // A part without a filename is a field, not a file.
-      return { body: withFile([{ headers: [disposition("file"), ...(file.mime ? [`Content-Type: ${file.mime}`] : [])], content: file.bytes }]), expect: [400], clean: false, secrets: [], tags };
+      return {
+        body: withFile([{ headers: [disposition("file"), ...(file.mime ? [`Content-Type: ${file.mime}`] : [])], content: file.bytes }]),
+        expect: [400],
+        clean: false,
+        secrets: [],
+        tags,
+      };
     case "wrongName": {
       const name = rng.pick(["photo", "FILE", "file ", " file", "file[]", "files", "", "image", "file\u0000", "fi\r\nle", "file\r\nContent-Type: text/html"]);
       return { body: withFile([filePart(honest(), name)]), expect: [400], clean: false, secrets: [filename.split(".")[0]!], tags };
@@ -410,17 +547,38 @@ function genBody(rng: Rng, corpus: ImageCorpus, exifJpeg: Buffer, boundary: stri
       const parts = [filePart(honest()), filePart(honest(), second, `${token(rng, "fzf")}.jpg`)];
       if (rng.chance(0.3)) parts.push(filePart(honest()));
       // The first file may be refused for itself before the second part is seen.
-      return { body: withFile(parts), expect: mergeExpect([400], file.expect.filter((s) => s !== 200)), clean: false, secrets: [filename.split(".")[0]!], tags };
+      return {
+        body: withFile(parts),
+        expect: mergeExpect(
+          [400],
+          file.expect.filter((s) => s !== 200),
+        ),
+        clean: false,
+        secrets: [filename.split(".")[0]!],
+        tags,
+      };
     }
     case "fieldBefore":
     case "fieldAfter": {
-      const field: Part = { headers: [disposition(rng.pick(["caption", "uid", "uploadId", "file", token(rng, "fzn")]))], content: Buffer.from(rng.pick(["hello", "fuzz-up-01", "", HTML.toString()])) };
+      const field: Part = {
+        headers: [disposition(rng.pick(["caption", "uid", "uploadId", "file", token(rng, "fzn")]))],
+        content: Buffer.from(rng.pick(["hello", "fuzz-up-01", "", HTML.toString()])),
+      };
       const parts = shape === "fieldBefore" ? [field, filePart(honest())] : [filePart(honest()), field];
-      const expect: Expected[] = shape === "fieldBefore" ? [400] : mergeExpect([400], file.expect.filter((s) => s !== 200));
+      const expect: Expected[] =
+        shape === "fieldBefore"
+          ? [400]
+          : mergeExpect(
+              [400],
+              file.expect.filter((s) => s !== 200),
+            );
       return { body: withFile(parts), expect, clean: false, secrets: [filename.split(".")[0]!], tags };
     }
     case "noFilePart": {
-      const fields = Array.from({ length: rng.int(1, 3) }, (): Part => ({ headers: [disposition(rng.pick(["caption", "name", token(rng, "fzn")]))], content: Buffer.from(token(rng)) }));
+      const fields = Array.from({ length: rng.int(1, 3) }, (): Part => ({
+        headers: [disposition(rng.pick(["caption", "name", token(rng, "fzn")]))],
+        content: Buffer.from(token(rng)),
+      }));
       return { body: withFile(fields), expect: [400], clean: false, secrets: [], tags };
     }
     case "emptyForm":
@@ -445,7 +603,13 @@ function genBody(rng: Rng, corpus: ImageCorpus, exifJpeg: Buffer, boundary: stri
     case "missingBoundary": {
       // No boundary, an empty one, or one with separators left unquoted (not a token: unparseable).
       const odd = `${token(rng, "")}/:=?(),`;
-      const contentType = rng.pick(["multipart/form-data; boundary=", "multipart/form-data; charset=utf-8", "multipart/form-data; boundary", "multipart/form-data;", `multipart/form-data; boundary=${odd}`]);
+      const contentType = rng.pick([
+        "multipart/form-data; boundary=",
+        "multipart/form-data; charset=utf-8",
+        "multipart/form-data; boundary",
+        "multipart/form-data;",
+        `multipart/form-data; boundary=${odd}`,
+      ]);
       const body = contentType.endsWith(odd) ? assemble(odd, [filePart(honest())]) : withFile([filePart(honest())]);
       return { body, contentType, expect: [400], clean: false, secrets: [], tags };
     }
@@ -453,7 +617,13 @@ function genBody(rng: Rng, corpus: ImageCorpus, exifJpeg: Buffer, boundary: stri
       const other = `${boundaryOf(rng)}Q`;
       const usesFirst = rng.chance(0.5);
       const body = assemble(usesFirst ? boundary : other, [filePart(honest())]);
-      return { body, contentType: `multipart/form-data; boundary=${boundaryParam(boundary)}; boundary=${boundaryParam(other)}`, expect: mergeExpect(file.expect, [400]), ...okFile, tags };
+      return {
+        body,
+        contentType: `multipart/form-data; boundary=${boundaryParam(boundary)}; boundary=${boundaryParam(other)}`,
+        expect: mergeExpect(file.expect, [400]),
+        ...okFile,
+        tags,
+      };
     }
     case "lfOnly":
       return { body: withFile([filePart(honest())], { eol: "\n" }), expect: mergeExpect(file.expect, [400]), ...okFile, tags };
@@ -476,7 +646,14 @@ function genBody(rng: Rng, corpus: ImageCorpus, exifJpeg: Buffer, boundary: stri
       const content = Buffer.concat([file.bytes, Buffer.from(`--${boundary}\r\n-\r\n--`)]);
       const part: Part = { headers: filePart(honest()).headers, content };
       const expect = file.expect.map((s) => (s === 200 && file.bytes.length + 64 > UPLOAD_FUZZ_CAP ? 413 : s));
-      return { body: withFile([part]), expect: file.expect.includes(200) ? mergeExpect(expect, [413]) : expect, file: content, clean: false, secrets: [filename.split(".")[0]!], tags };
+      return {
+        body: withFile([part]),
+        expect: file.expect.includes(200) ? mergeExpect(expect, [413]) : expect,
+        file: content,
+        clean: false,
+        secrets: [filename.split(".")[0]!],
+        tags,
+      };
     }
   }
 }
@@ -559,7 +736,10 @@ export function generateUploadCase(seed: number, index: number, corpus: ImageCor
     } else if (body.body.length > DECLARED_LIMIT && (framing === "length" || transport === "buffered")) {
       expect = [413]; // refused on the declared (or already read) length, before the body is parsed
     } else if (body.body.length > DECLARED_LIMIT) {
-      expect = mergeExpect([413], body.expect.filter((s) => s !== 200)); // chunked: counted while streaming
+      expect = mergeExpect(
+        [413],
+        body.expect.filter((s) => s !== 200),
+      ); // chunked: counted while streaming
     } else {
       expect = mergeExpect(body.expect, ctype.loosen ?? []);
     }

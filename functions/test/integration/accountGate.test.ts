@@ -41,7 +41,13 @@ async function footprint(uid: string) {
     db().collection("privacyRequests").where("subject", "==", requestSubjectOf(uid)).count().get(),
     getStorage().bucket().getFiles({ prefix: "transient/" }),
   ]);
-  return { jobs: jobs.data().count, privacy: privacy.exists, quota: quota.exists, records: records.data().count, objects: objects.filter((o) => o.name.split("/")[2] === uid).length };
+  return {
+    jobs: jobs.data().count,
+    privacy: privacy.exists,
+    quota: quota.exists,
+    records: records.data().count,
+    objects: objects.filter((o) => o.name.split("/")[2] === uid).length,
+  };
 }
 
 /** Every callable, with a request it would act on for `uid`. */
@@ -60,7 +66,10 @@ async function everyCall(jobId: string): Promise<[string, CallableFunction<any, 
 
 async function uploadAs(uid: string, headers: Record<string, string> = {}) {
   const { createUploadHandler } = await import("../../src/triggers/https/uploadHandler.js");
-  const handleUpload = createUploadHandler({ verifyIdToken: async (t) => ({ uid: t.replace(/^test:/, ""), auth_time: Math.floor(Date.now() / 1000) - 60 }), verifyAppCheck: async () => undefined });
+  const handleUpload = createUploadHandler({
+    verifyIdToken: async (t) => ({ uid: t.replace(/^test:/, ""), auth_time: Math.floor(Date.now() / 1000) - 60 }),
+    verifyAppCheck: async () => undefined,
+  });
   const server = http.createServer((req, res) => void handleUpload(req, res));
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   try {
@@ -68,7 +77,11 @@ async function uploadAs(uid: string, headers: Record<string, string> = {}) {
     const body = new FormData();
     const { makeFaceImage } = await import("../fixtures/images.js");
     body.append("file", new Blob([new Uint8Array(await makeFaceImage({ width: 64, height: 64, format: "jpeg" }))], { type: "image/jpeg" }), "p.jpg");
-    const res = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", headers: { Authorization: `Bearer test:${uid}`, "X-Firebase-AppCheck": "any", ...headers }, body });
+    const res = await fetch(`http://127.0.0.1:${port}/`, {
+      method: "POST",
+      headers: { Authorization: `Bearer test:${uid}`, "X-Firebase-AppCheck": "any", ...headers },
+      body,
+    });
     return { status: res.status, body: (await res.json()) as { uploadId?: string; error?: { code: string; reason: string } } };
   } finally {
     server.closeAllConnections();
@@ -89,7 +102,11 @@ describe("the account gate: a token that outlives its account writes nothing", (
     for (const [name, fn, data] of await everyCall(jobId)) {
       for (const headers of [{}, GPC]) {
         const error = await rejectionOf(callAs(fn, "gone", data, { headers }));
-        assert.deepEqual([error.code, (error.details as { reason?: string })?.reason], ["unauthenticated", "account-deleted"], `${name} ${JSON.stringify(headers)}`);
+        assert.deepEqual(
+          [error.code, (error.details as { reason?: string })?.reason],
+          ["unauthenticated", "account-deleted"],
+          `${name} ${JSON.stringify(headers)}`,
+        );
       }
     }
     for (const headers of [{}, GPC]) {

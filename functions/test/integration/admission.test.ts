@@ -63,7 +63,10 @@ describe("createJob under a burst", () => {
     const { result, peak } = await peakInUse(gate, () =>
       Promise.all(uids.map(async (uid) => callAs<Created>(createJob, uid, await createJobRequest({ image })))),
     );
-    assert.deepEqual(result.map((r) => r.status), uids.map(() => "succeeded"));
+    assert.deepEqual(
+      result.map((r) => r.status),
+      uids.map(() => "succeeded"),
+    );
     assert.ok(peak > 0 && peak <= 26_000_000, `peak commitment ${peak} within the 26 MB budget`);
     assert.equal(gate.inUse, 0, "every grant was given back");
     assert.equal(gate.waiting, 0);

@@ -91,7 +91,11 @@ describe("createJob refuses bad input with a clear HttpsError", () => {
 
   test("a header declaring huge dimensions (decompression bomb) is caught by the pixel cap", async () => {
     await expectRejected(await createJobRequest({ image: { base64: b64(makeBombPng()), mimeType: "image/png" } }), "invalid-argument", /^image.*pixels/);
-    await expectRejected(await createJobRequest({ image: { base64: b64(await makeBombJpeg()), mimeType: "image/jpeg" } }), "invalid-argument", /^image.*pixels/);
+    await expectRejected(
+      await createJobRequest({ image: { base64: b64(await makeBombJpeg()), mimeType: "image/jpeg" } }),
+      "invalid-argument",
+      /^image.*pixels/,
+    );
   });
 
   test("an oversize payload", async () => {
@@ -126,10 +130,14 @@ describe("createJob refuses bad input with a clear HttpsError", () => {
     await getFirestore().doc("config/runtime").set({ enabledProviders: [], defaults: {} });
     clearRuntimeConfigCache();
     await expectRejected(await createJobRequest(), "failed-precondition", /^provider: local is disabled/);
-    await getFirestore().doc("config/runtime").set({ enabledProviders: ["local"], allowedModels: { local: ["local-effects-1"] } });
+    await getFirestore()
+      .doc("config/runtime")
+      .set({ enabledProviders: ["local"], allowedModels: { local: ["local-effects-1"] } });
     clearRuntimeConfigCache();
     await expectRejected(await createJobRequest({ feature: "cutout" }), "invalid-argument", /^model: not available for local; available: local-effects-1$/);
-    await getFirestore().doc("config/runtime").set({ killSwitch: true, enabledProviders: ["local"] });
+    await getFirestore()
+      .doc("config/runtime")
+      .set({ killSwitch: true, enabledProviders: ["local"] });
     clearRuntimeConfigCache();
     await expectRejected(await createJobRequest(), "unavailable", /paused/);
   });
@@ -142,7 +150,11 @@ describe("createJob refuses bad input with a clear HttpsError", () => {
 
   test("cutout of a busy background with the local provider is an honest failed-precondition", async () => {
     const busy = await makeFaceImage({ width: 128, height: 128, background: "gradient-noise" });
-    await expectRejected(await createJobRequest({ feature: "cutout", image: { base64: b64(busy), mimeType: "image/jpeg" } }), "failed-precondition", /plain background/);
+    await expectRejected(
+      await createJobRequest({ feature: "cutout", image: { base64: b64(busy), mimeType: "image/jpeg" } }),
+      "failed-precondition",
+      /plain background/,
+    );
   });
 
   test("client-chosen text (an invented field, an options key, an unknown style id) is in no message, details, log or document", async () => {

@@ -105,8 +105,12 @@ describe("callable request guard", () => {
     const bare = onCall({}, async () => null);
     for (const fn of [createJob, getJobResult, ackJobResult, cancelJob, exportMyData, deleteMyData, setPrivacyChoices]) {
       assert.deepEqual(
-        Reflect.ownKeys(fn).filter((k) => k !== "length" && k !== "name").sort(),
-        Reflect.ownKeys(bare).filter((k) => k !== "length" && k !== "name").sort(),
+        Reflect.ownKeys(fn)
+          .filter((k) => k !== "length" && k !== "name")
+          .sort(),
+        Reflect.ownKeys(bare)
+          .filter((k) => k !== "length" && k !== "name")
+          .sort(),
       );
       assert.ok(fn.__endpoint.callableTrigger, "a callable endpoint");
       assert.equal((fn as unknown as { __trigger: { labels: Record<string, string> } }).__trigger.labels["deployment-callable"], "true");

@@ -21,12 +21,28 @@ const genuineIdToken = forgedJwt({ alg: "RS256", kid: "a".repeat(40), typ: "JWT"
 /** What firebase-tools' Auth emulator issues (auth/operations.js: `sign(…, { algorithm: "none" })`). */
 const emulatorIdToken = forgedJwt(
   { alg: "none", typ: "JWT" },
-  { user_id: UID, auth_time: now, provider_id: "anonymous", firebase: { identities: {}, sign_in_provider: "anonymous" }, iat: now, exp: now + 3600, aud: PROJECT, iss: ISSUER, sub: UID },
+  {
+    user_id: UID,
+    auth_time: now,
+    provider_id: "anonymous",
+    firebase: { identities: {}, sign_in_provider: "anonymous" },
+    iat: now,
+    exp: now + 3600,
+    aud: PROJECT,
+    iss: ISSUER,
+    sub: UID,
+  },
   "",
 );
 const genuineAppCheck = forgedJwt(
   { alg: "RS256", kid: "vxcFRg", typ: "JWT" },
-  { aud: ["projects/123456789012", `projects/${PROJECT}`], iss: "https://firebaseappcheck.googleapis.com/123456789012", sub: "1:123456789012:web:0a1b2c3d", iat: now, exp: now + 3600 },
+  {
+    aud: ["projects/123456789012", `projects/${PROJECT}`],
+    iss: "https://firebaseappcheck.googleapis.com/123456789012",
+    sub: "1:123456789012:web:0a1b2c3d",
+    iat: now,
+    exp: now + 3600,
+  },
 );
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -36,7 +52,12 @@ let authEmulator: FakeServer;
 before(async () => {
   captureLogs();
   authEmulator = await FakeServer.start();
-  Object.assign(process.env, { GCLOUD_PROJECT: PROJECT, FUNCTIONS_EMULATOR: "true", FIREBASE_AUTH_EMULATOR_HOST: authEmulator.host, METADATA_SERVER_DETECTION: "none" });
+  Object.assign(process.env, {
+    GCLOUD_PROJECT: PROJECT,
+    FUNCTIONS_EMULATOR: "true",
+    FIREBASE_AUTH_EMULATOR_HOST: authEmulator.host,
+    METADATA_SERVER_DETECTION: "none",
+  });
 });
 after(() => authEmulator.close());
 

@@ -153,10 +153,13 @@ describe("createJob with the local provider", () => {
     const image = await faceImage("png");
     const uploadId = randomUUID().replaceAll("-", "");
     const path = `transient/uploads/u-up/${uploadId}`;
-    await getStorage().bucket().file(path).save(Buffer.from(image.base64, "base64"), {
-      contentType: "image/png",
-      metadata: { metadata: uploadMetadata("u-up", Date.now() + 60_000) },
-    });
+    await getStorage()
+      .bucket()
+      .file(path)
+      .save(Buffer.from(image.base64, "base64"), {
+        contentType: "image/png",
+        metadata: { metadata: uploadMetadata("u-up", Date.now() + 60_000) },
+      });
     const stranger = await callAs<Created>(createJob, "u-stranger", await createJobRequest({ image: { uploadId } })).catch((e) => e);
     assert.equal(stranger.code, "not-found", "another user's upload is invisible");
     const res = await callAs<Created>(createJob, "u-up", await createJobRequest({ image: { uploadId } }));

@@ -39,7 +39,15 @@ function jobDoc(seed: Seed, uid: string): JobDoc {
   const created = seed.createdAt;
   const startedAt = created + STARTED_AFTER_MS;
   const endedAt = startedAt + (seed.durationMs ?? 0);
-  const queued = state.queuedJob({ uid, requestId: randomUUID(), feature: seed.feature, provider: seed.provider, model: "m-1", now: created, deadlineMs: 600_000 });
+  const queued = state.queuedJob({
+    uid,
+    requestId: randomUUID(),
+    feature: seed.feature,
+    provider: seed.provider,
+    model: "m-1",
+    now: created,
+    deadlineMs: 600_000,
+  });
   const running = { ...queued, ...state.started(startedAt, 1) };
   const ended: Record<JobStatus, () => JobDoc> = {
     queued: () => queued,
@@ -80,7 +88,14 @@ const SEEDS: Seed[] = [
   { createdAt: at("2026-11-20T00:00:00.000Z"), feature: "style", provider: "local", status: "succeeded", durationMs: 1_000 },
   { createdAt: at("2026-11-20T08:00:00Z"), feature: "style", provider: "openai", status: "succeeded", durationMs: 3_000 },
   { createdAt: at("2026-11-20T09:00:00Z"), feature: "style", provider: "openai", status: "failed", durationMs: 200, errorCode: "provider-unavailable" },
-  { createdAt: at("2026-11-20T10:00:00Z"), feature: "edit", provider: "bfl", status: "succeeded", durationMs: 5_000, fallbacks: [{ provider: "openai", code: "provider-unavailable" }] },
+  {
+    createdAt: at("2026-11-20T10:00:00Z"),
+    feature: "edit",
+    provider: "bfl",
+    status: "succeeded",
+    durationMs: 5_000,
+    fallbacks: [{ provider: "openai", code: "provider-unavailable" }],
+  },
   { createdAt: at("2026-11-20T11:00:00Z"), feature: "video", provider: "veo", status: "expired", durationMs: 1_200_000 },
   { createdAt: at("2026-11-20T12:00:00Z"), feature: "video", provider: "local", status: "succeeded", durationMs: 4_000 },
   { createdAt: at("2026-11-20T13:00:00Z"), feature: "cutout", provider: "local", status: "cancelled", durationMs: 50 },
@@ -148,7 +163,7 @@ describe("daily statistics", () => {
     assert.deepEqual(day2.jobs.byStatus, { queued: 0, running: 1, succeeded: 1, failed: 0, cancelled: 0, expired: 0 });
     assert.deepEqual(day2.jobs.byProvider, { local: { total: 1, succeeded: 1 }, gemini: { total: 1, running: 1 } });
     assert.deepEqual(day2.durationMs.all, { count: 1, p50: 2_000, p95: 2_000, max: 2_000 });
-    assert.equal((await statsDoc("2026-11-19")), undefined, "a day that was not computed has no document");
+    assert.equal(await statsDoc("2026-11-19"), undefined, "a day that was not computed has no document");
 
     // Nothing personal: no uid, job id or request id anywhere in either document, nor in the log line.
     const written = JSON.stringify([first, await statsDoc(DAY2)]);
@@ -193,7 +208,13 @@ describe("daily statistics", () => {
     assert.deepEqual(figures(await statsDoc("2026-11-25")), {
       day: "2026-11-25",
       schemaVersion: 1,
-      jobs: { total: 0, byStatus: { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, expired: 0 }, byFeature: {}, byProvider: {}, byErrorCode: {} },
+      jobs: {
+        total: 0,
+        byStatus: { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, expired: 0 },
+        byFeature: {},
+        byProvider: {},
+        byErrorCode: {},
+      },
       durationMs: { all: { count: 0, p50: null, p95: null, max: null }, byFeature: {} },
       fallbacks: { jobs: 0, skipped: 0, byProvider: {}, byCode: {} },
     });
@@ -285,7 +306,7 @@ describe("daily statistics", () => {
     assert.equal(backfilled!.jobs.total, 1);
     assert.deepEqual(backfilled!.purge, { runs: 144 });
     assert.equal((await statsDoc("2026-11-19"))!.jobs.total, 1);
-    assert.equal((await statsDoc("2026-11-14")), undefined, "older than the backfill window");
+    assert.equal(await statsDoc("2026-11-14"), undefined, "older than the backfill window");
 
     assert.deepEqual(await computeDueDailyStats(now + 3_600_000), ["2026-11-21"], "a second run only recomputes yesterday");
   });

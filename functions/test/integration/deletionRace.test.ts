@@ -58,7 +58,9 @@ describe("the deletion marker in quotas/{uid}", () => {
     assert.deepEqual([error.code, (error.details as { reason?: string }).reason], ["unavailable", "deletion-in-progress"]);
     assert.equal((await db().collection("jobs").where("uid", "==", "marked").count().get()).data().count, 0);
 
-    await db().doc("quotas/marked").set(deletionMarker(Date.now() - DELETION_MARKER_STALE_MS - 1_000));
+    await db()
+      .doc("quotas/marked")
+      .set(deletionMarker(Date.now() - DELETION_MARKER_STALE_MS - 1_000));
     assert.equal((await callAs<{ status: string }>(createJob, "marked", await createJobRequest())).status, "succeeded");
     const quota = (await db().doc("quotas/marked").get()).data()!;
     assert.deepEqual(Object.keys(quota).sort(), ["active", "features", "updatedAt"], "the stale marker went with the job's write");
@@ -66,52 +68,62 @@ describe("the deletion marker in quotas/{uid}", () => {
 });
 
 describe("deleteMyData racing the same user's createJob", () => {
-  test(`${ROUNDS} seeded rounds (seed ${SEED}): nothing committed before the deletion finished survives, and the counts match`, { timeout: 600_000 }, async () => {
-    const { createJob, deleteMyData } = await fns();
-    const random = mulberry32(SEED);
-    const tally = { survived: 0, refused: 0, deletedUnderIt: 0, succeeded: 0 };
-    for (let round = 0; round < ROUNDS; round++) {
-      const uid = `racer-${SEED}-${round}`;
-      const label = `round ${round} (seed ${SEED})`;
-      const committed = new Set<string>();
-      if (round % 2 === 0) committed.add((await callAs<{ jobId: string }>(createJob, uid, await createJobRequest())).jobId);
-      const requests = await Promise.all(Array.from({ length: JOBS_PER_ROUND }, () => createJobRequest()));
+  test(
+    `${ROUNDS} seeded rounds (seed ${SEED}): nothing committed before the deletion finished survives, and the counts match`,
+    { timeout: 600_000 },
+    async () => {
+      const { createJob, deleteMyData } = await fns();
+      const random = mulberry32(SEED);
+      const tally = { survived: 0, refused: 0, deletedUnderIt: 0, succeeded: 0 };
+      for (let round = 0; round < ROUNDS; round++) {
+        const uid = `racer-${SEED}-${round}`;
+        const label = `round ${round} (seed ${SEED})`;
+        const committed = new Set<string>();
+        if (round % 2 === 0) committed.add((await callAs<{ jobId: string }>(createJob, uid, await createJobRequest())).jobId);
+        const requests = await Promise.all(Array.from({ length: JOBS_PER_ROUND }, () => createJobRequest()));
 
-      const deleting = (async () => {
-        await delay(random.next() * SPREAD_MS);
-        const result = await callAs<{ deleted: Record<string, number> }>(deleteMyData, uid, {});
-        return { result };
-      })();
-      const creating = requests.map(async (request) => {
-        await delay(random.next() * SPREAD_MS);
-        return settle(callAs(createJob, uid, request));
-      });
-      const [{ result }, outcomes] = await Promise.all([deleting, Promise.all(creating)]);
+        const deleting = (async () => {
+          await delay(random.next() * SPREAD_MS);
+          const result = await callAs<{ deleted: Record<string, number> }>(deleteMyData, uid, {});
+          return { result };
+        })();
+        const creating = requests.map(async (request) => {
+          await delay(random.next() * SPREAD_MS);
+          return settle(callAs(createJob, uid, request));
+        });
+        const [{ result }, outcomes] = await Promise.all([deleting, Promise.all(creating)]);
 
-      for (const outcome of outcomes) {
-        const documented =
-          outcome.status === "succeeded" ||
-          (outcome.code === "unavailable" && outcome.reason === "deletion-in-progress") ||
-          (outcome.code === "not-found" && outcome.reason === "job-not-found");
-        assert.ok(documented, `${label}: createJob answered ${JSON.stringify(outcome)} ${capturedLogs().split("\n").filter((l) => /internal|error/i.test(l)).join("\n")}`);
-        if (outcome.status === "succeeded") tally.succeeded++;
-        else if (outcome.code === "unavailable") tally.refused++;
-        else tally.deletedUnderIt++;
+        for (const outcome of outcomes) {
+          const documented =
+            outcome.status === "succeeded" ||
+            (outcome.code === "unavailable" && outcome.reason === "deletion-in-progress") ||
+            (outcome.code === "not-found" && outcome.reason === "job-not-found");
+          assert.ok(
+            documented,
+            `${label}: createJob answered ${JSON.stringify(outcome)} ${capturedLogs()
+              .split("\n")
+              .filter((l) => /internal|error/i.test(l))
+              .join("\n")}`,
+          );
+          if (outcome.status === "succeeded") tally.succeeded++;
+          else if (outcome.code === "unavailable") tally.refused++;
+          else tally.deletedUnderIt++;
+        }
+        // A job was committed by every createJob that succeeded or whose job was deleted under it.
+        const { jobIdFor } = await import("../../src/jobs/jobId.js");
+        outcomes.forEach((o, i) => o.code !== "unavailable" && committed.add(jobIdFor(uid, requests[i]!.requestId as string)));
+
+        const survivors = (await db().collection("jobs").where("uid", "==", uid).get()).docs;
+        const admittedAfter = Object.keys((await db().doc(`quotas/${uid}`).get()).get("active") ?? {});
+        for (const doc of survivors) {
+          assert.ok(admittedAfter.includes(doc.id), `${label}: job ${doc.id} was committed before the deletion finished, and survived it`);
+          assert.ok(committed.has(doc.id), `${label}: an unexpected job`);
+        }
+        tally.survived += survivors.length;
+        assert.equal(result.deleted.jobs! + survivors.length, committed.size, `${label}: deleted.jobs counts what was deleted`);
       }
-      // A job was committed by every createJob that succeeded or whose job was deleted under it.
-      const { jobIdFor } = await import("../../src/jobs/jobId.js");
-      outcomes.forEach((o, i) => o.code !== "unavailable" && committed.add(jobIdFor(uid, requests[i]!.requestId as string)));
-
-      const survivors = (await db().collection("jobs").where("uid", "==", uid).get()).docs;
-      const admittedAfter = Object.keys((await db().doc(`quotas/${uid}`).get()).get("active") ?? {});
-      for (const doc of survivors) {
-        assert.ok(admittedAfter.includes(doc.id), `${label}: job ${doc.id} was committed before the deletion finished, and survived it`);
-        assert.ok(committed.has(doc.id), `${label}: an unexpected job`);
-      }
-      tally.survived += survivors.length;
-      assert.equal(result.deleted.jobs! + survivors.length, committed.size, `${label}: deleted.jobs counts what was deleted`);
-    }
-    console.log(`# deletion race: ${JSON.stringify(tally)} over ${ROUNDS} rounds × ${JOBS_PER_ROUND} createJobs`);
-    assert.ok(tally.refused + tally.deletedUnderIt > 0, "the rounds did race (some createJob met the deletion)");
-  });
+      console.log(`# deletion race: ${JSON.stringify(tally)} over ${ROUNDS} rounds × ${JOBS_PER_ROUND} createJobs`);
+      assert.ok(tally.refused + tally.deletedUnderIt > 0, "the rounds did race (some createJob met the deletion)");
+    },
+  );
 });

@@ -82,9 +82,12 @@ describe("faults: the terminal state each leaves", () => {
     const queued = state.queuedJob({ uid: "u-died", requestId: "r", feature: "style", provider: "openai", model: "m", now, deadlineMs: 600_000 });
     await db.doc("jobs/died").set({ ...queued, ...state.started(now, 1) });
     const uploadTtlMs = 30 * 60_000;
-    await getStorage().bucket().file(transientPaths.upload("u-died", "up1")).save(Buffer.from("face"), {
-      metadata: { metadata: { uid: "u-died", kind: "uploads", deleteAt: String(now + uploadTtlMs) } },
-    });
+    await getStorage()
+      .bucket()
+      .file(transientPaths.upload("u-died", "up1"))
+      .save(Buffer.from("face"), {
+        metadata: { metadata: { uid: "u-died", kind: "uploads", deleteAt: String(now + uploadTtlMs) } },
+      });
     const { purgeTransient } = await import("../../src/privacy/purge.js");
     const counts = await purgeTransient({ now: now + uploadTtlMs + 60_000 });
     assert.equal(counts.jobsExpired, 1);

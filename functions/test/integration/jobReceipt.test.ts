@@ -54,16 +54,20 @@ describe("privacy receipt", () => {
     const state = await import("../../src/jobs/state.js");
     const jobId = jobIdFor("r-run", crypto.randomUUID());
     const now = Date.now();
-    await getFirestore().doc(`jobs/${jobId}`).set({
-      ...state.queuedJob({ uid: "r-run", requestId: "r", feature: "edit", provider: "local", model: "local-effects-1", now, deadlineMs: 600_000 }),
-      ...state.started(now, 1),
-    });
+    await getFirestore()
+      .doc(`jobs/${jobId}`)
+      .set({
+        ...state.queuedJob({ uid: "r-run", requestId: "r", feature: "edit", provider: "local", model: "local-effects-1", now, deadlineMs: 600_000 }),
+        ...state.started(now, 1),
+      });
     const running = await callAs<Answer>(getJobResult, "r-run", { jobId });
     assert.equal(running.status, "running");
     assert.equal(running.receipt?.inputDeleted, false);
     assert.equal(running.receipt?.inputDeletedAt, undefined);
 
-    await getFirestore().doc(`jobs/${jobId}`).update(state.failed(now + 2_000, { code: "provider-unavailable", message: "down" }, now));
+    await getFirestore()
+      .doc(`jobs/${jobId}`)
+      .update(state.failed(now + 2_000, { code: "provider-unavailable", message: "down" }, now));
     const failed = await callAs<Answer>(getJobResult, "r-run", { jobId });
     assert.equal(failed.error?.code, "provider-unavailable");
     assert.equal(failed.receipt?.inputDeleted, true);
@@ -112,9 +116,14 @@ describe("privacy receipt", () => {
     const fake = useScriptedProviderFake("seedream");
 
     test("the provider tried first is named with its error: it may have received the photo too", async () => {
-      await getFirestore().doc("config/runtime").set({
-        enabledProviders: ["seedream", "local"], defaults: { style: { provider: "seedream" } }, fallbackOrder: { style: ["local"] }, autoFallback: true,
-      });
+      await getFirestore()
+        .doc("config/runtime")
+        .set({
+          enabledProviders: ["seedream", "local"],
+          defaults: { style: { provider: "seedream" } },
+          fallbackOrder: { style: ["local"] },
+          autoFallback: true,
+        });
       const api = fake();
       seedream.serverError({ api, cdn: api, resultJpeg: Buffer.alloc(0), resultPng: Buffer.alloc(0) });
       const res = await callAs<Answer>((await fns()).createJob, "r-fb", await createJobRequest({ style: "sepia" }));

@@ -76,7 +76,11 @@ async function call<T>(fn: Parameters<typeof callAs>[0], data: unknown): Promise
 async function upload(bytes: Uint8Array, type: string, filename: string): Promise<{ uploadId?: string }> {
   const body = new FormData();
   body.append("file", new Blob([bytes], { type }), filename);
-  const res = await fetch(`${uploadBase}/`, { method: "POST", headers: { Authorization: `Bearer ${ID_TOKEN}`, "X-Firebase-AppCheck": "app-check-token" }, body });
+  const res = await fetch(`${uploadBase}/`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${ID_TOKEN}`, "X-Firebase-AppCheck": "app-check-token" },
+    body,
+  });
   const json = (await res.json()) as { uploadId?: string };
   if (!res.ok) clientErrors.push(JSON.stringify(json));
   return json;
@@ -94,9 +98,18 @@ test("no log line, client error or Firestore document holds the photo, the promp
   await startServers();
   const photo = await makeFaceImage({ width: 320, height: 320, format: "jpeg" });
   const image = { base64: photo.toString("base64"), mimeType: "image/jpeg" };
-  const request = (overrides: Record<string, unknown> = {}) => ({ requestId: randomUUID(), feature: "edit", prompt: PROMPT, image, consent: CONSENT, ...overrides });
+  const request = (overrides: Record<string, unknown> = {}) => ({
+    requestId: randomUUID(),
+    feature: "edit",
+    prompt: PROMPT,
+    image,
+    consent: CONSENT,
+    ...overrides,
+  });
   const { createJob, getJobResult, ackJobResult, cancelJob } = await fns();
-  await getFirestore().doc("config/runtime").set({ enabledProviders: ["local", "bfl"], defaults: {} });
+  await getFirestore()
+    .doc("config/runtime")
+    .set({ enabledProviders: ["local", "bfl"], defaults: {} });
   (await import("../../src/config/runtimeConfig.js")).clearRuntimeConfigCache();
 
   // Image jobs: local, a provider whose result comes from a signed CDN URL, and provider faults
@@ -216,7 +229,10 @@ test("malformed callable requests are refused as invalid-argument and nothing of
   const tagged = { "@type": "type.googleapis.com/canary.Prompt", prompt: PROMPT, image: { base64, mimeType: "image/jpeg" }, url, token: bearer, ...forged };
   const bodies: [string, unknown, Record<string, string>?][] = [
     ["@type with the payload", { data: tagged }],
-    ["@type deep inside a request", { data: { requestId: randomUUID(), feature: "edit", prompt: "x", image: { base64: "AAAA", mimeType: "image/jpeg", meta: [tagged] } } }],
+    [
+      "@type deep inside a request",
+      { data: { requestId: randomUUID(), feature: "edit", prompt: "x", image: { base64: "AAAA", mimeType: "image/jpeg", meta: [tagged] } } },
+    ],
     ["an Int64 tag whose value is the prompt", { data: { "@type": "type.googleapis.com/google.protobuf.Int64Value", value: PROMPT, url } }],
     ["10,000 levels around the payload", `{"data":${nestedJson(10_000, "object", JSON.stringify({ prompt: PROMPT, url, token: bearer }))}}`],
     ["10,000 levels of arrays", `{"data":${nestedJson(10_000, "array", JSON.stringify(PROMPT))}}`],
@@ -226,7 +242,16 @@ test("malformed callable requests are refused as invalid-argument and nothing of
     // Refused before the SDK checks tokens (which it would otherwise answer first, unauthenticated).
     ["@type with a bearer token sent along", { data: tagged }, { Authorization: bearer }],
   ];
-  const secrets = [...secretsOf({ base64, prompt: PROMPT }), "zebra-striped teapot", "canary-bucket.example", bearer.slice(7), "forged-canary", "forged-label-value", "EMERGENCY", "canary.Prompt"];
+  const secrets = [
+    ...secretsOf({ base64, prompt: PROMPT }),
+    "zebra-striped teapot",
+    "canary-bucket.example",
+    bearer.slice(7),
+    "forged-canary",
+    "forged-label-value",
+    "EMERGENCY",
+    "canary.Prompt",
+  ];
   const logsBefore = capturedLogs().length;
   const answers: string[] = [];
   const wrongAnswers: string[] = [];
@@ -269,7 +294,11 @@ test("forged tokens are refused with the documented code and nothing of them is 
     forgedJwt({ alg: "RS256", kid: tokenShaped, typ: "JWT", ...header }, { aud: [`projects/${PROJECT_ID}`], iss: url, sub: PROMPT, ...claims });
   const idTokens: [string, string][] = [];
   const appChecks: [string, string][] = [];
-  for (const [label, text] of [["the prompt", PROMPT], ["a URL", url], ["a token", tokenShaped]]) {
+  for (const [label, text] of [
+    ["the prompt", PROMPT],
+    ["a URL", url],
+    ["a token", tokenShaped],
+  ]) {
     idTokens.push([`ID token alg: ${label}`, idToken({ alg: text }, {})]);
     idTokens.push([`ID token aud: ${label}`, idToken({}, { aud: text })]);
     idTokens.push([`ID token aud array: ${label}`, idToken({}, { aud: [PROJECT_ID, text] })]);
@@ -282,10 +311,22 @@ test("forged tokens are refused with the documented code and nothing of them is 
     appChecks.push([`App Check payload not JSON: ${label}`, forgedJwt({ alg: "RS256", typ: "JWT" }, text)]);
   }
   const requests: [string, Record<string, string>, string][] = [
-    ...idTokens.map(([label, token]): [string, Record<string, string>, string] => [label, { Authorization: `Bearer ${token}` }, "401 UNAUTHENTICATED id-token-malformed"]),
-    ...appChecks.map(([label, token]): [string, Record<string, string>, string] => [label, { "X-Firebase-AppCheck": token }, "403 PERMISSION_DENIED app-check-malformed"]),
+    ...idTokens.map(([label, token]): [string, Record<string, string>, string] => [
+      label,
+      { Authorization: `Bearer ${token}` },
+      "401 UNAUTHENTICATED id-token-malformed",
+    ]),
+    ...appChecks.map(([label, token]): [string, Record<string, string>, string] => [
+      label,
+      { "X-Firebase-AppCheck": token },
+      "403 PERMISSION_DENIED app-check-malformed",
+    ]),
     ["a bearer that is the prompt", { Authorization: `Bearer ${PROMPT}` }, "401 UNAUTHENTICATED id-token-malformed"],
-    ["both forged: the ID token is answered first", { Authorization: `Bearer ${idTokens[1]![1]}`, "X-Firebase-AppCheck": appChecks[1]![1] }, "401 UNAUTHENTICATED id-token-malformed"],
+    [
+      "both forged: the ID token is answered first",
+      { Authorization: `Bearer ${idTokens[1]![1]}`, "X-Firebase-AppCheck": appChecks[1]![1] },
+      "401 UNAUTHENTICATED id-token-malformed",
+    ],
     // Canaries only where firebase-admin never quotes them (iss, kid, sub): the SDK rejects it
     // with a fixed text, and our handler answers the missing sign-in.
     ["App Check with canaries in iss, kid and sub", { "X-Firebase-AppCheck": appCheck({}, {}) }, "401 UNAUTHENTICATED undefined"],

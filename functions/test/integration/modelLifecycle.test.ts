@@ -19,7 +19,10 @@ const SHUTDOWN_DAY = new Date("2026-12-01T00:00:00Z");
 const EVE = new Date("2026-11-30T23:59:59Z");
 const config = (over: Record<string, unknown> = {}) => runtimeConfigSchema.parse({ enabledProviders: ["local", "openai", "veo"], ...over });
 const refusal = async (p: Promise<unknown>) => {
-  const error = await p.then(() => undefined, (e: unknown) => e);
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof AppError, "refused with an AppError");
   return error;
 };
@@ -37,7 +40,11 @@ before(() => {
   process.env.GOOGLE_CLOUD_PROJECT ??= "demo-photo-fixer";
 });
 after(() => {
-  for (const [name, value] of [["OPENAI_API_KEY", saved.key], ["VEO_BASE_URL", saved.veo], ["GOOGLE_CLOUD_PROJECT", saved.project]] as const) {
+  for (const [name, value] of [
+    ["OPENAI_API_KEY", saved.key],
+    ["VEO_BASE_URL", saved.veo],
+    ["GOOGLE_CLOUD_PROJECT", saved.project],
+  ] as const) {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }
@@ -71,10 +78,18 @@ describe("model lifecycle", () => {
     const [line] = retiredLogLines();
     assert.ok(line, "one admin-facing line");
     assert.equal(line.severity, "WARNING");
-    assert.deepEqual([line.provider, line.feature, line.retired, line.standIn, line.origin], ["openai", "edit", "gpt-image-1.5", "gpt-image-2.6-sunburst", "config"]);
+    assert.deepEqual(
+      [line.provider, line.feature, line.retired, line.standIn, line.origin],
+      ["openai", "edit", "gpt-image-1.5", "gpt-image-2.6-sunburst", "config"],
+    );
 
     // Admins allow only the flare models: the replacement is not admitted, the first admitted one serves.
-    const narrowed = await routeImageRequest("edit", {}, config({ defaults, allowedModels: { openai: ["gpt-image-2.5-flare", "gpt-image-2.6-flare"] } }), SHUTDOWN_DAY);
+    const narrowed = await routeImageRequest(
+      "edit",
+      {},
+      config({ defaults, allowedModels: { openai: ["gpt-image-2.5-flare", "gpt-image-2.6-flare"] } }),
+      SHUTDOWN_DAY,
+    );
     assert.equal(narrowed.model, "gpt-image-2.5-flare");
   });
 

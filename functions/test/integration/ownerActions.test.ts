@@ -17,13 +17,18 @@ const fns = () => import("../../src/index.js");
 async function runningJobWithInput(uid: string, requestId = crypto.randomUUID()) {
   const jobId = jobIdFor(uid, requestId);
   const now = Date.now();
-  await getFirestore().doc(`jobs/${jobId}`).set({
-    ...state.queuedJob({ uid, requestId, feature: "style", provider: "local", model: "local-effects-1", now, deadlineMs: 600_000 }),
-    ...state.started(now, 1),
-  });
-  await getStorage().bucket().file(`transient/inputs/${uid}/${jobId}`).save(Buffer.from("face bytes"), {
-    metadata: { metadata: { uid, jobId, kind: "inputs", deleteAt: String(now + 600_000) } },
-  });
+  await getFirestore()
+    .doc(`jobs/${jobId}`)
+    .set({
+      ...state.queuedJob({ uid, requestId, feature: "style", provider: "local", model: "local-effects-1", now, deadlineMs: 600_000 }),
+      ...state.started(now, 1),
+    });
+  await getStorage()
+    .bucket()
+    .file(`transient/inputs/${uid}/${jobId}`)
+    .save(Buffer.from("face bytes"), {
+      metadata: { metadata: { uid, jobId, kind: "inputs", deleteAt: String(now + 600_000) } },
+    });
   return jobId;
 }
 
@@ -64,9 +69,12 @@ describe("owner actions", () => {
   test("ackJobResult deletes any held result and is idempotent", async () => {
     const { createJob, ackJobResult } = await fns();
     const { jobId } = await callAs<{ jobId: string }>(createJob, "u3", await createJobRequest());
-    await getStorage().bucket().file(`transient/results/u3/${jobId}`).save(Buffer.from("result"), {
-      metadata: { metadata: { uid: "u3", jobId, kind: "results", deleteAt: String(Date.now() + 60_000) } },
-    });
+    await getStorage()
+      .bucket()
+      .file(`transient/results/u3/${jobId}`)
+      .save(Buffer.from("result"), {
+        metadata: { metadata: { uid: "u3", jobId, kind: "results", deleteAt: String(Date.now() + 60_000) } },
+      });
     assert.deepEqual(await callAs(ackJobResult, "u3", { jobId }), { jobId, deleted: true });
     assert.deepEqual(await callAs(ackJobResult, "u3", { jobId }), { jobId, deleted: true });
     await assertNothingLeftFor("u3");
@@ -111,7 +119,9 @@ describe("owner actions", () => {
 
   test("a job past its deadline is not revived by a late finish", async () => {
     const jobId = await runningJobWithInput("u6");
-    await getFirestore().doc(`jobs/${jobId}`).update({ deadlineAt: Timestamp.fromMillis(Date.now() - 1) });
+    await getFirestore()
+      .doc(`jobs/${jobId}`)
+      .update({ deadlineAt: Timestamp.fromMillis(Date.now() - 1) });
     const { purgeTransient } = await import("../../src/privacy/purge.js");
     const counts = await purgeTransient();
     assert.equal(counts.jobsExpired, 1);

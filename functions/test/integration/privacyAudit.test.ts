@@ -36,7 +36,10 @@ function accounts(...uids: string[]) {
   const getUsers = async (ids: UserIdentifier[]) => {
     batches.push(ids.length);
     const asked = ids.map((id) => (id as { uid: string }).uid);
-    return { users: asked.filter((u) => existing.has(u)).map((uid) => ({ uid })) as never[], notFound: asked.filter((u) => !existing.has(u)).map((uid) => ({ uid })) };
+    return {
+      users: asked.filter((u) => existing.has(u)).map((uid) => ({ uid })) as never[],
+      notFound: asked.filter((u) => !existing.has(u)).map((uid) => ({ uid })),
+    };
   };
   return { getUsers, batches };
 }
@@ -56,7 +59,9 @@ async function snapshotOfEverything(): Promise<string> {
   };
   await walk(await db.listCollections());
   const [files] = await bucket.getFiles();
-  const objects = files.map((f) => `${f.name} ${f.metadata.generation} ${f.metadata.metageneration} ${f.metadata.updated} ${JSON.stringify(f.metadata.metadata)}`);
+  const objects = files.map(
+    (f) => `${f.name} ${f.metadata.generation} ${f.metadata.metageneration} ${f.metadata.updated} ${JSON.stringify(f.metadata.metadata)}`,
+  );
   return [...docs.sort(), ...objects.sort()].join("\n");
 }
 
@@ -119,14 +124,22 @@ describe("audit:privacy", () => {
       const form = new FormData();
       form.append("file", new Blob([Buffer.from(photo.base64, "base64")], { type: "image/jpeg" }), "photo.jpg");
       const { port } = server.address() as import("node:net").AddressInfo;
-      const answer = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", headers: { authorization: "Bearer test:alice", "x-firebase-appcheck": "t" }, body: form });
+      const answer = await fetch(`http://127.0.0.1:${port}/`, {
+        method: "POST",
+        headers: { authorization: "Bearer test:alice", "x-firebase-appcheck": "t" },
+        body: form,
+      });
       const { uploadId } = (await answer.json()) as { uploadId: string };
       assert.equal(answer.status, 200);
       const fromUpload = await callAs<{ status: string }>(createJob, "alice", await createJobRequest({ image: { uploadId } }));
       assert.equal(fromUpload.status, "succeeded");
       // An inline image job, and a local video job polled to its held result, fetched and acknowledged.
       assert.equal((await callAs<{ status: string }>(createJob, "alice", await createJobRequest())).status, "succeeded");
-      const video = await callAs<{ jobId: string; status: string }>(createJob, "alice", await createJobRequest({ feature: "video", style: undefined, image: photo }));
+      const video = await callAs<{ jobId: string; status: string }>(
+        createJob,
+        "alice",
+        await createJobRequest({ feature: "video", style: undefined, image: photo }),
+      );
       assert.equal(video.status, "running");
       while (polls.length) await pollVideoJob(polls.shift()!);
       const held = await callAs<{ result: { url: string } }>(getJobResult, "alice", { jobId: video.jobId });
@@ -264,7 +277,11 @@ describe("audit:privacy", () => {
     const { auditPlan, UID_PLACEHOLDER: uid } = await audit();
     const { userDataLocations } = await import("../../src/privacy/paths.js");
     const plan = auditPlan();
-    assert.deepEqual([...plan.allowedCollections].sort(), ["config", "jobs", "privacy", "privacyRequests", "providerSlots", "quotas", "stats"], "user-data locations plus NON_USER_COLLECTIONS");
+    assert.deepEqual(
+      [...plan.allowedCollections].sort(),
+      ["config", "jobs", "privacy", "privacyRequests", "providerSlots", "quotas", "stats"],
+      "user-data locations plus NON_USER_COLLECTIONS",
+    );
     assert.deepEqual(plan.uidDocCollections.sort(), ["privacy", "quotas"]);
     assert.deepEqual(plan.uidFieldCollections, [{ collection: "jobs", field: "uid" }], "request records are pseudonymous: no uid to look up");
     assert.deepEqual(plan.objectPatterns.map((p) => p.kind).sort(), ["inputs", "results", "uploads"]);
@@ -333,6 +350,9 @@ describe("audit:privacy", () => {
     lines.length = 0;
     assert.equal(await auditCommand({ argv: [], env: {}, log }), 0);
     assert.match(lines.join("\n"), /SKIPPED: no running stack and no real project \("demo-photo-fixer" is a demo project\)/);
-    assert.equal(await auditCommand({ argv: ["--grace-minutes", "soon"], env: {}, log }).catch((e: Error) => e.message), "--grace-minutes must be a number >= 0");
+    assert.equal(
+      await auditCommand({ argv: ["--grace-minutes", "soon"], env: {}, log }).catch((e: Error) => e.message),
+      "--grace-minutes must be a number >= 0",
+    );
   });
 });

@@ -57,8 +57,13 @@ async function seedJobs(uid: string, count: number, offset = 0): Promise<string[
 async function seedVideoJob(uid: string, provider: string, taskId: string, status: "running" | "succeeded") {
   const jobId = jobIdFor(uid, `video-${taskId}`);
   const now = Date.now() - 60_000;
-  const base = { ...state.queuedJob({ uid, requestId: `video-${taskId}`, feature: "video", provider, model: "m", now, deadlineMs: 1_200_000 }), ...state.videoStarted(now, taskId) };
-  await db().doc(`jobs/${jobId}`).set(status === "running" ? base : { ...base, ...state.succeededHeld(now + 1_000, now, now + 1_800_000) });
+  const base = {
+    ...state.queuedJob({ uid, requestId: `video-${taskId}`, feature: "video", provider, model: "m", now, deadlineMs: 1_200_000 }),
+    ...state.videoStarted(now, taskId),
+  };
+  await db()
+    .doc(`jobs/${jobId}`)
+    .set(status === "running" ? base : { ...base, ...state.succeededHeld(now + 1_000, now, now + 1_800_000) });
   return jobId;
 }
 
@@ -66,21 +71,32 @@ async function seedObjects(uid: string, perKind: number) {
   const deleteAt = String(Date.now() + 600_000);
   const names: string[] = [];
   for (const kind of ["uploads", "inputs", "results"] as const) {
-    for (let i = 0; i < perKind; i++) names.push(`transient/${kind}/${uid}/${kind === "uploads" ? "upload" : "job"}${i}${kind === "results" ? "/video.mp4" : ""}`);
+    for (let i = 0; i < perKind; i++)
+      names.push(`transient/${kind}/${uid}/${kind === "uploads" ? "upload" : "job"}${i}${kind === "results" ? "/video.mp4" : ""}`);
   }
   await mapWithConcurrency(names, 16, (name) => {
     const kind = name.split("/")[1] as "uploads" | "inputs" | "results";
     const jobId = kind === "uploads" ? undefined : name.split("/")[3];
     return bucket()
       .file(name)
-      .save(Buffer.from("FACE-BYTES-" + name), { resumable: false, contentType: "image/jpeg", metadata: { metadata: { uid, kind, deleteAt, ...(jobId && { jobId }) } } });
+      .save(Buffer.from("FACE-BYTES-" + name), {
+        resumable: false,
+        contentType: "image/jpeg",
+        metadata: { metadata: { uid, kind, deleteAt, ...(jobId && { jobId }) } },
+      });
   });
   return names;
 }
 
 async function seedQuota(uid: string) {
   // Opaque to export and deletion: whatever the quota code stores there.
-  await db().doc(`quotas/${uid}`).set({ windowStart: Timestamp.fromMillis(Date.UTC(2026, 10, 29)), counts: { style: 3, video: 1 }, recent: [Timestamp.fromMillis(Date.UTC(2026, 10, 29, 1))] });
+  await db()
+    .doc(`quotas/${uid}`)
+    .set({
+      windowStart: Timestamp.fromMillis(Date.UTC(2026, 10, 29)),
+      counts: { style: 3, video: 1 },
+      recent: [Timestamp.fromMillis(Date.UTC(2026, 10, 29, 1))],
+    });
 }
 
 async function userFootprint(uid: string) {
@@ -189,9 +205,10 @@ describe("exportMyData", () => {
     }
     assert.match(jobs.retention, /^30 days after the job was created/);
 
-    assert.deepEqual(exported.data.privacyChoices!.items.map(({ updatedAt, ...rest }) => (assert.match(String(updatedAt), ISO), rest)), [
-      { id: "alice", optOutOfSale: true, optOutOfSharing: false, gpc: false },
-    ]);
+    assert.deepEqual(
+      exported.data.privacyChoices!.items.map(({ updatedAt, ...rest }) => (assert.match(String(updatedAt), ISO), rest)),
+      [{ id: "alice", optOutOfSale: true, optOutOfSharing: false, gpc: false }],
+    );
     assert.deepEqual(exported.data.quotas!.items, [
       { id: "alice", windowStart: "2026-11-29T00:00:00.000Z", counts: { style: 3, video: 1 }, recent: ["2026-11-29T01:00:00.000Z"] },
     ]);
@@ -201,19 +218,34 @@ describe("exportMyData", () => {
     for (const o of held) {
       assert.match(String(o.deleteAt), ISO);
       assert.ok(["uploads", "inputs", "results"].includes(String(o.kind)));
-      assert.deepEqual(Object.keys(o).sort(), [...(o.kind === "uploads" ? [] : ["jobId"]), "contentType", "createdAt", "deleteAt", "kind", "name", "size"].sort());
+      assert.deepEqual(
+        Object.keys(o).sort(),
+        [...(o.kind === "uploads" ? [] : ["jobId"]), "contentType", "createdAt", "deleteAt", "kind", "name", "size"].sort(),
+      );
     }
 
     const records = exported.data.privacyRequests!;
     assert.equal(records.category, "privacy-request-records");
-    assert.deepEqual(records.items.map((r) => [r.type, r.channel, r.outcome]), [["opt-out", "app", "fulfilled"]]);
+    assert.deepEqual(
+      records.items.map((r) => [r.type, r.channel, r.outcome]),
+      [["opt-out", "app", "fulfilled"]],
+    );
     assert.match(records.onDelete, /^kept: The law requires/);
 
     assert.deepEqual(
       exported.categories.map((c) => [c.category, c.held]),
-      [["job-status", true], ["privacy-choices", true], ["privacy-request-records", true], ["usage-counters", true], ["face-data", true]],
+      [
+        ["job-status", true],
+        ["privacy-choices", true],
+        ["privacy-request-records", true],
+        ["usage-counters", true],
+        ["face-data", true],
+      ],
     );
-    assert.deepEqual(exported.providers.map((p) => p.id), PROVIDER_IDS);
+    assert.deepEqual(
+      exported.providers.map((p) => p.id),
+      PROVIDER_IDS,
+    );
     for (const p of exported.providers) {
       assert.ok(p.retention.length > 20, `${p.id} retention`);
       assert.equal(p.enabledNow, p.id === "local", `${p.id}: only local is enabled by the default config`);
@@ -272,7 +304,10 @@ describe("deleteMyData and onUserDeleted", () => {
       const result = await callAs<Deleted>(deleteMyData, "dave", {});
       const elapsed = Date.now() - started;
       assert.deepEqual(result.deleted, { jobs: 2_003, privacyChoices: 1, quotas: 1, privacyRequests: 0, uploads: 40, inputs: 40, results: 40 });
-      assert.deepEqual(result.kept.map((k) => k.id), ["privacyRequests"]);
+      assert.deepEqual(
+        result.kept.map((k) => k.id),
+        ["privacyRequests"],
+      );
       assert.deepEqual(result.providerCopies, { deleted: 2, notPossible: 1, failed: 0 });
       assert.deepEqual(runway.calls, { cancel: ["runway-running"], deleteTask: ["runway-done"] }, "a running task is cancelled, a finished one deleted");
       assert.equal(result.accountDeleted, false);
@@ -281,7 +316,14 @@ describe("deleteMyData and onUserDeleted", () => {
 
       const dave = await userFootprint("dave");
       assert.deepEqual({ ...dave, records: undefined }, { jobs: 0, privacy: false, quota: false, objects: 0, records: undefined });
-      assert.deepEqual(dave.records.map((r) => [r.type, r.channel, r.outcome]).sort(), [["delete", "app", "fulfilled"], ["opt-out", "app", "fulfilled"]], "the records survive the deletion they record");
+      assert.deepEqual(
+        dave.records.map((r) => [r.type, r.channel, r.outcome]).sort(),
+        [
+          ["delete", "app", "fulfilled"],
+          ["opt-out", "app", "fulfilled"],
+        ],
+        "the records survive the deletion they record",
+      );
       assert.deepEqual(await userFootprint("erin"), erinBefore, "another user's data is untouched");
       assert.ok(!runway.calls.cancel.includes("erin-task"));
       assert.ok(!capturedLogs().includes("dave"), "logs carry counts, not the uid");
@@ -301,14 +343,21 @@ describe("deleteMyData and onUserDeleted", () => {
     const { exportMyData, deleteMyData } = await fns();
     const deleteAt = String(Date.now() + 600_000);
     const names = Array.from({ length: 1_100 }, (_, i) => `transient/uploads/many/up${String(i).padStart(5, "0")}`);
-    await mapWithConcurrency(names, 32, (name) => bucket().file(name).save(Buffer.from("x"), { resumable: false, metadata: { metadata: { uid: "many", kind: "uploads", deleteAt } } }));
+    await mapWithConcurrency(names, 32, (name) =>
+      bucket()
+        .file(name)
+        .save(Buffer.from("x"), { resumable: false, metadata: { metadata: { uid: "many", kind: "uploads", deleteAt } } }),
+    );
     await bucket().file("transient/uploads/many-other/up").save(Buffer.from("x"), { resumable: false }); // a uid that merely starts the same
     const exported = await callAs<Exported>(exportMyData, "many", {});
     assert.equal(exported.data.uploads!.items.length, 1_100);
     const result = await callAs<Deleted>(deleteMyData, "many", {});
     assert.equal(result.deleted.uploads, 1_100);
     const [left] = await bucket().getFiles({ prefix: "transient/uploads/" });
-    assert.deepEqual(left.map((f) => f.name), ["transient/uploads/many-other/up"]);
+    assert.deepEqual(
+      left.map((f) => f.name),
+      ["transient/uploads/many-other/up"],
+    );
   });
 
   test("a provider that fails to delete is counted and logged, and the rest of the deletion goes on", async () => {
@@ -355,7 +404,8 @@ describe("deleteMyData and onUserDeleted", () => {
     } finally {
       accountDeletion = saved;
     }
-    const outcomes = async (uid: string) => (await userFootprint(uid)).records.map((r) => `${r.type}:${r.outcome}${r.failureCode ? `:${r.failureCode}` : ""}`).sort();
+    const outcomes = async (uid: string) =>
+      (await userFootprint(uid)).records.map((r) => `${r.type}:${r.outcome}${r.failureCode ? `:${r.failureCode}` : ""}`).sort();
     assert.deepEqual(await outcomes("gina"), ["delete:fulfilled"], "a refused retry is no request");
     assert.deepEqual(await outcomes("gene"), ["delete:failed:internal", "delete:fulfilled"]);
   });
@@ -369,7 +419,11 @@ describe("deleteMyData and onUserDeleted", () => {
     await callAs(setPrivacyChoices, "hank", { optOutOfSale: true });
     await seedJobs("ivy", 3);
 
-    const run = (uid: string) => (onUserDeleted as unknown as { run: (user: unknown, context: unknown) => Promise<unknown> }).run({ uid }, { eventType: "providers/firebase.auth/eventTypes/user.delete" });
+    const run = (uid: string) =>
+      (onUserDeleted as unknown as { run: (user: unknown, context: unknown) => Promise<unknown> }).run(
+        { uid },
+        { eventType: "providers/firebase.auth/eventTypes/user.delete" },
+      );
     await run("hank");
     const hank = await userFootprint("hank");
     assert.deepEqual([hank.jobs, hank.privacy, hank.quota, hank.objects], [0, false, false, 0]);
@@ -412,8 +466,14 @@ describe("setPrivacyChoices and Global Privacy Control", () => {
     assert.deepEqual([viaHeader.optOutOfSale, viaHeader.optOutOfSharing, viaHeader.gpc], [true, true, true]);
     const viaFlag = await callAs<Choices>(setPrivacyChoices, "lena", { gpc: true, optOutOfSharing: false });
     assert.deepEqual([viaFlag.optOutOfSale, viaFlag.optOutOfSharing, viaFlag.gpc], [true, true, true]);
-    assert.deepEqual((await userFootprint("kate")).records.map((r) => `${r.type}:${r.channel}`), ["opt-out:gpc-signal"]);
-    assert.deepEqual((await userFootprint("lena")).records.map((r) => `${r.type}:${r.channel}`), ["opt-out:app"]);
+    assert.deepEqual(
+      (await userFootprint("kate")).records.map((r) => `${r.type}:${r.channel}`),
+      ["opt-out:gpc-signal"],
+    );
+    assert.deepEqual(
+      (await userFootprint("lena")).records.map((r) => `${r.type}:${r.channel}`),
+      ["opt-out:app"],
+    );
     const { mayShareUsageData } = await import("../../src/privacy/usageSharing.js");
     const { getPrivacyChoices } = await import("../../src/privacy/choices.js");
     assert.equal(mayShareUsageData(await getPrivacyChoices("kate"), ["a-vendor"]), false);
@@ -426,7 +486,11 @@ describe("setPrivacyChoices and Global Privacy Control", () => {
     const optIn = await callAs<Choices>(setPrivacyChoices, "gpc-then-in", { optOutOfSale: false, optOutOfSharing: false });
     assert.deepEqual([optIn.optOutOfSale, optIn.optOutOfSharing, optIn.gpc], [false, false, false]);
     const stored = (await db().doc("privacy/gpc-then-in").get()).data()!;
-    assert.deepEqual([stored.optOutOfSale, stored.optOutOfSharing, stored.gpc], [false, false, false], "the stored flag says the last request carried no signal");
+    assert.deepEqual(
+      [stored.optOutOfSale, stored.optOutOfSharing, stored.gpc],
+      [false, false, false],
+      "the stored flag says the last request carried no signal",
+    );
     assert.deepEqual(await callAs<Choices>(setPrivacyChoices, "gpc-then-in", {}), optIn, "{} only reads");
     const again = await callAs<Choices>(setPrivacyChoices, "gpc-then-in", { optOutOfSale: false }, gpc);
     assert.deepEqual([again.optOutOfSale, again.optOutOfSharing, again.gpc], [true, true, true]);
@@ -450,7 +514,11 @@ describe("setPrivacyChoices and Global Privacy Control", () => {
     await callAs(getJobResult, "mike", { jobId: plain.jobId }, gpc).catch(() => undefined);
     const later = await db().doc("privacy/mike").get();
     assert.equal(later.updateTime!.toMillis(), first.updateTime!.toMillis(), "already opted out: no further write");
-    assert.deepEqual((await userFootprint("mike")).records.map((r) => `${r.type}:${r.channel}`), ["opt-out:gpc-signal"], "recorded once");
+    assert.deepEqual(
+      (await userFootprint("mike")).records.map((r) => `${r.type}:${r.channel}`),
+      ["opt-out:gpc-signal"],
+      "recorded once",
+    );
 
     // A signal on a refused call still counts (the user is known); an unauthenticated one cannot.
     await rejectionOf(callAs(getJobResult, "nina", { jobId: "nope" }, gpc));
@@ -469,10 +537,20 @@ describe("setPrivacyChoices and Global Privacy Control", () => {
       const body = new FormData();
       const { makeFaceImage } = await import("../fixtures/images.js");
       body.append("file", new Blob([new Uint8Array(await makeFaceImage({ width: 64, height: 64, format: "jpeg" }))], { type: "image/jpeg" }), "p.jpg");
-      const res = await fetch(`http://127.0.0.1:${port}/`, { method: "POST", headers: { Authorization: "Bearer test:olga", "X-Firebase-AppCheck": "any (the test verifier accepts it)", "Sec-GPC": "1" }, body });
+      const res = await fetch(`http://127.0.0.1:${port}/`, {
+        method: "POST",
+        headers: { Authorization: "Bearer test:olga", "X-Firebase-AppCheck": "any (the test verifier accepts it)", "Sec-GPC": "1" },
+        body,
+      });
       assert.equal(res.status, 200);
-      assert.deepEqual({ ...(await db().doc("privacy/olga").get()).data(), updatedAt: undefined }, { optOutOfSale: true, optOutOfSharing: true, gpc: true, updatedAt: undefined });
-      assert.deepEqual((await userFootprint("olga")).records.map((r) => `${r.type}:${r.channel}`), ["opt-out:gpc-signal"]);
+      assert.deepEqual(
+        { ...(await db().doc("privacy/olga").get()).data(), updatedAt: undefined },
+        { optOutOfSale: true, optOutOfSharing: true, gpc: true, updatedAt: undefined },
+      );
+      assert.deepEqual(
+        (await userFootprint("olga")).records.map((r) => `${r.type}:${r.channel}`),
+        ["opt-out:gpc-signal"],
+      );
     } finally {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

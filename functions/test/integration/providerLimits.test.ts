@@ -50,16 +50,28 @@ describe("image calls: per-instance caps", () => {
   }
 
   test("with maxConcurrent 2, six concurrent jobs never have more than two requests at the provider", async () => {
-    await setConfig({ enabledProviders: ["seedream", "local"], defaults: { style: { provider: "seedream" } }, providerLimits: { seedream: { maxConcurrent: 2 } } });
+    await setConfig({
+      enabledProviders: ["seedream", "local"],
+      defaults: { style: { provider: "seedream" } },
+      providerLimits: { seedream: { maxConcurrent: 2 } },
+    });
     process.env.CREATE_JOB_MAX_INSTANCES = "1";
     const seen = await slowSeedream(150);
     const { createJob } = await fns();
-    const results = await Promise.all([...Array(6).keys()].map(async (n) => callAs<{ status: string }>(createJob, `u-cap-${n}`, await createJobRequest({ style: "watercolor" }))));
-    assert.deepEqual(results.map((r) => r.status), Array(6).fill("succeeded"));
+    const results = await Promise.all(
+      [...Array(6).keys()].map(async (n) => callAs<{ status: string }>(createJob, `u-cap-${n}`, await createJobRequest({ style: "watercolor" }))),
+    );
+    assert.deepEqual(
+      results.map((r) => r.status),
+      Array(6).fill("succeeded"),
+    );
     assert.equal(api.calls.length, 6);
     assert.equal(seen.peak, 2, "at most two requests in flight at the provider");
     const overlapping = (at: number) => seen.spans.filter((s) => s.from <= at && at < s.to).length;
-    assert.ok(seen.spans.every((s) => overlapping(s.from) <= 2), "timestamps agree: never three at once");
+    assert.ok(
+      seen.spans.every((s) => overlapping(s.from) <= 2),
+      "timestamps agree: never three at once",
+    );
   });
 
   test("the cap is divided among instances: maxConcurrent 4 over 2 instances lets two through here", async () => {
@@ -72,7 +84,11 @@ describe("image calls: per-instance caps", () => {
   });
 
   test("a provider at its per-minute cap refuses with provider-busy and retryAfterSeconds; autoFallback hands the job on", async () => {
-    await setConfig({ enabledProviders: ["seedream", "local"], defaults: { style: { provider: "seedream" } }, providerLimits: { seedream: { requestsPerMinute: 1 } } });
+    await setConfig({
+      enabledProviders: ["seedream", "local"],
+      defaults: { style: { provider: "seedream" } },
+      providerLimits: { seedream: { requestsPerMinute: 1 } },
+    });
     process.env.CREATE_JOB_MAX_INSTANCES = "1";
     await slowSeedream(0);
     const { createJob } = await fns();
@@ -85,7 +101,13 @@ describe("image calls: per-instance caps", () => {
     assert.equal(api.calls.length, 1, "the refused job's photo never reached the provider");
     await assertNothingLeftFor("u-rpm");
 
-    await setConfig({ enabledProviders: ["seedream", "local"], defaults: { style: { provider: "seedream" } }, fallbackOrder: { style: ["local"] }, autoFallback: true, providerLimits: { seedream: { requestsPerMinute: 1 } } });
+    await setConfig({
+      enabledProviders: ["seedream", "local"],
+      defaults: { style: { provider: "seedream" } },
+      fallbackOrder: { style: ["local"] },
+      autoFallback: true,
+      providerLimits: { seedream: { requestsPerMinute: 1 } },
+    });
     process.env.CREATE_JOB_MAX_INSTANCES = "1";
     const res = await callAs<{ jobId: string; status: string }>(createJob, "u-rpm-fb", await createJobRequest({ style: "sepia" }));
     assert.equal(res.status, "succeeded");
@@ -196,7 +218,9 @@ describe("video jobs: caps across instances", () => {
     const first = await startVideo("u-w1", provider);
     const waiting = await startVideo("u-w2", provider);
     assert.equal(waiting.status, "queued");
-    await getFirestore().doc(`jobs/${waiting.jobId}`).update({ deadlineAt: Timestamp.fromMillis(Date.now() - 1) });
+    await getFirestore()
+      .doc(`jobs/${waiting.jobId}`)
+      .update({ deadlineAt: Timestamp.fromMillis(Date.now() - 1) });
     const { purgeTransient } = await import("../../src/privacy/purge.js");
     assert.equal((await purgeTransient()).jobsExpired, 1);
     const job = await assertJobKeepsStatusOnly(waiting.jobId);

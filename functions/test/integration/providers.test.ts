@@ -39,7 +39,9 @@ after(async () => {
 async function enableOnly(id: string) {
   const script = PROVIDER_SCRIPTS[id]!;
   Object.assign(process.env, script.credentials, { [script.baseUrlEnv]: ctx.api.url });
-  await getFirestore().doc("config/runtime").set({ enabledProviders: ["local", id], defaults: {} });
+  await getFirestore()
+    .doc("config/runtime")
+    .set({ enabledProviders: ["local", id], defaults: {} });
   await clearRuntimeConfigCache();
   ctx.api.reset();
   ctx.cdn.reset();
@@ -86,7 +88,9 @@ describe("createJob through each provider's fake", () => {
   }
 
   test("a provider without credentials is refused and never chosen as a default", async () => {
-    await getFirestore().doc("config/runtime").set({ enabledProviders: ["bfl", "local"], defaults: { style: { provider: "bfl" } } });
+    await getFirestore()
+      .doc("config/runtime")
+      .set({ enabledProviders: ["bfl", "local"], defaults: { style: { provider: "bfl" } } });
     await clearRuntimeConfigCache();
     const saved = process.env.BFL_API_KEY;
     delete process.env.BFL_API_KEY;

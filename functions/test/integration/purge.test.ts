@@ -16,7 +16,7 @@ useBackends();
 async function putObjects(prefix: string, count: number, metadata: (i: number) => Record<string, string> | undefined) {
   const bucket = getStorage().bucket();
   const names = Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(5, "0")}`);
-  await mapWithConcurrency(names, 32, (name, ) =>
+  await mapWithConcurrency(names, 32, (name) =>
     bucket.file(name).save(Buffer.from("x"), { resumable: false, metadata: { metadata: metadata(Number(name.slice(-5))) } }),
   );
   return names;
@@ -78,15 +78,22 @@ describe("purgeTransient", () => {
     const now = Date.now();
     const job = (uid: string, deadlineMs: number, status: "queued" | "running" | "succeeded") => {
       const doc = state.queuedJob({ uid, requestId: "r", feature: "style", provider: "local", model: "m", now: now - 60_000, deadlineMs });
-      return status === "queued" ? doc : status === "running" ? { ...doc, ...state.started(now - 50_000, 1) } : { ...doc, ...state.succeededInline(now - 40_000, now - 50_000) };
+      return status === "queued"
+        ? doc
+        : status === "running"
+          ? { ...doc, ...state.started(now - 50_000, 1) }
+          : { ...doc, ...state.succeededInline(now - 40_000, now - 50_000) };
     };
     const stale = Array.from({ length: 30 }, (_, i) => `stale${String(i).padStart(35, "0")}`);
     await Promise.all(stale.map((id, i) => db.doc(`jobs/${id}`).set(job(`u${i}`, 1_000, i % 2 ? "running" : "queued"))));
     await db.doc("jobs/live").set(job("ul", 3_600_000, "running"));
     await db.doc("jobs/done").set(job("ud", 1_000, "succeeded"));
-    await getStorage().bucket().file(`transient/inputs/u3/${stale[3]}`).save(Buffer.from("face"), {
-      metadata: { metadata: { uid: "u3", jobId: stale[3]!, kind: "inputs", deleteAt: String(now + 3_600_000) } },
-    });
+    await getStorage()
+      .bucket()
+      .file(`transient/inputs/u3/${stale[3]}`)
+      .save(Buffer.from("face"), {
+        metadata: { metadata: { uid: "u3", jobId: stale[3]!, kind: "inputs", deleteAt: String(now + 3_600_000) } },
+      });
 
     const { purgeTransient } = await import("../../src/privacy/purge.js");
     const counts = await purgeTransient({ pageSize: 7 });

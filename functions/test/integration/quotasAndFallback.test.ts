@@ -89,7 +89,10 @@ describe("quotas", () => {
     const ok = results.filter((r) => r.status === "fulfilled");
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
     assert.equal(ok.length, 5);
-    assert.deepEqual(refused.map((r) => (r.reason as { code: string }).code), Array(5).fill("resource-exhausted"));
+    assert.deepEqual(
+      refused.map((r) => (r.reason as { code: string }).code),
+      Array(5).fill("resource-exhausted"),
+    );
     assert.equal((await jobsOf("u-burst")).length, 5);
     assert.equal((await quotaDoc("u-burst"))?.features.style.hourCount, 5);
   });
@@ -222,7 +225,9 @@ describe("automatic fallback to the next provider", () => {
     const local = await (await import("../../src/providers/registry.js")).loadProvider("local");
     overrideProvider("image:local", {
       ...local,
-      run: async () => { throw new ProviderFailure({ kind: "retryable", message: "The provider is down." }); },
+      run: async () => {
+        throw new ProviderFailure({ kind: "retryable", message: "The provider is down." });
+      },
     });
     try {
       const error = await rejectionOf(callAs((await fns()).createJob, "u-fb-all", await createJobRequest({ style: "sepia" })));
@@ -239,17 +244,31 @@ describe("automatic fallback to the next provider", () => {
   });
 
   test("video: a provider that cannot start hands the task to the next one, which is then polled", async () => {
-    await setConfig({ enabledProviders: ["local", "kling"], defaults: { video: { provider: "local" } }, fallbackOrder: { video: ["kling"] }, autoFallback: true });
+    await setConfig({
+      enabledProviders: ["local", "kling"],
+      defaults: { video: { provider: "local" } },
+      fallbackOrder: { video: ["kling"] },
+      autoFallback: true,
+    });
     process.env.KLING_ACCESS_KEY = "kling-test-access";
     process.env.KLING_SECRET_KEY = "kling-test-secret";
     const queue: PollTask[] = [];
     const { setPollEnqueuer } = await import("../support/dependencies.js");
     const { overrideProvider } = await import("../support/dependencies.js");
     setPollEnqueuer(async (task) => void queue.push(task));
-    overrideProvider("video:local", { ...neverEndingVideo(), start: async () => { throw new ProviderFailure({ kind: "retryable", message: "down" }); } });
+    overrideProvider("video:local", {
+      ...neverEndingVideo(),
+      start: async () => {
+        throw new ProviderFailure({ kind: "retryable", message: "down" });
+      },
+    });
     overrideProvider("video:kling", { ...neverEndingVideo(), id: "kling", models: { default: "kling-v2-6", allowed: ["kling-v2-6"] } });
     try {
-      const res = await callAs<Created>((await fns()).createJob, "u-fb-video", await createJobRequest({ feature: "video", style: undefined, requestId: randomUUID() }));
+      const res = await callAs<Created>(
+        (await fns()).createJob,
+        "u-fb-video",
+        await createJobRequest({ feature: "video", style: undefined, requestId: randomUUID() }),
+      );
       assert.equal(res.status, "running");
       const job = await assertJobKeepsStatusOnly(res.jobId);
       assert.equal(job.provider, "kling");
@@ -284,5 +303,3 @@ function neverEndingVideo(): VideoProvider {
     classify: (e) => (e instanceof ProviderFailure ? e.error : { kind: "permanent", message: "failed" }),
   };
 }
-
-

@@ -167,16 +167,22 @@ function plans(actors: string[], stepMs = 4): Plan[] {
 
 /** Runs the actors per the plan; each actor's outcome is captured, never thrown. */
 async function race(plan: Plan, signals: RunSignals, actors: Record<string, () => Promise<unknown>>): Promise<Record<string, Settled>> {
-  const settle = (fn: () => Promise<unknown>) => fn().then((value): Settled => ({ ok: true, value }), (error): Settled => ({ ok: false, error }));
+  const settle = (fn: () => Promise<unknown>) =>
+    fn().then(
+      (value): Settled => ({ ok: true, value }),
+      (error): Settled => ({ ok: false, error }),
+    );
   const out: Record<string, Settled> = {};
   if (plan.order) {
     for (const name of plan.order) out[name] = await settle(actors[name]!);
     return out;
   }
-  await Promise.all(Object.entries(actors).map(async ([name, fn]) => {
-    await plan.start(name, signals);
-    out[name] = await settle(fn);
-  }));
+  await Promise.all(
+    Object.entries(actors).map(async ([name, fn]) => {
+      await plan.start(name, signals);
+      out[name] = await settle(fn);
+    }),
+  );
   return out;
 }
 
@@ -245,92 +251,104 @@ async function assertOneConsistentEnd(uid: string, jobId: string, statuses: stri
 }
 
 describe("races on one video job", () => {
-  test("a held result hit by ackJobResult + cancelJob + the purge past resultExpiresAt: succeeded, result deleted once and recorded", { timeout: 120_000 }, async () => {
-    const { ackJobResult, cancelJob } = await fns();
-    const { purgeTransient } = await import("../../src/privacy/purge.js");
-    let run = 0;
-    for (const plan of plans(["ack", "cancel", "purge"])) {
-      const uid = `race-held-${run++}`;
-      const { provider, calls } = finishedTaskProvider();
-      const jobId = await heldVideo(uid, provider);
-      const expiresAt = (await jobDoc(jobId)).resultExpiresAt!.toMillis();
-      const watch = watchStatuses(jobId);
-      const out = await race(plan, watch, {
-        ack: () => callAs(ackJobResult, uid, { jobId }),
-        cancel: () => callAs(cancelJob, uid, { jobId }),
-        purge: () => purgeTransient({ now: expiresAt + 1_000 }),
-      });
-      await watch.stop();
-      const where = `${uid}, ${plan.name}`;
-      assert.deepEqual(valueOf("ackJobResult", out.ack, where), { jobId, deleted: true }, where);
-      assert.deepEqual(valueOf("cancelJob", out.cancel, where), { jobId, status: "succeeded" }, `${where}: a finished job keeps its state`);
-      const counts = valueOf("purge", out.purge, where) as { jobsExpired: number; resultsExpired: number };
-      assert.equal(counts.jobsExpired, 0, where);
-      const job = await assertOneConsistentEnd(uid, jobId, watch.seen, where);
-      assert.equal(job.status, "succeeded", where);
-      assert.equal(job.resultDeleted, true, where);
-      assert.equal(calls.cancel, 0, `${where}: a finished task is never cancelled`);
-      assert.equal(calls.deleteTask, 1, `${where}: the provider's copy was deleted once, when ours was safe`);
-    }
-  });
-
-  test("a running video hit by cancelJob + the purge past its deadline + a late pollJob finish: one terminal state, nothing left over", { timeout: 120_000 }, async () => {
-    const { ackJobResult, cancelJob } = await fns();
-    const { purgeTransient } = await import("../../src/privacy/purge.js");
-    const ends: Record<string, number> = {};
-    let run = 0;
-    for (const plan of plans(["cancel", "purge", "poll"])) {
-      const uid = `race-run-${run++}`;
-      const { provider, calls } = finishedTaskProvider();
-      const jobId = await runningVideo(uid, provider);
-      const deadline = (await jobDoc(jobId)).deadlineAt.toMillis();
-      const watch = watchStatuses(jobId);
-      const out = await race(plan, watch, {
-        cancel: () => callAs(cancelJob, uid, { jobId }),
-        purge: () => purgeTransient({ now: deadline + 60_000 }),
-        poll: () => deliverPoll(), // the provider's task has finished: the video streams in
-      });
-      await watch.stop();
-      const where = `${uid}, ${plan.name}`;
-      const answer = valueOf("cancelJob", out.cancel, where) as { jobId: string; status: string };
-      valueOf("pollJob", out.poll, where);
-      valueOf("purge", out.purge, where);
-      const job = await assertOneConsistentEnd(uid, jobId, watch.seen, where);
-      assert.ok(["cancelled", "expired", "succeeded"].includes(job.status), `${where}: ended ${job.status}`);
-      assert.deepEqual(answer, { jobId, status: job.status }, `${where}: cancelJob answers the state the job ended in`);
-      assert.ok(calls.cancel <= 2, `${where}: the task is cancelled at most once by cancelJob and once by the purge (${calls.cancel} calls)`);
-      if (job.status !== "succeeded") assert.ok(calls.cancel >= 1, `${where}: a job that ended ${job.status} had its task cancelled`);
-      assert.ok(calls.open <= 1 && calls.deleteTask <= 1, `${where}: the video was fetched at most once`);
-      assert.equal(queue.length, 0, `${where}: no further poll is queued`);
-      ends[job.status] = (ends[job.status] ?? 0) + 1;
-      if (job.status === "succeeded" && job.resultDeleted === false) {
-        // The poll won: the video is held for the client, who acknowledges it.
-        await callAs(ackJobResult, uid, { jobId });
-        assert.deepEqual(await objectsOf(uid), [], `${where}: ack empties it`);
+  test(
+    "a held result hit by ackJobResult + cancelJob + the purge past resultExpiresAt: succeeded, result deleted once and recorded",
+    { timeout: 120_000 },
+    async () => {
+      const { ackJobResult, cancelJob } = await fns();
+      const { purgeTransient } = await import("../../src/privacy/purge.js");
+      let run = 0;
+      for (const plan of plans(["ack", "cancel", "purge"])) {
+        const uid = `race-held-${run++}`;
+        const { provider, calls } = finishedTaskProvider();
+        const jobId = await heldVideo(uid, provider);
+        const expiresAt = (await jobDoc(jobId)).resultExpiresAt!.toMillis();
+        const watch = watchStatuses(jobId);
+        const out = await race(plan, watch, {
+          ack: () => callAs(ackJobResult, uid, { jobId }),
+          cancel: () => callAs(cancelJob, uid, { jobId }),
+          purge: () => purgeTransient({ now: expiresAt + 1_000 }),
+        });
+        await watch.stop();
+        const where = `${uid}, ${plan.name}`;
+        assert.deepEqual(valueOf("ackJobResult", out.ack, where), { jobId, deleted: true }, where);
+        assert.deepEqual(valueOf("cancelJob", out.cancel, where), { jobId, status: "succeeded" }, `${where}: a finished job keeps its state`);
+        const counts = valueOf("purge", out.purge, where) as { jobsExpired: number; resultsExpired: number };
+        assert.equal(counts.jobsExpired, 0, where);
+        const job = await assertOneConsistentEnd(uid, jobId, watch.seen, where);
+        assert.equal(job.status, "succeeded", where);
+        assert.equal(job.resultDeleted, true, where);
+        assert.equal(calls.cancel, 0, `${where}: a finished task is never cancelled`);
+        assert.equal(calls.deleteTask, 1, `${where}: the provider's copy was deleted once, when ours was safe`);
       }
-    }
-    // The sequential orders alone reach each outcome: whoever acts first decides.
-    for (const status of ["cancelled", "expired", "succeeded"]) assert.ok(ends[status]! > 0, `some run ended ${status} (${JSON.stringify(ends)})`);
-  });
+    },
+  );
 
-  test("ackJobResult while a late pollJob finish streams the video in: the result is either held whole or gone, as recorded", { timeout: 120_000 }, async () => {
-    const { ackJobResult } = await fns();
-    let run = 0;
-    for (const plan of plans(["ack", "poll"], 2)) {
-      const uid = `race-ack-${run++}`;
-      const { provider } = finishedTaskProvider();
-      const jobId = await runningVideo(uid, provider);
-      const watch = watchStatuses(jobId);
-      const out = await race(plan, watch, {
-        ack: () => callAs(ackJobResult, uid, { jobId }),
-        poll: () => deliverPoll(),
-      });
-      await watch.stop();
-      const where = `${uid}, ${plan.name}`;
-      assert.deepEqual(valueOf("ackJobResult", out.ack, where), { jobId, deleted: true }, where);
-      valueOf("pollJob", out.poll, where);
-      const job = await assertOneConsistentEnd(uid, jobId, watch.seen, where);
-      assert.equal(job.status, "succeeded", where);
-    }
-  });
+  test(
+    "a running video hit by cancelJob + the purge past its deadline + a late pollJob finish: one terminal state, nothing left over",
+    { timeout: 120_000 },
+    async () => {
+      const { ackJobResult, cancelJob } = await fns();
+      const { purgeTransient } = await import("../../src/privacy/purge.js");
+      const ends: Record<string, number> = {};
+      let run = 0;
+      for (const plan of plans(["cancel", "purge", "poll"])) {
+        const uid = `race-run-${run++}`;
+        const { provider, calls } = finishedTaskProvider();
+        const jobId = await runningVideo(uid, provider);
+        const deadline = (await jobDoc(jobId)).deadlineAt.toMillis();
+        const watch = watchStatuses(jobId);
+        const out = await race(plan, watch, {
+          cancel: () => callAs(cancelJob, uid, { jobId }),
+          purge: () => purgeTransient({ now: deadline + 60_000 }),
+          poll: () => deliverPoll(), // the provider's task has finished: the video streams in
+        });
+        await watch.stop();
+        const where = `${uid}, ${plan.name}`;
+        const answer = valueOf("cancelJob", out.cancel, where) as { jobId: string; status: string };
+        valueOf("pollJob", out.poll, where);
+        valueOf("purge", out.purge, where);
+        const job = await assertOneConsistentEnd(uid, jobId, watch.seen, where);
+        assert.ok(["cancelled", "expired", "succeeded"].includes(job.status), `${where}: ended ${job.status}`);
+        assert.deepEqual(answer, { jobId, status: job.status }, `${where}: cancelJob answers the state the job ended in`);
+        assert.ok(calls.cancel <= 2, `${where}: the task is cancelled at most once by cancelJob and once by the purge (${calls.cancel} calls)`);
+        if (job.status !== "succeeded") assert.ok(calls.cancel >= 1, `${where}: a job that ended ${job.status} had its task cancelled`);
+        assert.ok(calls.open <= 1 && calls.deleteTask <= 1, `${where}: the video was fetched at most once`);
+        assert.equal(queue.length, 0, `${where}: no further poll is queued`);
+        ends[job.status] = (ends[job.status] ?? 0) + 1;
+        if (job.status === "succeeded" && job.resultDeleted === false) {
+          // The poll won: the video is held for the client, who acknowledges it.
+          await callAs(ackJobResult, uid, { jobId });
+          assert.deepEqual(await objectsOf(uid), [], `${where}: ack empties it`);
+        }
+      }
+      // The sequential orders alone reach each outcome: whoever acts first decides.
+      for (const status of ["cancelled", "expired", "succeeded"]) assert.ok(ends[status]! > 0, `some run ended ${status} (${JSON.stringify(ends)})`);
+    },
+  );
+
+  test(
+    "ackJobResult while a late pollJob finish streams the video in: the result is either held whole or gone, as recorded",
+    { timeout: 120_000 },
+    async () => {
+      const { ackJobResult } = await fns();
+      let run = 0;
+      for (const plan of plans(["ack", "poll"], 2)) {
+        const uid = `race-ack-${run++}`;
+        const { provider } = finishedTaskProvider();
+        const jobId = await runningVideo(uid, provider);
+        const watch = watchStatuses(jobId);
+        const out = await race(plan, watch, {
+          ack: () => callAs(ackJobResult, uid, { jobId }),
+          poll: () => deliverPoll(),
+        });
+        await watch.stop();
+        const where = `${uid}, ${plan.name}`;
+        assert.deepEqual(valueOf("ackJobResult", out.ack, where), { jobId, deleted: true }, where);
+        valueOf("pollJob", out.poll, where);
+        const job = await assertOneConsistentEnd(uid, jobId, watch.seen, where);
+        assert.equal(job.status, "succeeded", where);
+      }
+    },
+  );
 });

@@ -83,7 +83,15 @@ describe("retention purge", () => {
   test("a job stuck past its deadline and past retention is first expired, then deleted in the same run", async () => {
     const [stuck] = ids("stuck", 1);
     const created = Date.now() - 40 * DAY;
-    await put([[stuck!, { ...state.queuedJob({ uid: "u", requestId: "r", feature: "style", provider: "local", model: "m", now: created, deadlineMs: 600_000 }), ...state.started(created, 1) }]]);
+    await put([
+      [
+        stuck!,
+        {
+          ...state.queuedJob({ uid: "u", requestId: "r", feature: "style", provider: "local", model: "m", now: created, deadlineMs: 600_000 }),
+          ...state.started(created, 1),
+        },
+      ],
+    ]);
     const { purgeTransient } = await import("../../src/privacy/purge.js");
     const counts = await purgeTransient();
     assert.deepEqual([counts.jobsExpired, counts.jobsDeleted], [1, 1]);

@@ -24,5 +24,8 @@ test("the exported purgeTransient schedule deletes what is past its deadline and
     fft.cleanup();
   }
   const [files] = await bucket.getFiles({ prefix: "transient/" });
-  assert.deepEqual(files.map((f) => f.name), ["transient/results/u/new"]);
+  assert.deepEqual(
+    files.map((f) => f.name),
+    ["transient/results/u/new"],
+  );
 });

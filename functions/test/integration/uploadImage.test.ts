@@ -184,7 +184,11 @@ describe("uploadImage: the happy path", () => {
   test("CORS: a browser preflight is answered and the answer carries Access-Control-Allow-Origin", async () => {
     const preflight = await fetch(streamingBase, {
       method: "OPTIONS",
-      headers: { origin: "https://app.example", "access-control-request-method": "POST", "access-control-request-headers": "authorization,x-firebase-appcheck" },
+      headers: {
+        origin: "https://app.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization,x-firebase-appcheck",
+      },
     });
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers.get("access-control-allow-origin"), "https://app.example");
@@ -353,7 +357,11 @@ describe("uploadImage: what may be uploaded", () => {
       const part = (name: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`;
       const bodies = {
         "upload-wrong-part": Buffer.concat([Buffer.from(part("photo")), jpeg.subarray(0, 500)]),
-        "upload-extra-part": Buffer.concat([Buffer.from(part("caption").replace('; filename="a.jpg"', "")), Buffer.from(`hello\r\n${part("file")}`), jpeg.subarray(0, 500)]),
+        "upload-extra-part": Buffer.concat([
+          Buffer.from(part("caption").replace('; filename="a.jpg"', "")),
+          Buffer.from(`hello\r\n${part("file")}`),
+          jpeg.subarray(0, 500),
+        ]),
       };
       for (const [reason, body] of Object.entries(bodies)) {
         const res = await fetch(bufferedBase, {
@@ -392,7 +400,9 @@ describe("uploadImage: what may be uploaded", () => {
       `Content-Length: ${form.length}`,
     ].join("\r\n");
     await new Promise<void>((resolve) => {
-      const socket = net.connect(Number(port), "127.0.0.1", () => socket.end(Buffer.concat([Buffer.from(`${head}\r\n\r\n`), form, Buffer.from("\u0000 not HTTP\r\n\r\n")])));
+      const socket = net.connect(Number(port), "127.0.0.1", () =>
+        socket.end(Buffer.concat([Buffer.from(`${head}\r\n\r\n`), form, Buffer.from("\u0000 not HTTP\r\n\r\n")])),
+      );
       socket.on("error", () => resolve());
       socket.on("close", () => resolve());
       socket.resume();

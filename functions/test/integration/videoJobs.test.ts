@@ -90,7 +90,10 @@ describe("video jobs", () => {
     assert.equal(doc.inputDeleted, true, "the photo was only ever in memory and the provider has it");
     assert.equal(doc.providerTaskId, "task-1");
     await assertNothingLeftFor("u-vid");
-    assert.deepEqual(queue.map((q) => q.task), [{ jobId, attempt: 1 }]);
+    assert.deepEqual(
+      queue.map((q) => q.task),
+      [{ jobId, attempt: 1 }],
+    );
     assert.ok(queue[0]!.delayMs >= 12_000 && queue[0]!.delayMs <= 18_000, "first poll after ~15 s (±20 %)");
 
     await deliver();
@@ -137,7 +140,9 @@ describe("video jobs", () => {
     assert.doesNotMatch(exported, /[a-z][a-z0-9+.-]*:\/\/|\.mp4/i, "the export holds no URL, nor the published clip's location");
     const [bytes] = await getStorage().bucket().file(`transient/results/u-local/${jobId}`).download();
     assert.equal(bytes.subarray(4, 8).toString("latin1"), "ftyp");
-    const [files] = await getStorage().bucket().getFiles({ prefix: `transient/results/u-local/${jobId}/` });
+    const [files] = await getStorage()
+      .bucket()
+      .getFiles({ prefix: `transient/results/u-local/${jobId}/` });
     assert.deepEqual(files, [], "the provider's published copy was moved, not copied");
   });
 
@@ -146,7 +151,11 @@ describe("video jobs", () => {
     const { jobId } = await startVideo("u-dup", provider);
     const first = queue.shift()!.task;
     await Promise.all([deliver(first), deliver(first), deliver(first)]);
-    assert.deepEqual(queue.map((q) => q.task), [{ jobId, attempt: 2 }], "exactly one next poll");
+    assert.deepEqual(
+      queue.map((q) => q.task),
+      [{ jobId, attempt: 2 }],
+      "exactly one next poll",
+    );
     assert.equal((await job(jobId)).attempts, 1);
     await deliver(first); // a late redelivery of attempt 1
     assert.equal(queue.length, 1);
@@ -164,7 +173,9 @@ describe("video jobs", () => {
   });
 
   test("a provider's failure (policy on HTTP 200) ends the job failed; nothing is left", async () => {
-    const { provider } = scriptedProvider([{ state: "failed", raw: "FAILED", error: { kind: "policy_rejected", message: "This photo can't be animated by this provider." } }]);
+    const { provider } = scriptedProvider([
+      { state: "failed", raw: "FAILED", error: { kind: "policy_rejected", message: "This photo can't be animated by this provider." } },
+    ]);
     const { jobId } = await startVideo("u-pol", provider);
     await deliver();
     const doc = await job(jobId);
@@ -193,7 +204,9 @@ describe("video jobs", () => {
     const { jobId } = await startVideo("u-crash", provider);
     queue = []; // the task was lost with the process
     await getStorage().bucket().file(`transient/results/u-crash/${jobId}/partial.mp4`).save(MP4);
-    await getFirestore().doc(`jobs/${jobId}`).update({ deadlineAt: Timestamp.fromMillis(Date.now() - 1) });
+    await getFirestore()
+      .doc(`jobs/${jobId}`)
+      .update({ deadlineAt: Timestamp.fromMillis(Date.now() - 1) });
     const { purgeTransient } = await import("../../src/privacy/purge.js");
     assert.equal((await purgeTransient()).jobsExpired, 1);
     assert.equal((await job(jobId)).status, "expired");
@@ -267,7 +280,12 @@ describe("video jobs", () => {
   });
 
   test("a provider whose task id is a location (URL or path) is refused: never stored, the task cancelled, the job failed", async () => {
-    for (const [i, location] of ["gs://bucket/transient/results/u/j/clip.mp4", "https://cdn.example/clip.mp4", "/tmp/clip.mp4", "transient/results/u/j"].entries()) {
+    for (const [i, location] of [
+      "gs://bucket/transient/results/u/j/clip.mp4",
+      "https://cdn.example/clip.mp4",
+      "/tmp/clip.mp4",
+      "transient/results/u/j",
+    ].entries()) {
       const { provider, calls } = scriptedProvider([done]);
       provider.start = async () => ({ id: location, model: "local-kenburns-1" });
       const uid = `u-leaky-${i}`;

@@ -39,7 +39,9 @@ afterEach(async () => (await import("../support/dependencies.js")).setPollEnqueu
 async function enableOnly(id: string) {
   const script = VIDEO_SCRIPTS[id]!;
   Object.assign(process.env, script.credentials, { [script.baseUrlEnv]: ctx.api.url });
-  await getFirestore().doc("config/runtime").set({ enabledProviders: ["local", id], defaults: {} });
+  await getFirestore()
+    .doc("config/runtime")
+    .set({ enabledProviders: ["local", id], defaults: {} });
   (await import("../../src/config/runtimeConfig.js")).clearRuntimeConfigCache();
   ctx.api.reset();
   ctx.cdn.reset();
@@ -47,7 +49,12 @@ async function enableOnly(id: string) {
 
 describe("a video job through each provider's fake", () => {
   test("every video provider has a scripted fake here", () => {
-    assert.deepEqual(Object.keys(VIDEO_SCRIPTS).sort(), VIDEO_PROVIDER_IDS().filter((id) => id !== "local").sort());
+    assert.deepEqual(
+      Object.keys(VIDEO_SCRIPTS).sort(),
+      VIDEO_PROVIDER_IDS()
+        .filter((id) => id !== "local")
+        .sort(),
+    );
   });
 
   for (const [id, script] of Object.entries(VIDEO_SCRIPTS)) {

@@ -93,7 +93,13 @@ describe("bfl adapter", () => {
   test("a poll that fails with 5xx or 429 is retried (polls are idempotent), honouring Retry-After", async () => {
     const { api, cdn, resultJpeg } = fakes();
     api.on("POST", "/v1/flux-2-pro", { json: { id: "t", polling_url: `${api.url}/v1/get_result?id=t` } });
-    api.on("GET", "/v1/get_result", { status: 503 }, { status: 429, headers: { "retry-after-ms": "20" } }, { json: { status: "Ready", result: { sample: `${cdn.url}/s.jpg` } } });
+    api.on(
+      "GET",
+      "/v1/get_result",
+      { status: 503 },
+      { status: 429, headers: { "retry-after-ms": "20" } },
+      { json: { status: "Ready", result: { sample: `${cdn.url}/s.jpg` } } },
+    );
     cdn.on("GET", "/s.jpg", { body: resultJpeg });
     const image = await run();
     assert.equal(image.width, 320);

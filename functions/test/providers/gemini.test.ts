@@ -19,16 +19,28 @@ import type { ImageRequest } from "../../src/providers/types.js";
 
 const TOKEN = `ya29.test-${process.pid}-${Date.now()}`; // generated, never a real token
 const PROJECT = "photo-fixer-test";
-const path = (model = "gemini-3-pro-image", location = "global") => `/v1beta1/projects/${PROJECT}/locations/${location}/publishers/google/models/${model}:generateContent`;
+const path = (model = "gemini-3-pro-image", location = "global") =>
+  `/v1beta1/projects/${PROJECT}/locations/${location}/publishers/google/models/${model}:generateContent`;
 const authClient = { getRequestHeaders: async () => new Headers({ authorization: `Bearer ${TOKEN}` }) };
 const fakes = useProviderFakes("GEMINI_BASE_URL");
 const provider = (over: GeminiOptions = {}) => createGeminiProvider({ project: PROJECT, authClient, ...over });
-const request = (over: Partial<ImageRequest> = {}): ImageRequest => ({ feature: "style", model: "gemini-3-pro-image", style: "noir", image: fakes().face, ...over });
+const request = (over: Partial<ImageRequest> = {}): ImageRequest => ({
+  feature: "style",
+  model: "gemini-3-pro-image",
+  style: "noir",
+  image: fakes().face,
+  ...over,
+});
 const run = (over: Partial<ImageRequest> = {}, p = provider()) => runImageProvider(p, request(over), settings());
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
-const answer = (parts: object[], finishReason = "STOP") => ({ json: { candidates: [{ content: { role: "model", parts }, finishReason }], modelVersion: "gemini-3-pro-image" } });
+const answer = (parts: object[], finishReason = "STOP") => ({
+  json: { candidates: [{ content: { role: "model", parts }, finishReason }], modelVersion: "gemini-3-pro-image" },
+});
 const imagePart = (bytes: Uint8Array, mimeType = "image/png") => ({ inlineData: { mimeType, data: b64(bytes) } });
-const googleError = (code: number, status: string, details: object[] = []) => ({ status: code, json: { error: { code, message: "Quota exceeded for prompt 'make me a red scarf'", status, details } } });
+const googleError = (code: number, status: string, details: object[] = []) => ({
+  status: code,
+  json: { error: { code, message: "Quota exceeded for prompt 'make me a red scarf'", status, details } },
+});
 const calls = (p = path()) => fakes().api.callsTo("POST", p);
 
 describe("gemini adapter", () => {
@@ -62,7 +74,13 @@ describe("gemini adapter", () => {
     fakes().api.on("POST", path("gemini-3.1-flash-image", "us-central1"), answer([imagePart(fakes().resultPng)]));
     process.env.GOOGLE_CLOUD_LOCATION = "us-central1";
     try {
-      await run({ feature: "edit", model: "gemini-3.1-flash-image", prompt: "give me a red scarf", style: undefined, image: { ...fakes().face, width: 3000, height: 4000 } });
+      await run({
+        feature: "edit",
+        model: "gemini-3.1-flash-image",
+        prompt: "give me a red scarf",
+        style: undefined,
+        image: { ...fakes().face, width: 3000, height: 4000 },
+      });
     } finally {
       delete process.env.GOOGLE_CLOUD_LOCATION;
     }
@@ -116,7 +134,13 @@ describe("gemini adapter", () => {
   });
 
   test("finishReason CONTINUATION (cut at the token limit, automatic continuation off) is transient, sent once", async () => {
-    fakes().api.on("POST", path(), { json: { candidates: [{ content: { role: "model", parts: [{ text: "thinking", thought: true }] }, finishReason: "CONTINUATION", continuationToken: "Y29udGludWU=" }] } });
+    fakes().api.on("POST", path(), {
+      json: {
+        candidates: [
+          { content: { role: "model", parts: [{ text: "thinking", thought: true }] }, finishReason: "CONTINUATION", continuationToken: "Y29udGludWU=" },
+        ],
+      },
+    });
     const error = await failure(run());
     assert.equal(error.code, "unavailable");
     assert.doesNotMatch(error.message, /did not produce an image/);
@@ -141,9 +165,17 @@ describe("gemini adapter", () => {
   });
 
   test("billing disabled is a quota error; permission, bad request and unknown model are permanent", async () => {
-    fakes().api.on("POST", path(), googleError(403, "PERMISSION_DENIED", [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "BILLING_DISABLED" }]));
+    fakes().api.on(
+      "POST",
+      path(),
+      googleError(403, "PERMISSION_DENIED", [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "BILLING_DISABLED" }]),
+    );
     assert.equal((await failure(run())).code, "resource-exhausted");
-    for (const [code, status] of [[403, "PERMISSION_DENIED"], [400, "INVALID_ARGUMENT"], [404, "NOT_FOUND"]] as const) {
+    for (const [code, status] of [
+      [403, "PERMISSION_DENIED"],
+      [400, "INVALID_ARGUMENT"],
+      [404, "NOT_FOUND"],
+    ] as const) {
       fakes().api.on("POST", path(), googleError(code, status));
       const error = await failure(run());
       assert.equal(error.code, "failed-precondition");
@@ -159,7 +191,10 @@ describe("gemini adapter", () => {
   });
 
   test("a result that is not an image, or too large, fails the job clearly", async () => {
-    await expectUnusableResultsFail((bytes) => fakes().api.on("POST", path(), answer([imagePart(bytes)])), () => run());
+    await expectUnusableResultsFail(
+      (bytes) => fakes().api.on("POST", path(), answer([imagePart(bytes)])),
+      () => run(),
+    );
   });
 
   test("a photo over the 7 MB inline limit is refused before any call", async () => {

@@ -10,7 +10,11 @@ const answering = (...responses: (() => Response)[]): typeof fetch => {
   let i = 0;
   return async () => responses[Math.min(i++, responses.length - 1)]!();
 };
-const rejection = (p: Promise<unknown>) => p.then(() => assert.fail("expected a rejection"), (e: unknown) => e);
+const rejection = (p: Promise<unknown>) =>
+  p.then(
+    () => assert.fail("expected a rejection"),
+    (e: unknown) => e,
+  );
 
 describe("providerFetch errorCode", () => {
   test("keeps only the code (numbers stringified) and the request id, never the body text", async () => {
@@ -27,7 +31,9 @@ describe("providerFetch errorCode", () => {
   test("a body that is not JSON, or too long to read whole, gives the hook undefined", async () => {
     for (const body of ["<html>busy</html>", JSON.stringify({ code: "X", pad: "a".repeat(100_000) })]) {
       let seen: unknown = "not called";
-      await rejection(providerFetch({ url: "https://api.test/x", fetch: answering(() => new Response(body, { status: 400 })), errorCode: (b) => ((seen = b), "never") }));
+      await rejection(
+        providerFetch({ url: "https://api.test/x", fetch: answering(() => new Response(body, { status: 400 })), errorCode: (b) => ((seen = b), "never") }),
+      );
       assert.equal(seen, undefined);
     }
   });
@@ -35,7 +41,10 @@ describe("providerFetch errorCode", () => {
   test("without the hook the code is undefined; with it, idempotent calls still retry by status", async () => {
     const plain = await rejection(providerFetch({ url: "https://api.test/x", fetch: answering(() => Response.json({ code: 1 }, { status: 400 })) }));
     assert.equal((plain as ProviderHttpError).code, undefined);
-    const fetch = answering(() => Response.json({ code: 5000 }, { status: 503, headers: { "retry-after-ms": "1" } }), () => new Response("ok"));
+    const fetch = answering(
+      () => Response.json({ code: 5000 }, { status: 503, headers: { "retry-after-ms": "1" } }),
+      () => new Response("ok"),
+    );
     const res = await providerFetch({ url: "https://api.test/x", fetch, idempotent: true, errorCode: (b) => (b as { code: number }).code });
     assert.equal(await res.text(), "ok");
   });

@@ -28,8 +28,15 @@ before(async () => {
 const provider = () => createKlingVideoProvider({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
 const op = { id: "task-1", model: "kling-v3" };
 const request = (over: Partial<VideoRequest> = {}): VideoRequest => ({ model: "kling-v3", image: face, jobId: "job-1", ...over });
-const envelope = (data: object | null, code = 0) => ({ code, message: code ? "error text quoting the prompt: Jane Doe" : "SUCCEED", request_id: "req-1", data });
-const task = (task_status: string, extra: object = {}) => ({ json: envelope({ task_id: "task-1", task_status, task_status_msg: "", created_at: 1, updated_at: 2, ...extra }) });
+const envelope = (data: object | null, code = 0) => ({
+  code,
+  message: code ? "error text quoting the prompt: Jane Doe" : "SUCCEED",
+  request_id: "req-1",
+  data,
+});
+const task = (task_status: string, extra: object = {}) => ({
+  json: envelope({ task_id: "task-1", task_status, task_status_msg: "", created_at: 1, updated_at: 2, ...extra }),
+});
 const resultUrl = () => `${fakes().cdn.url}/output/output.mp4?x-kcdn=signed`;
 const succeeded = () => task("succeed", { task_result: { videos: [{ id: "v1", url: resultUrl(), duration: "5.1" }] } });
 const submitted = () => task("submitted", { task_info: { external_task_id: "job-1" } });
@@ -75,7 +82,9 @@ describe("kling video adapter", () => {
     fakes().api.on("POST", START, submitted());
     await provider().start(request({ model: "kling-v2-5-turbo", options: { mode: "pro", durationSeconds: 10 } }));
     await provider().start(request({ model: "kling-v2-6" }));
-    const [turbo, v26] = fakes().api.callsTo("POST", START).map((c) => c.json);
+    const [turbo, v26] = fakes()
+      .api.callsTo("POST", START)
+      .map((c) => c.json);
     assert.deepEqual([turbo.mode, turbo.duration, turbo.sound], ["pro", "10", undefined], "v2.5 takes no sound field");
     assert.deepEqual([v26.mode, v26.duration, v26.sound], ["pro", "5", "off"], "v2.6 is pro only");
     assert.match(turbo.prompt, /comes gently to life/);
@@ -85,10 +94,14 @@ describe("kling video adapter", () => {
       { model: "kling-v2-5-turbo", options: { durationSeconds: 7 } },
       { model: "kling-v3", options: { durationSeconds: 20 } },
     ]) {
-      const error = await provider().start(request(over)).catch((e) => e);
+      const error = await provider()
+        .start(request(over))
+        .catch((e) => e);
       assert.ok(error instanceof AppError && error.code === "invalid-argument" && error.reason === "option-invalid", String(error));
     }
-    const long = await provider().start(request({ prompt: "x".repeat(2490) })).catch((e) => e);
+    const long = await provider()
+      .start(request({ prompt: "x".repeat(2490) }))
+      .catch((e) => e);
     assert.equal(long.reason, "prompt-too-long");
     assert.equal(fakes().api.calls.length, 0);
   });
@@ -137,7 +150,12 @@ describe("kling video adapter", () => {
       ["400 code 1301", { status: 400, json: envelope(null, 1301) }, "policy_rejected", { providerCode: "1301" }],
       ["429 code 1102 (resource pack exhausted)", { status: 429, json: envelope(null, 1102) }, "quota", { providerCode: "1102" }],
       ["HTTP 200 code 1101 (arrears)", { json: envelope(null, 1101) }, "quota", { providerCode: "1101" }],
-      ["429 code 1303 with Retry-After", { status: 429, headers: { "retry-after": "4" }, json: envelope(null, 1303) }, "retryable", { retryAfterMs: 4000, providerCode: "1303" }],
+      [
+        "429 code 1303 with Retry-After",
+        { status: 429, headers: { "retry-after": "4" }, json: envelope(null, 1303) },
+        "retryable",
+        { retryAfterMs: 4000, providerCode: "1303" },
+      ],
       ["401 code 1002 (bad key)", { status: 401, json: envelope(null, 1002) }, "permanent", { providerCode: "1002" }],
       ["400 code 1201 (bad parameter)", { status: 400, json: envelope(null, 1201) }, "permanent", {}],
       ["500 code 5000", { status: 500, json: envelope(null, 5000) }, "retryable", {}],
@@ -152,7 +170,10 @@ describe("kling video adapter", () => {
 
   test("status: 500 then 429 (Retry-After) are retried, a later 200 wins", async () => {
     await kit.expectStatusRetried(
-      [{ status: 500, json: envelope(null, 5000) }, { status: 429, headers: { "retry-after-ms": "20" }, json: envelope(null, 1302) }],
+      [
+        { status: 500, json: envelope(null, 5000) },
+        { status: 429, headers: { "retry-after-ms": "20" }, json: envelope(null, 1302) },
+      ],
       task("processing"),
       { state: "running", raw: "processing" },
     );

@@ -29,7 +29,8 @@ const provider = () => createKlingProvider({ accessKey: ACCESS_KEY, secretKey: S
 const request = (over: Partial<ImageRequest> = {}): ImageRequest => ({ feature: "style", model: "kling-v1-5", style: "watercolor", image: face, ...over });
 const run = (over: Partial<ImageRequest> = {}) => runImageProvider(provider(), request(over), settings());
 const envelope = (data: object | null, code = 0) => ({ code, message: code ? "error text quoting the prompt" : "SUCCEED", request_id: "req-1", data });
-const task = (task_status: string, extra: object = {}) => envelope({ task_id: "task-1", task_status, task_status_msg: "", created_at: 1, updated_at: 2, ...extra });
+const task = (task_status: string, extra: object = {}) =>
+  envelope({ task_id: "task-1", task_status, task_status_msg: "", created_at: 1, updated_at: 2, ...extra });
 const succeeded = () => task("succeed", { task_result: { images: [{ index: 0, url: `${fakes().cdn.url}/raw_image_0.png` }] } });
 
 /** A poll script entry: a task body, or a scripted response (`status`/`json`) or handler as is. */
@@ -94,7 +95,9 @@ describe("kling adapter", () => {
     await run({ jobId: "a".repeat(40) });
     await run();
     await run();
-    const [fromJob, a, b] = fakes().api.callsTo("POST", SUBMIT).map((c) => c.json.external_task_id);
+    const [fromJob, a, b] = fakes()
+      .api.callsTo("POST", SUBMIT)
+      .map((c) => c.json.external_task_id);
     assert.equal(fromJob, "a".repeat(40));
     assert.notEqual(a, b);
   });
@@ -124,7 +127,12 @@ describe("kling adapter", () => {
   });
 
   for (const [name, poll, code, reason] of [
-    ["failed with a content-policy reason", task("failed", { task_status_msg: "Failure to pass the risk control system" }), "failed-precondition", "provider-policy-rejected"],
+    [
+      "failed with a content-policy reason",
+      task("failed", { task_status_msg: "Failure to pass the risk control system" }),
+      "failed-precondition",
+      "provider-policy-rejected",
+    ],
     ["failed for another reason", task("failed", { task_status_msg: "No face detected in the image" }), "failed-precondition", "provider-rejected"],
     ["succeed without images", task("succeed", { task_result: { images: [] } }), "failed-precondition", "provider-rejected"],
     ["with an unknown status", task("succeeded"), "failed-precondition", "provider-rejected"],
@@ -176,10 +184,7 @@ describe("kling adapter", () => {
     const t0 = Date.now();
     mock.timers.enable({ apis: ["Date"], now: t0 });
     try {
-      scriptTask([
-        () => (mock.timers.setTime(t0 + 60_000), { status: 401, json: envelope(null, 1004) }),
-        { json: succeeded() },
-      ]);
+      scriptTask([() => (mock.timers.setTime(t0 + 60_000), { status: 401, json: envelope(null, 1004) }), { json: succeeded() }]);
       const image = await run();
       assert.equal(image.mime, "image/png");
     } finally {
@@ -190,14 +195,21 @@ describe("kling adapter", () => {
   });
 
   test("a token refused twice (1003, then 1004) ends as unavailable after one retry", async () => {
-    scriptTask([{ status: 401, json: envelope(null, 1003) }, { status: 401, json: envelope(null, 1004) }]);
+    scriptTask([
+      { status: 401, json: envelope(null, 1003) },
+      { status: 401, json: envelope(null, 1004) },
+    ]);
     const error = await failure(run());
     assert.equal(error.code, "unavailable");
     assert.equal(fakes().api.callsTo("GET", TASK).length, 2);
   });
 
   test("a poll that fails with 5xx or 429 is retried (polls are idempotent), honouring Retry-After", async () => {
-    scriptTask([{ status: 500, json: envelope(null, 5000) }, { status: 429, headers: { "retry-after-ms": "20" }, json: envelope(null, 1302) }, { json: succeeded() }]);
+    scriptTask([
+      { status: 500, json: envelope(null, 5000) },
+      { status: 429, headers: { "retry-after-ms": "20" }, json: envelope(null, 1302) },
+      { json: succeeded() },
+    ]);
     const image = await run();
     assert.equal(image.mime, "image/png");
     assert.equal(fakes().api.callsTo("GET", TASK).length, 3);

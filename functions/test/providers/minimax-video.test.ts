@@ -71,7 +71,9 @@ describe("minimax video adapter", () => {
       { options: { durationSeconds: 5 } },
       { prompt: "x".repeat(1990) },
     ]) {
-      const error = await provider().start(request(over)).catch((e) => e);
+      const error = await provider()
+        .start(request(over))
+        .catch((e) => e);
       assert.ok(error instanceof AppError && error.code === "invalid-argument", String(error));
     }
     assert.equal(fakes().api.calls.length, 0);
@@ -79,7 +81,15 @@ describe("minimax video adapter", () => {
 
   test("status walks Preparing → Queueing → Processing → (unknown) → Success, retrieving the download URL; the video streams without the key", async () => {
     const { api, cdn } = fakes();
-    api.on("GET", QUERY, query("Preparing"), query("Queueing"), query("Processing"), query("Rendering"), query("Success", { file_id: "176844028768320", video_width: 1366, video_height: 768 }));
+    api.on(
+      "GET",
+      QUERY,
+      query("Preparing"),
+      query("Queueing"),
+      query("Processing"),
+      query("Rendering"),
+      query("Success", { file_id: "176844028768320", video_width: 1366, video_height: 768 }),
+    );
     api.on("GET", RETRIEVE, retrieved());
     kit.serveVideo("/video/output_aigc.mp4");
     const p = provider();
@@ -149,12 +159,24 @@ describe("minimax video adapter", () => {
   });
 
   test("status: 500 then 429 (Retry-After) are retried, a later 200 wins", async () => {
-    await kit.expectStatusRetried([{ status: 500, json: { base_resp: baseResp(1000) } }, { status: 429, headers: { "retry-after-ms": "20" }, json: {} }], query("Processing"), { state: "running", raw: "Processing" });
+    await kit.expectStatusRetried(
+      [
+        { status: 500, json: { base_resp: baseResp(1000) } },
+        { status: 429, headers: { "retry-after-ms": "20" }, json: {} },
+      ],
+      query("Processing"),
+      { state: "running", raw: "Processing" },
+    );
   });
 
   test("status: persistent 429 keeps Retry-After; HTTP-200 base_resp errors are classified; malformed JSON and a hang are retryable", async () => {
     await kit.expectStatusThrottled({ status: 429, headers: { "retry-after": "0" }, json: { base_resp: baseResp(1002) } });
-    for (const [code, kind] of [[1002, "retryable"], [1008, "quota"], [1026, "policy_rejected"], [1004, "permanent"]] as const) {
+    for (const [code, kind] of [
+      [1002, "retryable"],
+      [1008, "quota"],
+      [1026, "policy_rejected"],
+      [1004, "permanent"],
+    ] as const) {
       fakes().api.on("GET", QUERY, { json: { task_id: "", status: "", base_resp: baseResp(code) } });
       assert.equal((await rejection(provider().status(op))).kind, kind, `base_resp ${code}`);
     }

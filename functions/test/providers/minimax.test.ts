@@ -19,11 +19,21 @@ const KEY = `minimax-test-${process.pid}-${Date.now()}`; // generated, never a r
 const PATH = "/v1/image_generation";
 const fakes = useProviderFakes("MINIMAX_BASE_URL");
 const provider = () => createMinimaxProvider({ apiKey: KEY });
-const request = (over: Partial<ImageRequest> = {}): ImageRequest => ({ feature: "style", model: "image-01", style: "watercolor", image: fakes().face, ...over });
+const request = (over: Partial<ImageRequest> = {}): ImageRequest => ({
+  feature: "style",
+  model: "image-01",
+  style: "watercolor",
+  image: fakes().face,
+  ...over,
+});
 const run = (over: Partial<ImageRequest> = {}) => runImageProvider(provider(), request(over), settings());
 const answer = (...responses: FakeResponse[]) => fakes().api.on("POST", PATH, ...responses);
-const ok = (data: object): FakeResponse => ({ json: { id: "04e1", data, metadata: { success_count: "1", failed_count: "0" }, base_resp: { status_code: 0, status_msg: "success" } } });
-const businessError = (status_code: number): FakeResponse => ({ json: { id: "04e1", data: null, base_resp: { status_code, status_msg: `provider text quoting the prompt: watercolour (${status_code})` } } });
+const ok = (data: object): FakeResponse => ({
+  json: { id: "04e1", data, metadata: { success_count: "1", failed_count: "0" }, base_resp: { status_code: 0, status_msg: "success" } },
+});
+const businessError = (status_code: number): FakeResponse => ({
+  json: { id: "04e1", data: null, base_resp: { status_code, status_msg: `provider text quoting the prompt: watercolour (${status_code})` } },
+});
 
 describe("minimax adapter", () => {
   test("sends the face as a character subject reference (data URL) with Bearer key, and returns the base64 image", async () => {
@@ -39,7 +49,9 @@ describe("minimax adapter", () => {
     assert.equal(headers.authorization, `Bearer ${KEY}`);
     assert.match(String(headers["content-type"]), /application\/json/);
     assert.equal(json.model, "image-01");
-    assert.deepEqual(json.subject_reference, [{ type: "character", image_file: `data:image/jpeg;base64,${Buffer.from(fakes().face.bytes).toString("base64")}` }]);
+    assert.deepEqual(json.subject_reference, [
+      { type: "character", image_file: `data:image/jpeg;base64,${Buffer.from(fakes().face.bytes).toString("base64")}` },
+    ]);
     assert.match(json.prompt, /^A portrait of the person in the reference photo\./);
     assert.match(json.prompt, /watercolour/);
     assert.equal(json.aspect_ratio, "1:1");
@@ -86,7 +98,9 @@ describe("minimax adapter", () => {
   }
 
   test("success with the only image counted as failed is a policy rejection", async () => {
-    answer({ json: { id: "x", data: { image_base64: [] }, metadata: { success_count: "0", failed_count: "1" }, base_resp: { status_code: 0, status_msg: "success" } } });
+    answer({
+      json: { id: "x", data: { image_base64: [] }, metadata: { success_count: "0", failed_count: "1" }, base_resp: { status_code: 0, status_msg: "success" } },
+    });
     assert.equal((await failure(run())).reason, "provider-policy-rejected");
     fakes().api.reset();
     answer(ok({ image_urls: [] }));
@@ -135,7 +149,12 @@ describe("minimax adapter", () => {
     answer(ok({ image_urls: [url] }));
     cdn.on("GET", "/minimax-image/result.jpeg", { body: resultJpeg, headers: { "content-type": "image/jpeg" } });
     assert.ok(Buffer.from((await run()).bytes).equals(resultJpeg));
-    await expectResultDownloadFailures(cdn, "/minimax-image/result.jpeg", "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", run);
+    await expectResultDownloadFailures(
+      cdn,
+      "/minimax-image/result.jpeg",
+      "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+      run,
+    );
     assertNoCredentialSent(cdn, [KEY]);
   });
 

@@ -19,7 +19,13 @@ const KEY = `sk-openai-test-${process.pid}-${Date.now()}`; // generated, never a
 const EDITS = "/images/edits";
 const fakes = useProviderFakes("OPENAI_BASE_URL");
 const provider = (over: { timeoutMs?: number; now?: () => Date } = {}) => createOpenAIProvider({ apiKey: KEY, ...over });
-const request = (over: Partial<ImageRequest> = {}): ImageRequest => ({ feature: "style", model: "gpt-image-2.5-sunburst", style: "noir", image: fakes().face, ...over });
+const request = (over: Partial<ImageRequest> = {}): ImageRequest => ({
+  feature: "style",
+  model: "gpt-image-2.5-sunburst",
+  style: "noir",
+  image: fakes().face,
+  ...over,
+});
 const run = (over: Partial<ImageRequest> = {}, p = provider()) => runImageProvider(p, request(over), settings());
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 const edited = (bytes: Uint8Array, output_format = "jpeg") => ({ json: { created: 1767225600, output_format, data: [{ b64_json: b64(bytes) }] } });
@@ -85,7 +91,12 @@ describe("openai adapter", () => {
 
   test("models: the current best GPT Image model by default for every feature; shut-down models are not accepted; the 2.6 replacements are", () => {
     const { models } = provider();
-    assert.deepEqual(models.defaults, { edit: "gpt-image-2.5-sunburst", style: "gpt-image-2.5-sunburst", enhance: "gpt-image-2.5-sunburst", cutout: "gpt-image-2.5-sunburst" });
+    assert.deepEqual(models.defaults, {
+      edit: "gpt-image-2.5-sunburst",
+      style: "gpt-image-2.5-sunburst",
+      enhance: "gpt-image-2.5-sunburst",
+      cutout: "gpt-image-2.5-sunburst",
+    });
     for (const retired of ["gpt-image-1", "gpt-image-1.5", "gpt-image-1.5-mini", "chatgpt-image-latest"]) assert.ok(!models.allowed.includes(retired), retired);
     for (const replacement of ["gpt-image-2.6-sunburst", "gpt-image-2.6-flare"]) assert.ok(models.allowed.includes(replacement), replacement);
     // Every id we send is one the SDK (openai 7.59.0) names.
@@ -122,7 +133,10 @@ describe("openai adapter", () => {
   });
 
   test("insufficient_quota (HTTP 429) and billing limits are quota errors, not retried", async () => {
-    for (const [status, code] of [[429, "insufficient_quota"], [400, "billing_hard_limit_reached"]] as const) {
+    for (const [status, code] of [
+      [429, "insufficient_quota"],
+      [400, "billing_hard_limit_reached"],
+    ] as const) {
       fakes().api.reset();
       fakes().api.on("POST", EDITS, apiError(status, code, "insufficient_quota"));
       const error = await failure(run());
@@ -169,7 +183,10 @@ describe("openai adapter", () => {
   });
 
   test("a result that is not an image, or too large, fails the job clearly", async () => {
-    await expectUnusableResultsFail((bytes) => fakes().api.on("POST", EDITS, edited(bytes)), () => run());
+    await expectUnusableResultsFail(
+      (bytes) => fakes().api.on("POST", EDITS, edited(bytes)),
+      () => run(),
+    );
   });
 
   test("the SDK's own timeout and a dropped connection are unavailable, sent once", async () => {

@@ -22,11 +22,18 @@ const run = (over: Partial<ImageRequest> = {}) => runImageProvider(provider(), r
 
 const SEGMENTATION = "/api/tasks/visual/segmentation";
 const resultUrl = () => `${fakes().cdn.url}/tasks/output/result.png`;
-const task = (state: number, extra: object = {}) => ({ json: { status: 200, message: "success", data: { task_id: "t-1", state, progress: state === 1 ? 100 : 40, ...extra } } });
+const task = (state: number, extra: object = {}) => ({
+  json: { status: 200, message: "success", data: { task_id: "t-1", state, progress: state === 1 ? 100 : 40, ...extra } },
+});
 const done = () => task(1, { image: resultUrl() });
 
 /** Submit answers `submit`; polls of task t-1 answer `polls` in turn; the CDN serves `result`. */
-function script(submit: FakeResponse, polls: FakeResponse[] = [], path = SEGMENTATION, result: FakeResponse = { body: fakes().resultPng, headers: { "content-type": "image/png" } }) {
+function script(
+  submit: FakeResponse,
+  polls: FakeResponse[] = [],
+  path = SEGMENTATION,
+  result: FakeResponse = { body: fakes().resultPng, headers: { "content-type": "image/png" } },
+) {
   fakes().api.on("POST", path, submit);
   if (polls.length) fakes().api.on("GET", `${path}/t-1`, ...polls);
   fakes().cdn.on("GET", "/tasks/output/result.png", result);
@@ -198,7 +205,12 @@ describe("picwish adapter", () => {
 
   test("a stored job whose poll URL points at a foreign host is refused and gets no key", async () => {
     const job = { provider: "picwish", id: "t-1", pollUrl: `${fakes().cdn.url}/api/tasks/visual/segmentation/t-1`, submittedAt: Date.now() };
-    const error = await provider().poll(job).then(() => undefined, (e) => provider().classify(e));
+    const error = await provider()
+      .poll(job)
+      .then(
+        () => undefined,
+        (e) => provider().classify(e),
+      );
     assert.equal(error?.kind, "permanent");
     assert.equal(fakes().cdn.calls.length, 0);
   });

@@ -52,9 +52,18 @@ describe("runway video adapter", () => {
     assert.equal(nearestRatio(1920, 1080), "1280:720");
     assert.equal(nearestRatio(1080, 1920), "720:1280");
     for (const durationSeconds of [2, 7]) await provider().start(request({ model: "gen4_turbo", options: { durationSeconds } }));
-    assert.deepEqual(fakes().api.callsTo("POST", START).slice(1).map((c) => c.json.duration), [2, 7], "gen4_turbo takes any integer 2–10 s");
+    assert.deepEqual(
+      fakes()
+        .api.callsTo("POST", START)
+        .slice(1)
+        .map((c) => c.json.duration),
+      [2, 7],
+      "gen4_turbo takes any integer 2–10 s",
+    );
     for (const durationSeconds of [1, 11, 4.5]) {
-      const error = await provider().start(request({ model: "gen4_turbo", options: { durationSeconds } })).catch((e) => e);
+      const error = await provider()
+        .start(request({ model: "gen4_turbo", options: { durationSeconds } }))
+        .catch((e) => e);
       assert.ok(error instanceof AppError && error.code === "invalid-argument", `${durationSeconds} s is refused`);
     }
     assert.equal(fakes().api.callsTo("POST", START).length, 3);
@@ -87,7 +96,12 @@ describe("runway video adapter", () => {
   });
 
   for (const [label, response, state, kind] of [
-    ["FAILED SAFETY.INPUT.IMAGE", task("FAILED", { failure: "Your photo of Jane Doe was rejected", failureCode: "SAFETY.INPUT.IMAGE" }), "failed", "policy_rejected"],
+    [
+      "FAILED SAFETY.INPUT.IMAGE",
+      task("FAILED", { failure: "Your photo of Jane Doe was rejected", failureCode: "SAFETY.INPUT.IMAGE" }),
+      "failed",
+      "policy_rejected",
+    ],
     ["FAILED SAFETY.OUTPUT.VIDEO", task("FAILED", { failure: "x", failureCode: "SAFETY.OUTPUT.VIDEO" }), "failed", "policy_rejected"],
     ["FAILED INTERNAL.BAD_OUTPUT.CODE01", task("FAILED", { failure: "x", failureCode: "INTERNAL.BAD_OUTPUT.CODE01" }), "failed", "retryable"],
     ["FAILED INTERNAL", task("FAILED", { failure: "x", failureCode: "INTERNAL" }), "failed", "retryable"],
@@ -125,7 +139,10 @@ describe("runway video adapter", () => {
 
   test("status: 500 then 429 (Retry-After) are retried, a later 200 wins", async () => {
     await kit.expectStatusRetried(
-      [{ status: 500, json: { error: "x" } }, { status: 429, headers: { "retry-after-ms": "20" }, json: { error: "x" } }],
+      [
+        { status: 500, json: { error: "x" } },
+        { status: 429, headers: { "retry-after-ms": "20" }, json: { error: "x" } },
+      ],
       task("RUNNING", { progress: 0.1 }),
       { state: "running", raw: "RUNNING", progress: 10 },
     );
@@ -154,7 +171,10 @@ describe("runway video adapter", () => {
   });
 
   test("photos Runway cannot take are refused before any call", async () => {
-    await kit.expectImagesRefused([{ ...fakes().face, mime: "image/heic" }, { ...fakes().face, bytes: new Uint8Array(4 * 1024 * 1024) }]);
+    await kit.expectImagesRefused([
+      { ...fakes().face, mime: "image/heic" },
+      { ...fakes().face, bytes: new Uint8Array(4 * 1024 * 1024) },
+    ]);
   });
 
   test("the pipeline script drives start → running → succeeded → download, and its start error is retryable", async () => {

@@ -28,9 +28,15 @@ before(async () => {
 const provider = () => createSeedanceProvider({ apiKey: KEY });
 const op = { id: "cgt-1", model: MODEL };
 const request = (over: Partial<VideoRequest> = {}): VideoRequest => ({ model: MODEL, image: face, jobId: "job-1", ...over });
-const task = (status: string, extra: object = {}) => ({ json: { id: "cgt-1", model: MODEL, status, created_at: 1761990000, updated_at: 1761990001, ...extra } });
+const task = (status: string, extra: object = {}) => ({
+  json: { id: "cgt-1", model: MODEL, status, created_at: 1761990000, updated_at: 1761990001, ...extra },
+});
 const resultUrl = () => `${fakes().cdn.url}/out/video.mp4?X-Tos-Signature=signed`;
-const arkError = (status: number, code: string, headers: Record<string, string> = {}) => ({ status, headers, json: { error: { code, message: `Jane Doe's photo: ${code}`, type: "BadRequest" } } });
+const arkError = (status: number, code: string, headers: Record<string, string> = {}) => ({
+  status,
+  headers,
+  json: { error: { code, message: `Jane Doe's photo: ${code}`, type: "BadRequest" } },
+});
 const kit = videoAdapterKit({ fakes, provider, request, op, start: ["POST", TASKS], status: ["GET", TASK] });
 const { rejection } = kit;
 
@@ -45,7 +51,11 @@ describe("seedance video adapter", () => {
     assert.equal(call!.json.content.length, 2);
     assert.equal(call!.json.content[0].type, "text");
     assert.match(call!.json.content[0].text, /^wave at the camera Keep the person's face/);
-    assert.deepEqual(call!.json.content[1], { type: "image_url", image_url: { url: `data:image/jpeg;base64,${Buffer.from(face.bytes).toString("base64")}` }, role: "first_frame" });
+    assert.deepEqual(call!.json.content[1], {
+      type: "image_url",
+      image_url: { url: `data:image/jpeg;base64,${Buffer.from(face.bytes).toString("base64")}` },
+      role: "first_frame",
+    });
     assert.equal(call!.json.ratio, "adaptive");
     assert.equal(call!.json.resolution, "720p");
     assert.equal(call!.json.duration, 5);
@@ -68,13 +78,21 @@ describe("seedance video adapter", () => {
     const [call] = api.callsTo("POST", `/api/v3${TASKS}`);
     assert.equal(call!.json.duration, 2);
     assert.equal(call!.json.generate_audio, undefined, "1.0 models have no audio flag");
-    const error = await provider().start(request({ options: { durationSeconds: 2 } })).catch((e) => e);
+    const error = await provider()
+      .start(request({ options: { durationSeconds: 2 } }))
+      .catch((e) => e);
     assert.ok(error instanceof AppError && error.code === "invalid-argument" && error.reason === "option-invalid", "1.5 pro starts at 4 s");
   });
 
   test("status walks queued → running → succeeded with raw values; the video streams from the CDN without the key", async () => {
     const { api, cdn } = fakes();
-    api.on("GET", TASK, task("queued"), task("running"), task("succeeded", { content: { video_url: resultUrl() }, usage: { completion_tokens: 1, total_tokens: 1 } }));
+    api.on(
+      "GET",
+      TASK,
+      task("queued"),
+      task("running"),
+      task("succeeded", { content: { video_url: resultUrl() }, usage: { completion_tokens: 1, total_tokens: 1 } }),
+    );
     kit.serveVideo("/out/video.mp4");
     const p = provider();
     const seen = await kit.pollStatuses(p, 3);
@@ -96,9 +114,27 @@ describe("seedance video adapter", () => {
   });
 
   for (const [label, response, state, kind, code] of [
-    ["failed: real face on Seedance 2.0", task("failed", { error: { code: "InputImageSensitiveContentDetected.PrivacyInformation", message: "Jane Doe" } }), "failed", "policy_rejected", "InputImageSensitiveContentDetected.PrivacyInformation"],
-    ["failed: input moderation", task("failed", { error: { code: "InputImageSensitiveContentDetected", message: "Jane Doe" } }), "failed", "policy_rejected", "InputImageSensitiveContentDetected"],
-    ["failed: output moderation", task("failed", { error: { code: "OutputVideoSensitiveContentDetected", message: "x" } }), "failed", "policy_rejected", "OutputVideoSensitiveContentDetected"],
+    [
+      "failed: real face on Seedance 2.0",
+      task("failed", { error: { code: "InputImageSensitiveContentDetected.PrivacyInformation", message: "Jane Doe" } }),
+      "failed",
+      "policy_rejected",
+      "InputImageSensitiveContentDetected.PrivacyInformation",
+    ],
+    [
+      "failed: input moderation",
+      task("failed", { error: { code: "InputImageSensitiveContentDetected", message: "Jane Doe" } }),
+      "failed",
+      "policy_rejected",
+      "InputImageSensitiveContentDetected",
+    ],
+    [
+      "failed: output moderation",
+      task("failed", { error: { code: "OutputVideoSensitiveContentDetected", message: "x" } }),
+      "failed",
+      "policy_rejected",
+      "OutputVideoSensitiveContentDetected",
+    ],
     ["failed: internal error", task("failed", { error: { code: "InternalServiceError", message: "x" } }), "failed", "retryable", "InternalServiceError"],
     ["failed without a code", task("failed", { error: null }), "failed", "permanent", "failed"],
     ["succeeded without a video", task("succeeded", { content: {} }), "failed", "permanent", "no-result"],
@@ -145,7 +181,10 @@ describe("seedance video adapter", () => {
   });
 
   test("status: 500 then 429 (Retry-After) are retried, a later 200 wins", async () => {
-    await kit.expectStatusRetried([arkError(500, "InternalServiceError"), arkError(429, "ServerOverloaded", { "retry-after-ms": "20" })], task("running"), { state: "running", raw: "running" });
+    await kit.expectStatusRetried([arkError(500, "InternalServiceError"), arkError(429, "ServerOverloaded", { "retry-after-ms": "20" })], task("running"), {
+      state: "running",
+      raw: "running",
+    });
   });
 
   test("status: persistent 429 keeps Retry-After, moderation / quota / 404 codes are classified, malformed JSON and a hang are retryable", async () => {
@@ -160,7 +199,12 @@ describe("seedance video adapter", () => {
   });
 
   test("an expired result URL is a permanent result-expired; a non-https URL is refused; no key reaches the CDN", async () => {
-    await kit.expectExpiredResult(resultUrl(), "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", [KEY], "http://tos.example.com/v.mp4");
+    await kit.expectExpiredResult(
+      resultUrl(),
+      "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+      [KEY],
+      "http://tos.example.com/v.mp4",
+    );
   });
 
   test("cancel and deleteTask DELETE the task with the key; a task already gone is fine; other failures surface", async () => {

@@ -22,7 +22,9 @@ const provider = () => createSeedreamProvider({ apiKey: KEY });
 const request = (over: Partial<ImageRequest> = {}): ImageRequest => ({ feature: "style", model: MODEL, style: "noir", image: fakes().face, ...over });
 const run = (over: Partial<ImageRequest> = {}) => runImageProvider(provider(), request(over), settings());
 const answer = (...responses: FakeResponse[]) => fakes().api.on("POST", PATH, ...responses);
-const b64Answer = (bytes: Buffer): FakeResponse => ({ json: { model: MODEL, created: 1767225600, data: [{ b64_json: bytes.toString("base64"), size: "320x320" }], usage: { generated_images: 1 } } });
+const b64Answer = (bytes: Buffer): FakeResponse => ({
+  json: { model: MODEL, created: 1767225600, data: [{ b64_json: bytes.toString("base64"), size: "320x320" }], usage: { generated_images: 1 } },
+});
 const arkError = (status: number, code: string, headers: Record<string, string> = {}): FakeResponse => ({
   status,
   headers,
@@ -111,7 +113,12 @@ describe("seedream adapter", () => {
   });
 
   test("bad requests, refused keys and unknown codes are permanent", async () => {
-    for (const response of [arkError(400, "InvalidParameter"), arkError(401, "AuthenticationError"), arkError(404, "InvalidEndpointOrModel.NotFound"), arkError(400, "SomethingNew")]) {
+    for (const response of [
+      arkError(400, "InvalidParameter"),
+      arkError(401, "AuthenticationError"),
+      arkError(404, "InvalidEndpointOrModel.NotFound"),
+      arkError(400, "SomethingNew"),
+    ]) {
       fakes().api.reset();
       answer(response);
       const error = await failure(run());
@@ -165,7 +172,9 @@ describe("seedream adapter", () => {
     const webpBytes = await makeFaceImage({ width: 256, height: 256, format: "webp" });
     const webp = { bytes: webpBytes, mime: "image/webp" as const, width: 256, height: 256 };
     for (const model of [MODEL, "doubao-seedream-4-5-251128", "doubao-seedream-4-0-250828"]) await run({ model, image: webp });
-    const sent = fakes().api.callsTo("POST", PATH).map((call) => String((call.json as { image: string }).image));
+    const sent = fakes()
+      .api.callsTo("POST", PATH)
+      .map((call) => String((call.json as { image: string }).image));
     assert.equal(sent.length, 3);
     for (const image of sent) assert.equal(image, `data:image/webp;base64,${webpBytes.toString("base64")}`, "the WebP bytes, unconverted");
 

@@ -28,7 +28,10 @@ const provider = (over: VeoOptions = {}) => createVeoProvider({ project: PROJECT
 const op = { id: OP_NAME, model: MODEL };
 const request = (over: Partial<VideoRequest> = {}): VideoRequest => ({ model: MODEL, image: fakes().face, jobId: "job-1", ...over });
 const operation = (extra: object = {}) => ({ json: { name: OP_NAME, ...extra } });
-const googleError = (code: number, status: string, message: string, details: object[] = []) => ({ status: code, json: { error: { code, message, status, details } } });
+const googleError = (code: number, status: string, message: string, details: object[] = []) => ({
+  status: code,
+  json: { error: { code, message, status, details } },
+});
 const kit = videoAdapterKit({ fakes, provider: () => provider(), request, op, start: ["POST", START], status: ["POST", FETCH] });
 const { rejection } = kit;
 
@@ -61,13 +64,28 @@ describe("veo video adapter", () => {
     assert.equal(parameters.aspectRatio, "16:9");
     assert.equal(parameters.durationSeconds, 4);
     assert.match(instances[0].prompt, /comes gently to life/);
-    const error = await provider().start(request({ options: { durationSeconds: 5 } })).catch((e) => e);
+    const error = await provider()
+      .start(request({ options: { durationSeconds: 5 } }))
+      .catch((e) => e);
     assert.ok(error instanceof AppError && error.code === "invalid-argument");
   });
 
   test("status: not done is running; done with a gs:// video succeeds with the gcsUri", async () => {
     const { api } = fakes();
-    api.on("POST", FETCH, operation(), operation({ done: false, metadata: {} }), operation({ done: true, response: { "@type": "x", raiMediaFilteredCount: 0, videos: [{ gcsUri: "gs://bkt/transient/results/u1/job-1/1234/sample_0.mp4", mimeType: "video/mp4" }] } }));
+    api.on(
+      "POST",
+      FETCH,
+      operation(),
+      operation({ done: false, metadata: {} }),
+      operation({
+        done: true,
+        response: {
+          "@type": "x",
+          raiMediaFilteredCount: 0,
+          videos: [{ gcsUri: "gs://bkt/transient/results/u1/job-1/1234/sample_0.mp4", mimeType: "video/mp4" }],
+        },
+      }),
+    );
     const p = provider();
     assert.deepEqual(await p.status(op), { state: "running", raw: "done=false" });
     assert.deepEqual(await p.status(op), { state: "running", raw: "done=false" });
@@ -90,10 +108,31 @@ describe("veo video adapter", () => {
   });
 
   for (const [label, body, kind, code] of [
-    ["RAI-filtered output", { done: true, response: { raiMediaFilteredCount: 1, raiMediaFilteredReasons: ["Veo could not generate videos because the output violates Vertex AI's usage guidelines."] } }, "policy_rejected", "RAI_BLOCKED"],
-    ["RAI-filtered child (support code)", { done: true, response: { raiMediaFilteredCount: 1, raiMediaFilteredReasons: ["… Support codes: 58061214"] } }, "policy_rejected", "RAI_CHILD"],
+    [
+      "RAI-filtered output",
+      {
+        done: true,
+        response: {
+          raiMediaFilteredCount: 1,
+          raiMediaFilteredReasons: ["Veo could not generate videos because the output violates Vertex AI's usage guidelines."],
+        },
+      },
+      "policy_rejected",
+      "RAI_BLOCKED",
+    ],
+    [
+      "RAI-filtered child (support code)",
+      { done: true, response: { raiMediaFilteredCount: 1, raiMediaFilteredReasons: ["… Support codes: 58061214"] } },
+      "policy_rejected",
+      "RAI_CHILD",
+    ],
     ["RAI-filtered without reasons", { done: true, response: { raiMediaFilteredCount: 1 } }, "policy_rejected", "RAI_OUTPUT_FILTERED"],
-    ["an operation error about person generation", { done: true, error: { code: 3, message: "Your project needs to be approved for person or child generation." } }, "policy_rejected", "PERSON_GENERATION_NOT_ALLOWED"],
+    [
+      "an operation error about person generation",
+      { done: true, error: { code: 3, message: "Your project needs to be approved for person or child generation." } },
+      "policy_rejected",
+      "PERSON_GENERATION_NOT_ALLOWED",
+    ],
     ["an INTERNAL operation error", { done: true, error: { code: 13, message: "Internal error" } }, "retryable", "rpc-13"],
     ["an INVALID_ARGUMENT operation error", { done: true, error: { code: 3, message: "Image too small" } }, "permanent", "rpc-3"],
     ["done with nothing", { done: true, response: {} }, "permanent", "no-result"],
@@ -120,13 +159,47 @@ describe("veo video adapter", () => {
 
   kit.testStartErrors(
     [
-      ["400 safety block with a celebrity support code", googleError(400, "INVALID_ARGUMENT", "Veo could not generate videos because the input image violates Vertex AI's usage guidelines. Support codes: 29310472"), "policy_rejected", { providerCode: "RAI_CELEBRITY" }],
-      ["403 billing disabled", googleError(403, "PERMISSION_DENIED", "Billing disabled for project 'photo-fixer-test'", [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "BILLING_DISABLED" }]), "quota", {}],
-      ["403 permission denied", googleError(403, "PERMISSION_DENIED", "Permission denied on resource project photo-fixer-test"), "permanent", { providerCode: "PERMISSION_DENIED" }],
-      ["429 with Retry-After", { ...googleError(429, "RESOURCE_EXHAUSTED", "Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model"), headers: { "retry-after": "7" } }, "retryable", { retryAfterMs: 7000 }],
+      [
+        "400 safety block with a celebrity support code",
+        googleError(
+          400,
+          "INVALID_ARGUMENT",
+          "Veo could not generate videos because the input image violates Vertex AI's usage guidelines. Support codes: 29310472",
+        ),
+        "policy_rejected",
+        { providerCode: "RAI_CELEBRITY" },
+      ],
+      [
+        "403 billing disabled",
+        googleError(403, "PERMISSION_DENIED", "Billing disabled for project 'photo-fixer-test'", [
+          { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "BILLING_DISABLED" },
+        ]),
+        "quota",
+        {},
+      ],
+      [
+        "403 permission denied",
+        googleError(403, "PERMISSION_DENIED", "Permission denied on resource project photo-fixer-test"),
+        "permanent",
+        { providerCode: "PERMISSION_DENIED" },
+      ],
+      [
+        "429 with Retry-After",
+        {
+          ...googleError(429, "RESOURCE_EXHAUSTED", "Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model"),
+          headers: { "retry-after": "7" },
+        },
+        "retryable",
+        { retryAfterMs: 7000 },
+      ],
       ["500", googleError(500, "INTERNAL", "Internal error encountered."), "retryable", {}],
       ["503 HTML", { status: 503, body: "<html>Service Unavailable</html>", headers: { "content-type": "text/html" } }, "retryable", {}],
-      ["malformed JSON", { status: 200, body: "{not json", headers: { "content-type": "application/json" } }, "retryable", { providerCode: "malformed-response" }],
+      [
+        "malformed JSON",
+        { status: 200, body: "{not json", headers: { "content-type": "application/json" } },
+        "retryable",
+        { providerCode: "malformed-response" },
+      ],
       ["no operation name", { json: { done: false } }, "retryable", { providerCode: "malformed-response" }],
     ],
     /photo-fixer-test|Quota exceeded|usage guidelines/,
@@ -142,7 +215,11 @@ describe("veo video adapter", () => {
   });
 
   test("status: 500 then 429 (Retry-After) are retried until an answer; a timeout and malformed JSON are retryable", async () => {
-    await kit.expectStatusRetried([googleError(500, "INTERNAL", "x"), { ...googleError(429, "RESOURCE_EXHAUSTED", "x"), headers: { "retry-after-ms": "20" } }], operation({ done: false }), { state: "running", raw: "done=false" });
+    await kit.expectStatusRetried(
+      [googleError(500, "INTERNAL", "x"), { ...googleError(429, "RESOURCE_EXHAUSTED", "x"), headers: { "retry-after-ms": "20" } }],
+      operation({ done: false }),
+      { state: "running", raw: "done=false" },
+    );
     fakes().api.reset();
     fakes().api.on("POST", FETCH, { hang: true });
     assert.equal((await rejection(provider({ timeoutMs: 100 }).status(op))).providerCode, "timeout");
@@ -160,7 +237,11 @@ describe("veo video adapter", () => {
   });
 
   test("photos Veo cannot take are refused before any call", async () => {
-    await kit.expectImagesRefused([{ ...fakes().face, mime: "image/webp" }, { ...fakes().face, mime: "image/heic" }, { ...fakes().face, bytes: new Uint8Array(20 * 1024 * 1024 + 1) }]);
+    await kit.expectImagesRefused([
+      { ...fakes().face, mime: "image/webp" },
+      { ...fakes().face, mime: "image/heic" },
+      { ...fakes().face, bytes: new Uint8Array(20 * 1024 * 1024 + 1) },
+    ]);
   });
 
   test("without an injected authClient a loopback fake gets no credential; a non-Google host or no project is refused", async () => {

@@ -26,9 +26,15 @@ before(async () => {
 const provider = () => createWanVideoProvider({ apiKey: KEY });
 const op = { id: "task-1", model: MODEL };
 const request = (over: Partial<VideoRequest> = {}): VideoRequest => ({ model: MODEL, image: face, jobId: "job-1", ...over });
-const task = (task_status: string, extra: object = {}) => ({ json: { request_id: "r-1", output: { task_id: "task-1", task_status, submit_time: "2026-11-01 12:00:00.000", ...extra } } });
+const task = (task_status: string, extra: object = {}) => ({
+  json: { request_id: "r-1", output: { task_id: "task-1", task_status, submit_time: "2026-11-01 12:00:00.000", ...extra } },
+});
 const resultUrl = () => `${fakes().cdn.url}/out/video.mp4?Expires=1&Signature=signed`;
-const dashError = (status: number, code: string, headers: Record<string, string> = {}) => ({ status, headers, json: { request_id: "r-2", code, message: `Jane Doe's photo: ${code}` } });
+const dashError = (status: number, code: string, headers: Record<string, string> = {}) => ({
+  status,
+  headers,
+  json: { request_id: "r-2", code, message: `Jane Doe's photo: ${code}` },
+});
 const kit = videoAdapterKit({ fakes, provider, request, op, start: ["POST", START], status: ["GET", TASK] });
 const { rejection } = kit;
 
@@ -62,16 +68,27 @@ describe("wan video adapter", () => {
     const [call] = fakes().api.callsTo("POST", START);
     assert.equal(call!.json.parameters.duration, 3);
     assert.match(call!.json.input.prompt, /comes gently to life/);
-    const badDuration = await provider().start(request({ options: { durationSeconds: 3 } })).catch((e) => e);
+    const badDuration = await provider()
+      .start(request({ options: { durationSeconds: 3 } }))
+      .catch((e) => e);
     assert.ok(badDuration instanceof AppError && badDuration.reason === "option-invalid", "wan2.6-i2v makes 5, 10 or 15 s");
-    const longPrompt = await provider().start(request({ prompt: "x".repeat(1500) })).catch((e) => e);
+    const longPrompt = await provider()
+      .start(request({ prompt: "x".repeat(1500) }))
+      .catch((e) => e);
     assert.ok(longPrompt instanceof AppError && longPrompt.reason === "prompt-too-long");
     assert.equal(fakes().api.callsTo("POST", START).length, 1);
   });
 
   test("status walks PENDING → SUSPENDED → RUNNING → SUCCEEDED with raw values; the video streams from the CDN without the key", async () => {
     const { api, cdn } = fakes();
-    api.on("GET", TASK, task("PENDING"), task("SUSPENDED"), task("RUNNING"), task("SUCCEEDED", { video_url: resultUrl(), orig_prompt: "p", actual_prompt: "p", end_time: "2026-11-01 12:02:10.000" }));
+    api.on(
+      "GET",
+      TASK,
+      task("PENDING"),
+      task("SUSPENDED"),
+      task("RUNNING"),
+      task("SUCCEEDED", { video_url: resultUrl(), orig_prompt: "p", actual_prompt: "p", end_time: "2026-11-01 12:02:10.000" }),
+    );
     kit.serveVideo("/out/video.mp4");
     const p = provider();
     const seen = await kit.pollStatuses(p, 4);
@@ -95,7 +112,13 @@ describe("wan video adapter", () => {
 
   for (const [label, response, state, kind, code] of [
     ["FAILED DataInspectionFailed", task("FAILED", { code: "DataInspectionFailed", message: "Jane Doe" }), "failed", "policy_rejected", "DataInspectionFailed"],
-    ["FAILED IPInfringementSuspect", task("FAILED", { code: "IPInfringementSuspect", message: "Jane Doe" }), "failed", "policy_rejected", "IPInfringementSuspect"],
+    [
+      "FAILED IPInfringementSuspect",
+      task("FAILED", { code: "IPInfringementSuspect", message: "Jane Doe" }),
+      "failed",
+      "policy_rejected",
+      "IPInfringementSuspect",
+    ],
     ["FAILED InternalError", task("FAILED", { code: "InternalError.Algo", message: "x" }), "failed", "retryable", "InternalError.Algo"],
     ["FAILED without a code", task("FAILED"), "failed", "permanent", "FAILED"],
     ["SUCCEEDED without a video", task("SUCCEEDED"), "failed", "permanent", "no-result"],
@@ -134,7 +157,10 @@ describe("wan video adapter", () => {
   });
 
   test("status: 500 then 429 (Retry-After) are retried, a later 200 wins", async () => {
-    await kit.expectStatusRetried([dashError(500, "InternalError"), dashError(429, "Throttling", { "retry-after-ms": "20" })], task("RUNNING"), { state: "running", raw: "RUNNING" });
+    await kit.expectStatusRetried([dashError(500, "InternalError"), dashError(429, "Throttling", { "retry-after-ms": "20" })], task("RUNNING"), {
+      state: "running",
+      raw: "RUNNING",
+    });
   });
 
   test("status: persistent 429 keeps Retry-After, quota and bad-key codes are classified, malformed JSON and a hang are retryable", async () => {
@@ -147,7 +173,12 @@ describe("wan video adapter", () => {
   });
 
   test("an expired result URL is a permanent result-expired; a non-https URL is refused; no key reaches the CDN", async () => {
-    await kit.expectExpiredResult(resultUrl(), "<Error><Code>AccessDenied</Code><Message>Request has expired.</Message></Error>", [KEY], "http://oss.example.com/v.mp4");
+    await kit.expectExpiredResult(
+      resultUrl(),
+      "<Error><Code>AccessDenied</Code><Message>Request has expired.</Message></Error>",
+      [KEY],
+      "http://oss.example.com/v.mp4",
+    );
   });
 
   test("cancel POSTs /tasks/{id}/cancel with the key; a task past PENDING surfaces DashScope's refusal; there is no delete", async () => {

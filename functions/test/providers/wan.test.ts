@@ -28,7 +28,8 @@ const request = (over: Partial<ImageRequest> = {}): ImageRequest => ({ feature: 
 const run = (over: Partial<ImageRequest> = {}) => runImageProvider(provider(), request(over), settings());
 const task = (task_status: string, extra: object = {}) => ({ request_id: "r", output: { task_id: "task-1", task_status, ...extra } });
 const resultUrl = () => `${fakes().cdn.url}/result.png?Expires=1`;
-const succeeded = () => task("SUCCEEDED", { results: [{ url: resultUrl(), orig_prompt: "p", actual_prompt: "p" }], task_metrics: { TOTAL: 1, SUCCEEDED: 1, FAILED: 0 } });
+const succeeded = () =>
+  task("SUCCEEDED", { results: [{ url: resultUrl(), orig_prompt: "p", actual_prompt: "p" }], task_metrics: { TOTAL: 1, SUCCEEDED: 1, FAILED: 0 } });
 
 /** Scripts a task: submit answers PENDING task-1; polls answer `polls` in turn (the last repeats). */
 function scriptTask(polls: object[], submit: object = { json: task("PENDING") }) {
@@ -89,8 +90,18 @@ describe("wan adapter", () => {
   });
 
   for (const [name, poll, code, reason] of [
-    ["FAILED with DataInspectionFailed", task("FAILED", { code: "DataInspectionFailed", message: "Input data may contain inappropriate content." }), "failed-precondition", "provider-policy-rejected"],
-    ["SUCCEEDED whose only image was moderated", task("SUCCEEDED", { results: [{ code: "DataInspectionFailed", message: "Output data may contain inappropriate content." }] }), "failed-precondition", "provider-policy-rejected"],
+    [
+      "FAILED with DataInspectionFailed",
+      task("FAILED", { code: "DataInspectionFailed", message: "Input data may contain inappropriate content." }),
+      "failed-precondition",
+      "provider-policy-rejected",
+    ],
+    [
+      "SUCCEEDED whose only image was moderated",
+      task("SUCCEEDED", { results: [{ code: "DataInspectionFailed", message: "Output data may contain inappropriate content." }] }),
+      "failed-precondition",
+      "provider-policy-rejected",
+    ],
     ["FAILED with InternalError.Algo", task("FAILED", { code: "InternalError.Algo", message: "x" }), "unavailable", "provider-unavailable"],
     ["FAILED with Arrearage", task("FAILED", { code: "Arrearage", message: "x" }), "resource-exhausted", "provider-quota"],
     ["FAILED with InvalidParameter", task("FAILED", { code: "InvalidParameter", message: "x" }), "failed-precondition", "provider-rejected"],
@@ -138,7 +149,13 @@ describe("wan adapter", () => {
   test("a poll that fails with 5xx or 429 is retried (polls are idempotent), honouring Retry-After", async () => {
     const { api, cdn, resultPng } = fakes();
     api.on("POST", SUBMIT, { json: task("PENDING") });
-    api.on("GET", TASK, { status: 500, json: { code: "InternalError" } }, { status: 429, headers: { "retry-after-ms": "20" }, json: { code: "Throttling.RateQuota" } }, { json: succeeded() });
+    api.on(
+      "GET",
+      TASK,
+      { status: 500, json: { code: "InternalError" } },
+      { status: 429, headers: { "retry-after-ms": "20" }, json: { code: "Throttling.RateQuota" } },
+      { json: succeeded() },
+    );
     cdn.on("GET", "/result.png", { body: resultPng });
     const image = await run();
     assert.equal(image.width, 320);
@@ -183,7 +200,10 @@ describe("wan adapter", () => {
 
   test("a cancel DashScope refuses (the task already started) does not change the outcome", async () => {
     scriptTask([task("RUNNING")]);
-    fakes().api.on("POST", "/api/v1/tasks/task-1/cancel", { status: 400, json: { code: "UnsupportedOperation", message: "only PENDING tasks can be canceled" } });
+    fakes().api.on("POST", "/api/v1/tasks/task-1/cancel", {
+      status: 400,
+      json: { code: "UnsupportedOperation", message: "only PENDING tasks can be canceled" },
+    });
     const error = await withPollDeadline("wan", 150, () => failure(run()));
     assert.equal(error.code, "deadline-exceeded");
     assert.equal(fakes().api.callsTo("POST", "/api/v1/tasks/task-1/cancel").length, 1);

@@ -26,8 +26,15 @@ describe("security rules", () => {
 
   before(async () => {
     if (skip) return;
-    stack = await startLocalStack({ only: ["firestore", "storage"], emulators: "official", ports: { firestore: 0, storage: 0, hub: 0, logging: 0 }, projectId: "demo-photo-fixer-rules" });
-    env = await (await rut()).initializeTestEnvironment({
+    stack = await startLocalStack({
+      only: ["firestore", "storage"],
+      emulators: "official",
+      ports: { firestore: 0, storage: 0, hub: 0, logging: 0 },
+      projectId: "demo-photo-fixer-rules",
+    });
+    env = await (
+      await rut()
+    ).initializeTestEnvironment({
       projectId: "demo-photo-fixer-rules",
       firestore: { host: "127.0.0.1", port: stack.ports.firestore, rules: readFileSync(path.join(ROOT, "firestore.rules"), "utf8") },
       storage: { host: "127.0.0.1", port: stack.ports.storage, rules: readFileSync(path.join(ROOT, "storage.rules"), "utf8") },
@@ -51,41 +58,48 @@ describe("security rules", () => {
     await stack?.stop();
   });
 
-  test("firestore: owners read their own jobs and privacy choices; nothing else is readable (privacy request records included); no client writes", { skip }, async () => {
-    const { assertSucceeds } = await rut();
-    const alice = env.authenticatedContext("alice").firestore();
-    const anon = env.unauthenticatedContext().firestore();
-    await assertSucceeds(alice.doc("jobs/alice-job").get());
-    await denied(alice.doc("jobs/bob-job").get());
-    await denied(anon.doc("jobs/alice-job").get());
-    // Privacy choices: only one's own document, by id (no listing other users' choices).
-    await assertSucceeds(alice.doc("privacy/alice").get());
-    await denied(alice.doc("privacy/bob").get());
-    await denied(alice.collection("privacy").get());
-    await denied(anon.doc("privacy/alice").get());
-    // Quota counters and the runtime config are the functions' own, even the caller's counters.
-    await denied(alice.doc("config/runtime").get());
-    await denied(alice.doc("quotas/alice").get());
-    await denied(alice.doc("quotas/bob").get());
-    await denied(alice.collection("quotas").get());
-    // Records of privacy requests: functions only, not even their subject may read them.
-    await denied(alice.doc("privacyRequests/r1").get());
-    await denied(alice.collection("privacyRequests").get());
-    await denied(anon.collection("privacyRequests").get());
-    for (const p of ["jobs/alice-job", "jobs/new", "privacy/alice", "config/runtime", "quotas/alice", "privacyRequests/r1", "privacyRequests/new"]) {
-      await denied(alice.doc(p).set({ uid: "alice" }));
-    }
-    await denied(alice.doc("privacy/alice").delete());
-    await denied(alice.doc("privacyRequests/r1").delete());
-    await denied(alice.doc("jobs/alice-job").delete());
-  });
+  test(
+    "firestore: owners read their own jobs and privacy choices; nothing else is readable (privacy request records included); no client writes",
+    { skip },
+    async () => {
+      const { assertSucceeds } = await rut();
+      const alice = env.authenticatedContext("alice").firestore();
+      const anon = env.unauthenticatedContext().firestore();
+      await assertSucceeds(alice.doc("jobs/alice-job").get());
+      await denied(alice.doc("jobs/bob-job").get());
+      await denied(anon.doc("jobs/alice-job").get());
+      // Privacy choices: only one's own document, by id (no listing other users' choices).
+      await assertSucceeds(alice.doc("privacy/alice").get());
+      await denied(alice.doc("privacy/bob").get());
+      await denied(alice.collection("privacy").get());
+      await denied(anon.doc("privacy/alice").get());
+      // Quota counters and the runtime config are the functions' own, even the caller's counters.
+      await denied(alice.doc("config/runtime").get());
+      await denied(alice.doc("quotas/alice").get());
+      await denied(alice.doc("quotas/bob").get());
+      await denied(alice.collection("quotas").get());
+      // Records of privacy requests: functions only, not even their subject may read them.
+      await denied(alice.doc("privacyRequests/r1").get());
+      await denied(alice.collection("privacyRequests").get());
+      await denied(anon.collection("privacyRequests").get());
+      for (const p of ["jobs/alice-job", "jobs/new", "privacy/alice", "config/runtime", "quotas/alice", "privacyRequests/r1", "privacyRequests/new"]) {
+        await denied(alice.doc(p).set({ uid: "alice" }));
+      }
+      await denied(alice.doc("privacy/alice").delete());
+      await denied(alice.doc("privacyRequests/r1").delete());
+      await denied(alice.doc("jobs/alice-job").delete());
+    },
+  );
 
   test("firestore jobs: a list must be constrained to the caller's uid; another user's job and a missing job are denied", { skip }, async () => {
     const { assertSucceeds } = await rut();
     const alice = env.authenticatedContext("alice").firestore();
     const anon = env.unauthenticatedContext().firestore();
     const mine = await assertSucceeds(alice.collection("jobs").where("uid", "==", "alice").get());
-    assert.deepEqual(mine.docs.map((d) => d.id), ["alice-job"]);
+    assert.deepEqual(
+      mine.docs.map((d) => d.id),
+      ["alice-job"],
+    );
     await assertSucceeds(alice.collection("jobs").where("uid", "==", "alice").where("status", "==", "running").get());
     await denied(alice.collection("jobs").get(), "an unconstrained list");
     await denied(alice.collection("jobs").where("status", "==", "running").get(), "a list constrained on another field");
@@ -98,7 +112,7 @@ describe("security rules", () => {
   });
 
   test("firestore: no client write of any kind (create, set, update, delete) on jobs, choices or quotas", { skip }, async () => {
-        const alice = env.authenticatedContext("alice").firestore();
+    const alice = env.authenticatedContext("alice").firestore();
     await denied(alice.collection("jobs").add({ uid: "alice", status: "queued" }));
     await denied(alice.doc("jobs/alice-job").update({ status: "succeeded" }));
     await denied(alice.doc("jobs/alice-job").set({ uid: "alice", status: "succeeded" }, { merge: true }));
@@ -111,7 +125,7 @@ describe("security rules", () => {
   });
 
   test("firestore: the admins' daily statistics are closed to every client (read, list, write, delete)", { skip }, async () => {
-        const alice = env.authenticatedContext("alice").firestore();
+    const alice = env.authenticatedContext("alice").firestore();
     const admin = env.authenticatedContext("admin", { admin: true }).firestore();
     const anon = env.unauthenticatedContext().firestore();
     for (const db of [alice, admin, anon]) {
@@ -125,14 +139,17 @@ describe("security rules", () => {
   });
 
   test("storage: no client creates anything, not even its own image upload within the cap (uploadImage is the only way in)", { skip }, async () => {
-        const alice = env.authenticatedContext("alice").storage();
+    const alice = env.authenticatedContext("alice").storage();
     const anon = env.unauthenticatedContext().storage();
     const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
     const put = (ref: ReturnType<typeof alice.ref>, data: Uint8Array, metadata: Record<string, unknown>) => Promise.resolve(ref.put(data, metadata));
     await denied(put(alice.ref("transient/uploads/alice/u1"), jpeg, { contentType: "image/jpeg" }), "own uid, a JPEG within the cap");
     await denied(put(alice.ref("transient/uploads/bob/u1"), jpeg, { contentType: "image/jpeg" }), "another uid");
     await denied(
-      put(alice.ref("transient/uploads/alice/u2"), jpeg, { contentType: "image/jpeg", customMetadata: { uid: "alice", kind: "uploads", deleteAt: String(Date.UTC(2100, 0, 1)) } }),
+      put(alice.ref("transient/uploads/alice/u2"), jpeg, {
+        contentType: "image/jpeg",
+        customMetadata: { uid: "alice", kind: "uploads", deleteAt: String(Date.UTC(2100, 0, 1)) },
+      }),
       "own uid with custom metadata (a forged deadline)",
     );
     await denied(put(alice.ref("transient/uploads/alice/big"), new Uint8Array(15_000_001), { contentType: "image/jpeg" }), "15 MB + 1");
@@ -148,7 +165,7 @@ describe("security rules", () => {
   });
 
   test("storage: one's own upload cannot be overwritten, read, listed or deleted by the client", { skip }, async () => {
-        const alice = env.authenticatedContext("alice").storage();
+    const alice = env.authenticatedContext("alice").storage();
     const upload = alice.ref("transient/uploads/alice/seeded-upload");
     await denied(Promise.resolve(upload.put(new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 9]), { contentType: "image/jpeg" })), "overwrite");
     await denied(upload.updateMetadata({ customMetadata: { deleteAt: String(Date.UTC(2100, 0, 1)) } }), "a new deadline on it");

@@ -23,7 +23,10 @@ export async function serveCallable(fn: unknown): Promise<CallableServer> {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const rawBody = Buffer.concat(chunks);
-      const type = String(req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+      const type = String(req.headers["content-type"] ?? "")
+        .split(";")[0]!
+        .trim()
+        .toLowerCase();
       let body: unknown = rawBody;
       if (type === "application/json") {
         try {

@@ -21,7 +21,9 @@ export async function callAs<T = unknown>(
     // `auth_time` (seconds): a revocation after it (support/authAccounts.ts) revokes this token.
     auth: uid ? { uid, token: { uid, sub: uid, auth_time: Math.floor(signedInAt / 1000), firebase: { sign_in_provider: "anonymous" } } } : undefined,
     // What firebase-functions sets after verifying a valid X-Firebase-AppCheck token.
-    app: appCheck ? { appId: "1:000000000000:ios:photofixer", token: { app_id: "1:000000000000:ios:photofixer" }, alreadyConsumed: replayedAppCheck } : undefined,
+    app: appCheck
+      ? { appId: "1:000000000000:ios:photofixer", token: { app_id: "1:000000000000:ios:photofixer" }, alreadyConsumed: replayedAppCheck }
+      : undefined,
     // Node lowercases header names; so do we, as the runtime's Express request would show them.
     rawRequest: { headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])) },
     acceptsStreaming: false,

@@ -45,7 +45,10 @@ export class FakeServer {
   private routes: Route[] = [];
   private readonly sockets = new Set<import("node:net").Socket>();
 
-  private constructor(private readonly server: http.Server, readonly url: string) {}
+  private constructor(
+    private readonly server: http.Server,
+    readonly url: string,
+  ) {}
 
   static async start(): Promise<FakeServer> {
     let fake!: FakeServer;
@@ -93,7 +96,9 @@ export class FakeServer {
 
     const route = this.routes.find((r) => r.method === call.method && (typeof r.path === "string" ? r.path === call.path : r.path.test(call.path)));
     if (!route) return send(res, { status: 404, json: { error: "no such route in the fake" } });
-    const served = this.calls.filter((c) => c !== call && route === this.routes.find((r) => r.method === c.method && (typeof r.path === "string" ? r.path === c.path : r.path.test(c.path)))).length;
+    const served = this.calls.filter(
+      (c) => c !== call && route === this.routes.find((r) => r.method === c.method && (typeof r.path === "string" ? r.path === c.path : r.path.test(c.path))),
+    ).length;
     const next = route.responses[Math.min(served, route.responses.length - 1)];
     if (!next) return send(res, { status: 500, json: { error: "route scripted with no response" } });
     const response = typeof next === "function" ? await next(call, this) : next;

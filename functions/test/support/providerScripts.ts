@@ -44,7 +44,9 @@ export const PROVIDER_SCRIPTS: Record<string, ProviderScript> = {
     baseUrlEnv: "SEEDREAM_BASE_URL",
     request: { feature: "style", style: "watercolor" },
     happyPath({ api, resultJpeg }) {
-      api.on("POST", "/images/generations", { json: { model: "doubao-seedream-5-0-260128", created: 1, data: [{ b64_json: resultJpeg.toString("base64"), size: "300x300" }] } });
+      api.on("POST", "/images/generations", {
+        json: { model: "doubao-seedream-5-0-260128", created: 1, data: [{ b64_json: resultJpeg.toString("base64"), size: "300x300" }] },
+      });
     },
     serverError({ api }) {
       api.on("POST", "/images/generations", { status: 500, json: { error: { code: "InternalServiceError", message: "internal" } } });
@@ -55,7 +57,9 @@ export const PROVIDER_SCRIPTS: Record<string, ProviderScript> = {
     baseUrlEnv: "MINIMAX_BASE_URL",
     request: { feature: "style", style: "watercolor" },
     happyPath({ api, cdn, resultJpeg }) {
-      api.on("POST", "/v1/image_generation", { json: { id: "1", data: { image_urls: [`${cdn.url}/m.jpg`] }, base_resp: { status_code: 0, status_msg: "success" } } });
+      api.on("POST", "/v1/image_generation", {
+        json: { id: "1", data: { image_urls: [`${cdn.url}/m.jpg`] }, base_resp: { status_code: 0, status_msg: "success" } },
+      });
       cdn.on("GET", "/m.jpg", { body: resultJpeg });
     },
     serverError({ api }) {
@@ -79,7 +83,9 @@ export const PROVIDER_SCRIPTS: Record<string, ProviderScript> = {
     baseUrlEnv: "PICWISH_BASE_URL",
     request: { feature: "cutout" },
     happyPath({ api, cdn, resultPng }) {
-      api.on("POST", "/api/tasks/visual/segmentation", { json: { status: 200, message: "success", data: { task_id: "t-1", state: 1, progress: 100, image: `${cdn.url}/out.png` } } });
+      api.on("POST", "/api/tasks/visual/segmentation", {
+        json: { status: 200, message: "success", data: { task_id: "t-1", state: 1, progress: 100, image: `${cdn.url}/out.png` } },
+      });
       cdn.on("GET", "/out.png", { body: resultPng, headers: { "content-type": "image/png" } });
     },
     serverError({ api }) {
@@ -92,11 +98,19 @@ export const PROVIDER_SCRIPTS: Record<string, ProviderScript> = {
     request: { feature: "style", style: "watercolor" },
     happyPath({ api, cdn, resultPng }) {
       api.on("POST", "/api/v1/services/aigc/image2image/image-synthesis", { json: { request_id: "r", output: { task_id: "t1", task_status: "PENDING" } } });
-      api.on("GET", "/api/v1/tasks/t1", { json: { output: { task_id: "t1", task_status: "RUNNING" } } }, { json: { output: { task_id: "t1", task_status: "SUCCEEDED", results: [{ url: `${cdn.url}/w.png` }] } } });
+      api.on(
+        "GET",
+        "/api/v1/tasks/t1",
+        { json: { output: { task_id: "t1", task_status: "RUNNING" } } },
+        { json: { output: { task_id: "t1", task_status: "SUCCEEDED", results: [{ url: `${cdn.url}/w.png` }] } } },
+      );
       cdn.on("GET", "/w.png", { body: resultPng });
     },
     serverError({ api }) {
-      api.on("POST", "/api/v1/services/aigc/image2image/image-synthesis", { status: 500, json: { request_id: "r", code: "InternalError", message: "internal" } });
+      api.on("POST", "/api/v1/services/aigc/image2image/image-synthesis", {
+        status: 500,
+        json: { request_id: "r", code: "InternalError", message: "internal" },
+      });
     },
   },
   kling: {
@@ -105,7 +119,12 @@ export const PROVIDER_SCRIPTS: Record<string, ProviderScript> = {
     request: { feature: "style", style: "watercolor" },
     happyPath({ api, cdn, resultPng }) {
       api.on("POST", "/v1/images/generations", { json: { code: 0, message: "SUCCEED", request_id: "r", data: { task_id: "t1", task_status: "submitted" } } });
-      api.on("GET", "/v1/images/generations/t1", { json: { code: 0, data: { task_id: "t1", task_status: "processing" } } }, { json: { code: 0, data: { task_id: "t1", task_status: "succeed", task_result: { images: [{ index: 0, url: `${cdn.url}/k.png` }] } } } });
+      api.on(
+        "GET",
+        "/v1/images/generations/t1",
+        { json: { code: 0, data: { task_id: "t1", task_status: "processing" } } },
+        { json: { code: 0, data: { task_id: "t1", task_status: "succeed", task_result: { images: [{ index: 0, url: `${cdn.url}/k.png` }] } } } },
+      );
       cdn.on("GET", "/k.png", { body: resultPng });
     },
     serverError({ api }) {
@@ -129,7 +148,13 @@ export const PROVIDER_SCRIPTS: Record<string, ProviderScript> = {
     baseUrlEnv: "GEMINI_BASE_URL",
     request: { feature: "style", style: "watercolor" },
     happyPath({ api, resultPng }) {
-      api.on("POST", GEMINI_GENERATE, { json: { candidates: [{ content: { role: "model", parts: [{ inlineData: { mimeType: "image/png", data: resultPng.toString("base64") } }] }, finishReason: "STOP" }] } });
+      api.on("POST", GEMINI_GENERATE, {
+        json: {
+          candidates: [
+            { content: { role: "model", parts: [{ inlineData: { mimeType: "image/png", data: resultPng.toString("base64") } }] }, finishReason: "STOP" },
+          ],
+        },
+      });
     },
     serverError({ api }) {
       api.on("POST", GEMINI_GENERATE, { status: 503, json: { error: { code: 503, message: "unavailable", status: "UNAVAILABLE" } } });

@@ -8,7 +8,10 @@ type Route = readonly [method: string, path: string];
 
 /** The AppError `p` rejects with; fails the test if it resolves or rejects with anything else. */
 export async function failure(p: Promise<unknown>): Promise<AppError> {
-  const error = await p.then(() => undefined, (e) => e);
+  const error = await p.then(
+    () => undefined,
+    (e) => e,
+  );
   assert.ok(error instanceof AppError, `expected an AppError, got ${error}`);
   return error;
 }
@@ -28,7 +31,13 @@ export async function withPollDeadline<T>(providerId: string, ms: number, fn: ()
  * Each answer (a 429 with Retry-After, 5xx) fails the job as unavailable after one request: the
  * image may be generating and billed, so it is never resent. A 429's Retry-After is passed on.
  */
-export async function expectSubmitNotRetried(api: () => FakeServer, [method, path]: Route, run: () => Promise<unknown>, responses: readonly FakeResponse[], retryAfterSeconds: number): Promise<void> {
+export async function expectSubmitNotRetried(
+  api: () => FakeServer,
+  [method, path]: Route,
+  run: () => Promise<unknown>,
+  responses: readonly FakeResponse[],
+  retryAfterSeconds: number,
+): Promise<void> {
   for (const response of responses) {
     api().reset();
     api().on(method, path, response);

@@ -9,7 +9,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AppError } from "../../src/errors.js";
-import { ProviderFailure, type InputImage, type ProviderError, type VideoOperation, type VideoProvider, type VideoRequest, type VideoStatus } from "../../src/providers/types.js";
+import {
+  ProviderFailure,
+  type InputImage,
+  type ProviderError,
+  type VideoOperation,
+  type VideoProvider,
+  type VideoRequest,
+  type VideoStatus,
+} from "../../src/providers/types.js";
 import { assertNoCredentialSent, type FakeResponse } from "./fakeServer.js";
 import type { ProviderFakes } from "./providerFakes.js";
 
@@ -22,7 +30,12 @@ type Method = "GET" | "POST";
 type Route = readonly [Method, string];
 
 /** One row of a start-error table: label, the scripted answer, the expected kind, and further expected ProviderError fields. */
-export type StartErrorCase = readonly [label: string, response: FakeResponse, kind: ProviderError["kind"], extra: Partial<Record<keyof ProviderError, unknown>>];
+export type StartErrorCase = readonly [
+  label: string,
+  response: FakeResponse,
+  kind: ProviderError["kind"],
+  extra: Partial<Record<keyof ProviderError, unknown>>,
+];
 
 export interface VideoAdapterUnderTest {
   fakes: () => ProviderFakes;
@@ -42,7 +55,10 @@ export function videoAdapterKit(t: VideoAdapterUnderTest) {
 
   /** The classified error a call rejects with (the adapter's classify, as the job uses it). */
   async function rejection(p: Promise<unknown>): Promise<ProviderError> {
-    const error = await p.then(() => assert.fail("expected a rejection"), (e) => e);
+    const error = await p.then(
+      () => assert.fail("expected a rejection"),
+      (e) => e,
+    );
     assert.ok(!(error instanceof AppError), `unexpected AppError ${error}`);
     return t.provider().classify(error);
   }
@@ -130,11 +146,17 @@ export function videoAdapterKit(t: VideoAdapterUnderTest) {
     async expectExpiredResult(url: string, expiredBody: string, credentials: string[], insecureUrl = "http://cdn.example.com/v.mp4"): Promise<void> {
       const { cdn } = t.fakes();
       cdn.on("GET", new URL(url).pathname, { status: 403, body: expiredBody });
-      const error = await t.provider().openResult({ url }).catch((e) => e);
+      const error = await t
+        .provider()
+        .openResult({ url })
+        .catch((e) => e);
       assert.ok(error instanceof ProviderFailure);
       assert.equal(error.error.kind, "permanent");
       assert.equal(error.error.providerCode, "result-expired");
-      const insecure = await t.provider().openResult({ url: insecureUrl }).catch((e) => e);
+      const insecure = await t
+        .provider()
+        .openResult({ url: insecureUrl })
+        .catch((e) => e);
       assert.equal(insecure.error.providerCode, "insecure-result-url");
       assertNoCredentialSent(cdn, credentials);
     },
@@ -142,7 +164,10 @@ export function videoAdapterKit(t: VideoAdapterUnderTest) {
     /** Each photo is refused as unsupported by the provider, and no call reaches the API. */
     async expectImagesRefused(images: readonly InputImage[]): Promise<void> {
       for (const image of images) {
-        const error = await t.provider().start({ ...t.request(), image }).catch((e) => e);
+        const error = await t
+          .provider()
+          .start({ ...t.request(), image })
+          .catch((e) => e);
         assert.ok(error instanceof AppError);
         assert.equal(error.code, "invalid-argument");
         assert.equal(error.reason, "image-unsupported-by-provider");

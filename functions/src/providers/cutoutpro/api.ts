@@ -36,7 +36,10 @@ export type CutoutProModelId = keyof typeof CUTOUT_PRO_MODELS;
 /** `msg` is the provider's text: never parsed, never shown. */
 export const mattingResponseSchema = z.object({
   code: z.number().int(),
-  data: z.object({ imageBase64: z.string().min(1) }).passthrough().nullish(),
+  data: z
+    .object({ imageBase64: z.string().min(1) })
+    .passthrough()
+    .nullish(),
 });
 
 export type MattingResponse = z.infer<typeof mattingResponseSchema>;

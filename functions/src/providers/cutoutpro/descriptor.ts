@@ -8,7 +8,14 @@ export const cutoutpro = defineProvider({
   name: "Cutout.Pro",
   secrets: [CUTOUT_PRO_API_KEY],
   isConfigured: hasValues([CUTOUT_PRO_API_KEY]),
-  models: current("shared/providers/cutout-pro.md §1 (operations, not versioned models)", "cutout-general", "cutout-portrait", "cutout-face", "enhance-photo", "colorize"),
+  models: current(
+    "shared/providers/cutout-pro.md §1 (operations, not versioned models)",
+    "cutout-general",
+    "cutout-portrait",
+    "cutout-face",
+    "enhance-photo",
+    "colorize",
+  ),
   retention: {
     retention:
       "Its general API retention statement could not be confirmed; one API page says an input's temporary URL is kept for logging only and deleted after a few moments.",

@@ -61,7 +61,6 @@ export function createCutoutProProvider(options: CutoutProOptions): SyncImagePro
       return outcomeOf(body, req.feature, maxResultBytes());
     },
 
-
     fetchResult: (outcome, signal) => fetchResultImages(outcome, NAME, { signal, fetch: options.fetch }),
 
     classify: (error) => classifyTransport(error, NAME),

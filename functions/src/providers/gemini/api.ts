@@ -48,7 +48,10 @@ export const responseSchema = z
       .array(
         z
           .object({
-            content: z.object({ parts: z.array(partSchema).nullish() }).passthrough().nullish(),
+            content: z
+              .object({ parts: z.array(partSchema).nullish() })
+              .passthrough()
+              .nullish(),
             finishReason: z.string().nullish(),
           })
           .passthrough(),
@@ -95,7 +98,10 @@ export function outcomeOf(response: GenerateResponse, maxBytes: number): Finishe
   return { state: "succeeded", images: [{ bytes: Buffer.from(image.data, "base64"), mime, width: 0, height: 0 }] };
 }
 
-const failed = (kind: ProviderError["kind"], message: string, providerCode: string): FinishedOutcome => ({ state: "failed", error: { kind, message, providerCode } });
+const failed = (kind: ProviderError["kind"], message: string, providerCode: string): FinishedOutcome => ({
+  state: "failed",
+  error: { kind, message, providerCode },
+});
 
 /** The SDK's ApiError carries the HTTP status and the error body as a JSON string in `message`. */
 const googleErrorSchema = z.object({

@@ -47,9 +47,13 @@ export function createGeminiProvider(options: GeminiOptions = {}): SyncImageProv
       assertAcceptable(req);
       const prompt = instructionFor(req);
       const aspectRatio = aspectRatioFor(req.image.width, req.image.height);
-      const response = await (await getClient()).models.generateContent({
+      const response = await (
+        await getClient()
+      ).models.generateContent({
         model: req.model,
-        contents: [{ role: "user", parts: [{ inlineData: { mimeType: req.image.mime, data: Buffer.from(req.image.bytes).toString("base64") } }, { text: prompt }] }],
+        contents: [
+          { role: "user", parts: [{ inlineData: { mimeType: req.image.mime, data: Buffer.from(req.image.bytes).toString("base64") } }, { text: prompt }] },
+        ],
         config: {
           responseModalities: ["IMAGE"],
           candidateCount: 1,
@@ -59,10 +63,10 @@ export function createGeminiProvider(options: GeminiOptions = {}): SyncImageProv
         },
       });
       const parsed = responseSchema.safeParse(response);
-      if (!parsed.success) throw new ProviderFailure({ kind: "retryable", message: "The provider sent a response we could not read.", providerCode: "malformed-response" });
+      if (!parsed.success)
+        throw new ProviderFailure({ kind: "retryable", message: "The provider sent a response we could not read.", providerCode: "malformed-response" });
       return outcomeOf(parsed.data, maxResultBytes());
     },
-
 
     async fetchResult(outcome): Promise<ResultImage[]> {
       // Always inline bytes; their size was checked when the answer was read.
@@ -76,7 +80,8 @@ export function createGeminiProvider(options: GeminiOptions = {}): SyncImageProv
       const name = (error as { name?: string })?.name;
       // The SDK aborts its own per-call timeout without a reason (the job's deadline is handled before classify).
       if (name === "AbortError") return { kind: "retryable", message: `${NAME} did not answer in time.`, providerCode: "timeout" };
-      if (error instanceof SyntaxError) return { kind: "retryable", message: "The provider sent a response we could not read.", providerCode: "malformed-response" };
+      if (error instanceof SyntaxError)
+        return { kind: "retryable", message: "The provider sent a response we could not read.", providerCode: "malformed-response" };
       return classifyTransport(error, NAME);
     },
   };
@@ -84,6 +89,10 @@ export function createGeminiProvider(options: GeminiOptions = {}): SyncImageProv
 
 function assertAcceptable(req: ImageRequest): void {
   if (req.image.bytes.byteLength > MAX_INLINE_BYTES) {
-    throw new AppError("invalid-argument", "image: larger than Google Gemini accepts inline (7 MB); send a smaller photo or choose another provider", "provider-image-too-large");
+    throw new AppError(
+      "invalid-argument",
+      "image: larger than Google Gemini accepts inline (7 MB); send a smaller photo or choose another provider",
+      "provider-image-too-large",
+    );
   }
 }

@@ -41,7 +41,10 @@ export const taskResponseSchema = z.object({
       task_id: z.string().optional(),
       task_status: z.string(),
       task_status_msg: z.string().nullish(),
-      task_result: z.object({ images: z.array(z.object({ url: z.string().url() }).passthrough()).nullish() }).passthrough().nullish(),
+      task_result: z
+        .object({ images: z.array(z.object({ url: z.string().url() }).passthrough()).nullish() })
+        .passthrough()
+        .nullish(),
     })
     .nullish(),
 });

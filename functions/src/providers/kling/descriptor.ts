@@ -10,7 +10,10 @@ export const kling = defineProvider({
   name: "Kling AI",
   secrets: [KLING_ACCESS_KEY, KLING_SECRET_KEY],
   isConfigured: hasValues([KLING_ACCESS_KEY, KLING_SECRET_KEY]),
-  models: [...current("shared/providers/kling-image.md §1", "kling-v1-5"), ...current("shared/providers/kling-video.md §1", "kling-v3", "kling-v2-6", "kling-v2-5-turbo")],
+  models: [
+    ...current("shared/providers/kling-image.md §1", "kling-v1-5"),
+    ...current("shared/providers/kling-video.md §1", "kling-v3", "kling-v2-6", "kling-v2-5-turbo"),
+  ],
   retention: {
     retention: "Generated images and videos are deleted after 30 days; retention of inputs is unconfirmed.",
     source: ["kling-image.md", "kling-video.md"],
@@ -18,14 +21,15 @@ export const kling = defineProvider({
   },
   limits: {
     maxConcurrent: 5,
-    source: 'kling-video.md: a task holds one slot of the resource pack until it ends; "no QPS limit". The pack\'s size is per account, so a small one is assumed',
+    source:
+      'kling-video.md: a task holds one slot of the resource pack until it ends; "no QPS limit". The pack\'s size is per account, so a small one is assumed',
   },
   loadImage: async () => (await import("./index.js")).createKlingProvider(keys()),
   loadVideo: async () => (await import("./video.js")).createKlingVideoProvider(keys()),
   docs: {
     auth: "JWT HS256 from `KLING_ACCESS_KEY` + `KLING_SECRET_KEY`, signed per call",
     imageNotes:
-      "async; raw base64 with `image_reference` subject (or `options.imageReference: \"face\"`); the job id is Kling's `external_task_id`, so a retried submit cannot start a second task. Sides ≥ 300 px, JPEG/PNG",
+      'async; raw base64 with `image_reference` subject (or `options.imageReference: "face"`); the job id is Kling\'s `external_task_id`, so a retried submit cannot start a second task. Sides ≥ 300 px, JPEG/PNG',
     videoNotes: "raw base64; the job id is `external_task_id`; results purged by Kling after 30 days; no cancel",
   },
 });

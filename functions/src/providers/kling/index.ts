@@ -41,7 +41,11 @@ export function createKlingProvider(options: KlingOptions): AsyncImageProvider {
       if (!reference.success) throw new AppError("invalid-argument", "options.imageReference: must be subject or face", "option-invalid");
       const prompt = instructionFor(req);
       if (prompt.length > INPUT_LIMITS.maxPromptChars) {
-        throw new AppError("invalid-argument", `prompt: too long for ${NAME}; shorten it by ${prompt.length - INPUT_LIMITS.maxPromptChars} characters`, "prompt-too-long");
+        throw new AppError(
+          "invalid-argument",
+          `prompt: too long for ${NAME}; shorten it by ${prompt.length - INPUT_LIMITS.maxPromptChars} characters`,
+          "prompt-too-long",
+        );
       }
       const body = {
         model_name: req.model,
@@ -57,7 +61,10 @@ export function createKlingProvider(options: KlingOptions): AsyncImageProvider {
         external_task_id: req.jobId ?? randomUUID(),
       };
       // Not idempotent: a retry could start (and bill) a second task.
-      const task = await kling.call({ url: `${kling.baseUrl}/v1/images/generations`, method: "POST", body: JSON.stringify(body), signal, timeoutMs: 60_000 }, submitResponseSchema);
+      const task = await kling.call(
+        { url: `${kling.baseUrl}/v1/images/generations`, method: "POST", body: JSON.stringify(body), signal, timeoutMs: 60_000 },
+        submitResponseSchema,
+      );
       return { provider: "kling", id: task.task_id, submittedAt: Date.now() };
     },
 

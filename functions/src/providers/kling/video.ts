@@ -32,7 +32,12 @@ export function createKlingVideoProvider(options: KlingVideoOptions): VideoProvi
       assertAcceptedImage(req);
       const spec = MODEL_SPECS[req.model] ?? MODEL_SPECS[DEFAULT_MODEL]!;
       const mode = optionIn("mode", req.options?.mode ?? spec.modes[0], spec.modes, `${NAME} ${req.model} takes ${spec.modes.join(" or ")}`);
-      const duration = optionIn("durationSeconds", req.options?.durationSeconds ?? DEFAULT_DURATION, spec.durations, `${NAME} ${req.model} makes clips of ${spec.durations.join(", ")} seconds`);
+      const duration = optionIn(
+        "durationSeconds",
+        req.options?.durationSeconds ?? DEFAULT_DURATION,
+        spec.durations,
+        `${NAME} ${req.model} makes clips of ${spec.durations.join(", ")} seconds`,
+      );
       const prompt = videoPromptWithin(req.prompt, INPUT_LIMITS.maxPromptChars, NAME);
       const body = {
         model_name: req.model, // not the legacy `model` field, which means v1
@@ -44,7 +49,10 @@ export function createKlingVideoProvider(options: KlingVideoOptions): VideoProvi
         external_task_id: req.jobId,
       };
       // Not idempotent: a retry could start (and bill) a second task.
-      const task = await kling.call({ url: `${kling.baseUrl}/v1/videos/image2video`, method: "POST", body: JSON.stringify(body), signal, timeoutMs: 60_000 }, submitResponseSchema);
+      const task = await kling.call(
+        { url: `${kling.baseUrl}/v1/videos/image2video`, method: "POST", body: JSON.stringify(body), signal, timeoutMs: 60_000 },
+        submitResponseSchema,
+      );
       return { id: task.task_id, model: req.model };
     },
 
@@ -65,5 +73,6 @@ function assertAcceptedImage({ image }: VideoRequest): void {
   if (!mimes.includes(image.mime)) throw refuseImage(`${NAME} accepts JPEG or PNG photos only`);
   if (image.bytes.byteLength > maxBytes) throw refuseImage(`${NAME} accepts photos up to 10 MB`);
   if (Math.min(image.width, image.height) < minSide) throw refuseImage(`${NAME} needs at least ${minSide} pixels per side`);
-  if (Math.max(image.width, image.height) / Math.min(image.width, image.height) > maxAspect) throw refuseImage(`${NAME} accepts aspect ratios up to ${maxAspect}:1`);
+  if (Math.max(image.width, image.height) / Math.min(image.width, image.height) > maxAspect)
+    throw refuseImage(`${NAME} accepts aspect ratios up to ${maxAspect}:1`);
 }

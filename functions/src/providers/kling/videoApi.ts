@@ -39,7 +39,10 @@ export const videoTaskResponseSchema = z.object({
       task_id: z.string().optional(),
       task_status: z.string(),
       task_status_msg: z.string().nullish(),
-      task_result: z.object({ videos: z.array(z.object({ url: z.string().min(1) }).passthrough()).nullish() }).passthrough().nullish(),
+      task_result: z
+        .object({ videos: z.array(z.object({ url: z.string().min(1) }).passthrough()).nullish() })
+        .passthrough()
+        .nullish(),
     })
     .nullish(),
 });
@@ -62,7 +65,10 @@ export function statusOf(task: VideoTask): VideoStatus {
       // The reason is free text (`task_status_msg`): the image adapter's outcomeOf matches its
       // policy wording (content risk control → policy_rejected) and keeps none of the text.
       const outcome = outcomeOf({ task_status: "failed", task_status_msg: task.task_status_msg });
-      const error = outcome.state === "failed" ? outcome.error : { kind: "permanent" as const, message: `${NAME} could not make a video from this photo.`, providerCode: "failed" };
+      const error =
+        outcome.state === "failed"
+          ? outcome.error
+          : { kind: "permanent" as const, message: `${NAME} could not make a video from this photo.`, providerCode: "failed" };
       return { state: "failed", error, raw };
     }
     default:

@@ -19,11 +19,7 @@ export function classifyLocal(error: unknown, texts: LocalFailureTexts): Provide
   if (error instanceof ProviderFailure) return error.error;
   if (error instanceof AppError) {
     const kind: ProviderError["kind"] =
-      error.code === "resource-exhausted"
-        ? "quota"
-        : error.code === "unavailable" || error.code === "deadline-exceeded"
-          ? "retryable"
-          : "permanent";
+      error.code === "resource-exhausted" ? "quota" : error.code === "unavailable" || error.code === "deadline-exceeded" ? "retryable" : "permanent";
     return { kind, message: error.message, providerCode: error.reason };
   }
   // Our own Storage or Firestore briefly down (e.g. while the local video's result is stored): the

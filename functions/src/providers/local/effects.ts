@@ -20,14 +20,17 @@ const uniform = (v: number): Vec3 => [v, v, v];
 const contrast = (k: number): Op => diagonal(uniform(k), uniform(128 * (1 - k)));
 const brightness = (k: number): Op => diagonal(uniform(k), uniform(0));
 /** Saturation by mixing each pixel with its own luma: k = 0 grey, 1 unchanged, > 1 richer. */
-const saturation = (k: number): Op =>
-  affine([0, 1, 2].map((row) => LUMA.map((w, col) => (1 - k) * w + (row === col ? k : 0))) as Matrix3);
+const saturation = (k: number): Op => affine([0, 1, 2].map((row) => LUMA.map((w, col) => (1 - k) * w + (row === col ? k : 0))) as Matrix3);
 /** Luma into all three channels: keeps RGB so later colour steps still apply. */
 const greyscale: Op = affine([LUMA, LUMA, LUMA]);
 const denoise: Op = { kind: "median", size: 3 };
 const convolve = (width: number, height: number, values: number[]): Op => ({ kind: "convolve", kernel: { width, height, values } });
 /** A gentle 3x3 sharpen: centre 2, each direct neighbour -1/4. */
-const sharpen: Op = convolve(3, 3, [0, -1, 0, -1, 8, -1, 0, -1, 0].map((v) => v / 4));
+const sharpen: Op = convolve(
+  3,
+  3,
+  [0, -1, 0, -1, 8, -1, 0, -1, 0].map((v) => v / 4),
+);
 /** Per-channel gain and offset for R, G, B: a colour temperature shift. */
 const tint = (gain: Vec3, offset: Vec3): Op => diagonal(gain, offset);
 
@@ -43,8 +46,7 @@ const SEPIA_MATRIX = [
 const sepia: Op = affine(SEPIA_MATRIX);
 
 /** Mixes `amount` of sepia into the original colours: a faded-print look. */
-const sepiaWash = (amount: number): Op =>
-  affine(SEPIA_MATRIX.map((row, r) => row.map((v, c) => amount * v + (1 - amount) * (r === c ? 1 : 0))) as Matrix3);
+const sepiaWash = (amount: number): Op => affine(SEPIA_MATRIX.map((row, r) => row.map((v, c) => amount * v + (1 - amount) * (r === c ? 1 : 0))) as Matrix3);
 
 /** Quantises each channel to `levels` flat bands (posterize): a lookup table, so its own pass. */
 const posterize = (levels: number): Op => {
@@ -141,11 +143,7 @@ export function matchEditKeywords(prompt: string | undefined): string[] {
 export function editSteps(prompt: string | undefined): Op[] {
   const names = matchEditKeywords(prompt);
   if (names.length === 0) {
-    throw new AppError(
-      "invalid-argument",
-      `prompt: the local provider understands: ${LOCAL_EDIT_KEYWORDS.join(", ")}`,
-      "prompt-not-understood",
-    );
+    throw new AppError("invalid-argument", `prompt: the local provider understands: ${LOCAL_EDIT_KEYWORDS.join(", ")}`, "prompt-not-understood");
   }
   return names.flatMap((name) => EDIT_VOCABULARY.find((k) => k.name === name)!.steps);
 }

@@ -49,11 +49,7 @@ async function transform(req: ImageRequest, maxPixels: number, signal?: AbortSig
   }
   const expectedModel = req.feature === "cutout" ? CUTOUT_MODEL : EFFECTS_MODEL;
   if (req.model !== expectedModel) {
-    throw new AppError(
-      "invalid-argument",
-      `model: the local provider serves ${req.feature} with ${expectedModel}`,
-      "model-unsupported",
-    );
+    throw new AppError("invalid-argument", `model: the local provider serves ${req.feature} with ${expectedModel}`, "model-unsupported");
   }
   // Resolve style and prompt before decoding: a bad request costs no decode.
   const requested = req.feature === "style" ? styleSteps(req.style) : req.feature === "edit" ? editSteps(req.prompt) : [];

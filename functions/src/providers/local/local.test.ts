@@ -2,13 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import sharp from "sharp";
 import { AppError } from "../../errors.js";
-import {
-  exifGpsEntryCount,
-  makeBombJpeg,
-  makeFaceImage,
-  truncate,
-  withExifGps,
-} from "../../../test/fixtures/images.js";
+import { exifGpsEntryCount, makeBombJpeg, makeFaceImage, truncate, withExifGps } from "../../../test/fixtures/images.js";
 import { makeHeicImage } from "../../../test/fixtures/heic.js";
 import { prepareInputImage } from "../../images/validate.js";
 import { ProviderFailure, type ImageRequest, type InputImage, type ResultImage } from "../types.js";
@@ -18,7 +12,9 @@ import { createLocalProvider, LOCAL_EDIT_KEYWORDS, LOCAL_STYLE_PRESETS, localPro
 const SIZE = 256;
 
 async function input(bytes: Uint8Array, mime: InputImage["mime"] = "image/jpeg"): Promise<InputImage> {
-  const { width = 0, height = 0 } = await sharp(bytes).metadata().catch(() => ({ width: 0, height: 0 }));
+  const { width = 0, height = 0 } = await sharp(bytes)
+    .metadata()
+    .catch(() => ({ width: 0, height: 0 }));
   return { bytes, mime, width, height };
 }
 
@@ -121,11 +117,7 @@ test("unknown or missing style is refused, naming our presets and never the clie
 });
 
 test("edit maps prompt keywords onto effects, in prompt order", async () => {
-  assert.deepEqual(matchEditKeywords("Please make it black & white, then sharpen it and make it BRIGHTER"), [
-    "black and white",
-    "sharper",
-    "brighter",
-  ]);
+  assert.deepEqual(matchEditKeywords("Please make it black & white, then sharpen it and make it BRIGHTER"), ["black and white", "sharper", "brighter"]);
   assert.deepEqual(matchEditKeywords("retro look, a bit cooler"), ["vintage", "cooler"]);
   const original = await channelMeans((await face()).bytes);
   const brighter = await channelMeans((await run({ feature: "edit", prompt: "brighten it up" })).bytes);
@@ -195,24 +187,17 @@ test("cutout refuses busy backgrounds and empty frames", async () => {
   );
   assert.match(error.message, /plain background; choose another provider/);
   const blank = await input(
-    await sharp({ create: { width: 64, height: 64, channels: 3, background: "#dfe8f0" } }).jpeg().toBuffer(),
+    await sharp({ create: { width: 64, height: 64, channels: 3, background: "#dfe8f0" } })
+      .jpeg()
+      .toBuffer(),
   );
-  await rejectsWith(
-    localProvider.run({ feature: "cutout", model: "local-cutout-1", image: blank }),
-    "failed-precondition",
-    "local-cutout-unsupported",
-  );
+  await rejectsWith(localProvider.run({ feature: "cutout", model: "local-cutout-1", image: blank }), "failed-precondition", "local-cutout-unsupported");
 });
 
 test("EXIF (and its GPS position) never reaches the output", async () => {
   const tagged = await withExifGps((await face()).bytes);
   assert.ok(exifGpsEntryCount((await sharp(tagged).metadata()).exif) > 0, "fixture carries GPS");
-  for (const req of [
-    { feature: "style", style: "sepia" },
-    { feature: "edit", prompt: "vivid" },
-    { feature: "enhance" },
-    { feature: "cutout" },
-  ] as const) {
+  for (const req of [{ feature: "style", style: "sepia" }, { feature: "edit", prompt: "vivid" }, { feature: "enhance" }, { feature: "cutout" }] as const) {
     const out = await run({ ...req, image: await input(tagged) });
     const meta = await sharp(out.bytes).metadata();
     assert.equal(meta.exif, undefined, req.feature);

@@ -17,10 +17,9 @@ const stepByStep = (steps: readonly Op[]): Pass[] => steps.flatMap((step) => pla
 let sources: Source[] | undefined;
 async function photos(): Promise<Source[]> {
   sources ??= await Promise.all(
-    [
-      makeFaceImage({ width: 320, height: 240 }),
-      makeFaceImage({ width: 320, height: 240, background: "gradient-noise" }),
-    ].map(async (bytes) => openSource(await bytes, "image/jpeg")),
+    [makeFaceImage({ width: 320, height: 240 }), makeFaceImage({ width: 320, height: 240, background: "gradient-noise" })].map(async (bytes) =>
+      openSource(await bytes, "image/jpeg"),
+    ),
   );
   return sources;
 }

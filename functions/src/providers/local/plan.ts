@@ -55,12 +55,7 @@ export interface Kernel {
 }
 
 export type Op =
-  | Affine
-  | Normalise
-  | { kind: "median"; size: number }
-  | { kind: "convolve"; kernel: Kernel }
-  | { kind: "upscale2x" }
-  | { kind: "lut"; table: Uint8Array };
+  Affine | Normalise | { kind: "median"; size: number } | { kind: "convolve"; kernel: Kernel } | { kind: "upscale2x" } | { kind: "lut"; table: Uint8Array };
 
 export type ChainOp = Affine | Normalise;
 

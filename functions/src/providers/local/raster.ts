@@ -39,7 +39,9 @@ const JPEG_OUTPUT = { quality: 90, mozjpeg: false, optimiseCoding: false } as co
 
 /** Reads the header (nothing is decoded) and decides how the photo will be read. */
 export async function openSource(bytes: Uint8Array, mime: ImageMime, maxPixels = DEFAULT_MAX_PIXELS): Promise<Source> {
-  const meta = await sharp(bytes).metadata().catch((error: unknown) => Promise.reject(decodeError(error, mime)));
+  const meta = await sharp(bytes)
+    .metadata()
+    .catch((error: unknown) => Promise.reject(decodeError(error, mime)));
   const { width, height } = meta.autoOrient;
   if (meta.depth === "uchar" && (meta.space === "srgb" || meta.space === "b-w")) {
     return { kind: "encoded", bytes, mime, maxPixels, width, height };
@@ -55,9 +57,7 @@ export async function openSource(bytes: Uint8Array, mime: ImageMime, maxPixels =
  * none unless asked.
  */
 function readEncoded(bytes: Uint8Array, maxPixels: number): Sharp {
-  return sharp(bytes, { limitInputPixels: maxPixels, failOn: "truncated", sequentialRead: true })
-    .rotate()
-    .flatten({ background: "#ffffff" });
+  return sharp(bytes, { limitInputPixels: maxPixels, failOn: "truncated", sequentialRead: true }).rotate().flatten({ background: "#ffffff" });
 }
 
 function read(source: Source): Sharp {
@@ -87,11 +87,7 @@ export function decodeError(error: unknown, mime: ImageMime): AppError {
   if (mime === "image/heic" || mime === "image/heif") {
     // sharp's prebuilt libvips reads AVIF-coded HEIF only; HEVC (what phones write) is not built in.
     // Unreachable through createJob, which converts HEIC/HEIF to JPEG at ingest (images/convertHeif.ts).
-    return new AppError(
-      "failed-precondition",
-      "image: the local provider cannot decode HEIC/HEIF photos; send JPEG, PNG or WebP",
-      "local-heic-unsupported",
-    );
+    return new AppError("failed-precondition", "image: the local provider cannot decode HEIC/HEIF photos; send JPEG, PNG or WebP", "local-heic-unsupported");
   }
   return new AppError("invalid-argument", "image could not be decoded (corrupt or truncated)", "image-undecodable");
 }

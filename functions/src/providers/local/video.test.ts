@@ -96,7 +96,12 @@ test("output size: the photo's aspect in 720p, even, clamped to 16:9, small phot
   assert.deepEqual(outputSize(1080, 1920), { width: 720, height: 1280 });
   assert.deepEqual(outputSize(6000, 1000), { width: 1280, height: 720 });
   assert.deepEqual(outputSize(100, 100), { width: 240, height: 240 });
-  for (const [w, h] of [[513, 511], [777, 1333], [3001, 2999], [241, 999]] as const) {
+  for (const [w, h] of [
+    [513, 511],
+    [777, 1333],
+    [3001, 2999],
+    [241, 999],
+  ] as const) {
     const out = outputSize(w, h);
     assert.equal(out.width % 2, 0);
     assert.equal(out.height % 2, 0);
@@ -205,7 +210,10 @@ test("a corrupt photo fails permanently with our own message", async () => {
 
 test("wrong model is refused at start; a non-bytes result cannot be opened", async () => {
   const face = await jpegFace(64, 64);
-  await assert.rejects(provider.start({ model: "other", image: face, jobId: jobId() }), (e: unknown) => e instanceof AppError && e.reason === "model-unsupported");
+  await assert.rejects(
+    provider.start({ model: "other", image: face, jobId: jobId() }),
+    (e: unknown) => e instanceof AppError && e.reason === "model-unsupported",
+  );
   await assert.rejects(provider.openResult({ url: "https://example.com/x.mp4" }), (e: unknown) => e instanceof ProviderFailure && e.error.kind === "permanent");
 });
 

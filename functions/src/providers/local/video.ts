@@ -95,8 +95,7 @@ const lost = (): ProviderError => ({
   providerCode: "local-task-lost",
 });
 
-const failure = (kind: ProviderError["kind"], providerCode: string, message: string) =>
-  new ProviderFailure({ kind, message, providerCode });
+const failure = (kind: ProviderError["kind"], providerCode: string, message: string) => new ProviderFailure({ kind, message, providerCode });
 
 export function createLocalVideoProvider(options: LocalVideoOptions = {}): VideoProvider {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
@@ -190,7 +189,7 @@ export function createLocalVideoProvider(options: LocalVideoOptions = {}): Video
       }
       // The same job starting twice (a retried call) gets the task it already has, not a second encode.
       for (const task of tasks.values()) {
-        if (task.jobId === req.jobId && task.model === req.model && (task.state !== "failed" && task.state !== "cancelled")) {
+        if (task.jobId === req.jobId && task.model === req.model && task.state !== "failed" && task.state !== "cancelled") {
           return { id: task.id, model: task.model };
         }
       }

@@ -60,14 +60,18 @@ export type GenerationResponse = z.infer<typeof generationResponseSchema>;
 /** Business errors arrive as HTTP 200 with `base_resp.status_code != 0`: check the body first. */
 export function outcomeOf(response: GenerationResponse): FinishedOutcome {
   const code = response.base_resp?.status_code ?? 0;
-  if (code !== 0) return { state: "failed", error: errorForCode(code) ?? { kind: "permanent", message: `${NAME} reported an unknown status.`, providerCode: String(code) } };
+  if (code !== 0)
+    return { state: "failed", error: errorForCode(code) ?? { kind: "permanent", message: `${NAME} reported an unknown status.`, providerCode: String(code) } };
   const b64 = response.data?.image_base64 ?? [];
   if (b64.length) return { state: "succeeded", images: b64.map((v) => sniffedResult(Buffer.from(v, "base64"))) };
   const urls = response.data?.image_urls ?? [];
   if (urls.length) return { state: "succeeded", images: urls.map((url) => ({ url, mime: "image/jpeg" })) };
   // Success with every image counted as failed: the output was filtered (semantics unconfirmed).
   if (Number(response.data?.failed_count ?? response.metadata?.failed_count ?? 0) > 0) {
-    return { state: "failed", error: { kind: "policy_rejected", message: `${NAME} declined to return the generated image under its content policy.`, providerCode: "output-filtered" } };
+    return {
+      state: "failed",
+      error: { kind: "policy_rejected", message: `${NAME} declined to return the generated image under its content policy.`, providerCode: "output-filtered" },
+    };
   }
   return { state: "failed", error: { kind: "permanent", message: `${NAME} reported success without an image.`, providerCode: "no-result" } };
 }
@@ -86,7 +90,10 @@ export function errorForCode(code: number): ProviderError | undefined {
   if (RETRYABLE.has(code)) return { kind: "retryable", message: `${NAME} is busy or unavailable; try again shortly.`, providerCode };
   if (QUOTA.has(code)) return { kind: "quota", message: `${NAME} has no credit or quota left.`, providerCode };
   if (POLICY.has(code)) {
-    const message = code === 1027 ? `${NAME} declined to return the generated image under its content policy.` : `${NAME} declined this photo or instruction under its content policy.`;
+    const message =
+      code === 1027
+        ? `${NAME} declined to return the generated image under its content policy.`
+        : `${NAME} declined this photo or instruction under its content policy.`;
     return { kind: "policy_rejected", message, providerCode };
   }
   if (code === 1004) return { kind: "permanent", message: `${NAME} refused our credentials.`, providerCode };
@@ -96,7 +103,10 @@ export function errorForCode(code: number): ProviderError | undefined {
 
 const errorEnvelope = z.object({
   base_resp: z.object({ status_code: z.number().int() }).passthrough().nullish(),
-  error: z.object({ code: z.union([z.number().int(), z.string().regex(/^\d{1,6}$/)]).nullish() }).passthrough().nullish(),
+  error: z
+    .object({ code: z.union([z.number().int(), z.string().regex(/^\d{1,6}$/)]).nullish() })
+    .passthrough()
+    .nullish(),
 });
 
 /** The status code in a non-2xx body (`base_resp` or the v2 `error` envelope); messages are not kept. */

@@ -30,7 +30,12 @@ export function createMinimaxClient(options: MinimaxClientOptions) {
      * Calls MiniMax at `path`; a non-zero `base_resp` (HTTP 200 or not) reaches classify() as
      * ProviderHttpError.code, unless `acceptCode` says the body carries it as an answer.
      */
-    async call<S extends z.ZodType<Envelope>>(path: string, req: Omit<HttpRequest, "url" | "headers" | "fetch" | "errorCode">, schema: S, acceptCode?: (body: z.infer<S>) => boolean): Promise<z.infer<S>> {
+    async call<S extends z.ZodType<Envelope>>(
+      path: string,
+      req: Omit<HttpRequest, "url" | "headers" | "fetch" | "errorCode">,
+      schema: S,
+      acceptCode?: (body: z.infer<S>) => boolean,
+    ): Promise<z.infer<S>> {
       const headers = { ...auth, accept: "application/json", ...(req.body !== undefined && { "content-type": "application/json" }) };
       const body = await providerJson({ ...req, url: `${baseUrl}${path}`, headers, fetch: options.fetch, errorCode: errorCodeOf }, schema);
       const code = body.base_resp?.status_code ?? 0;
@@ -42,6 +47,7 @@ export function createMinimaxClient(options: MinimaxClientOptions) {
     headersFor: (url: URL) => (url.host === apiHost ? auth : undefined),
 
     /** The body's code says more than the HTTP status; the status still carries Retry-After. */
-    classify: (error: unknown, mapCode: (code: number) => ProviderError | undefined = errorForCode): ProviderError => classifyWithCode(error, NAME, (code) => mapCode(Number(code))),
+    classify: (error: unknown, mapCode: (code: number) => ProviderError | undefined = errorForCode): ProviderError =>
+      classifyWithCode(error, NAME, (code) => mapCode(Number(code))),
   };
 }

@@ -37,15 +37,18 @@ export function createMinimaxProvider(options: MinimaxOptions): SyncImageProvide
       };
       // Not idempotent: MiniMax has no idempotency key, so a retried call could generate (and bill) twice.
       // A non-zero base_resp is an answer here: outcomeOf maps it onto a failed outcome.
-      const response = await minimax.call("/v1/image_generation", { method: "POST", body: JSON.stringify(body), signal, timeoutMs: 120_000 }, generationResponseSchema, () => true);
+      const response = await minimax.call(
+        "/v1/image_generation",
+        { method: "POST", body: JSON.stringify(body), signal, timeoutMs: 120_000 },
+        generationResponseSchema,
+        () => true,
+      );
       return outcomeOf(response);
     },
 
-
     // Result URLs are signed object-storage links that MiniMax's own CLI fetches without a key;
     // the key goes only to MiniMax's API host, never to a delivery host.
-    fetchResult: (outcome, signal) =>
-      fetchResultImages(outcome, NAME, { signal, fetch: minimax.fetch, headersFor: minimax.headersFor }),
+    fetchResult: (outcome, signal) => fetchResultImages(outcome, NAME, { signal, fetch: minimax.fetch, headersFor: minimax.headersFor }),
 
     classify: (error) => minimax.classify(error),
   };

@@ -47,7 +47,12 @@ export function createMinimaxVideoProvider(options: MinimaxVideoOptions): VideoP
       const offered = Object.keys(resolutions);
       const resolution = optionIn("resolution", req.options?.resolution ?? DEFAULT_RESOLUTION, offered, `${NAME} ${req.model} takes ${offered.join(", ")}`);
       const durations = resolutions[resolution]!;
-      const duration = optionIn("durationSeconds", req.options?.durationSeconds ?? DEFAULT_DURATION, durations, `${NAME} ${req.model} at ${resolution} makes clips of ${durations.join(", ")} seconds`);
+      const duration = optionIn(
+        "durationSeconds",
+        req.options?.durationSeconds ?? DEFAULT_DURATION,
+        durations,
+        `${NAME} ${req.model} at ${resolution} makes clips of ${durations.join(", ")} seconds`,
+      );
       const prompt = videoPromptWithin(req.prompt, INPUT_LIMITS.maxPromptChars, NAME);
       const body = {
         model: req.model,
@@ -58,7 +63,11 @@ export function createMinimaxVideoProvider(options: MinimaxVideoOptions): VideoP
         resolution,
       };
       // Not idempotent: MiniMax has no idempotency key, so a retried call could bill a second task.
-      const started = await minimax.call("/v1/video_generation", { method: "POST", body: JSON.stringify(body), signal, timeoutMs: 120_000 }, startResponseSchema);
+      const started = await minimax.call(
+        "/v1/video_generation",
+        { method: "POST", body: JSON.stringify(body), signal, timeoutMs: 120_000 },
+        startResponseSchema,
+      );
       if (!started.task_id) throw malformed();
       return { id: started.task_id, model: req.model };
     },

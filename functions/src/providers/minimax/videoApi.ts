@@ -38,12 +38,19 @@ const id = z.union([z.string(), z.number()]).transform(String);
 
 export const startResponseSchema = z.object({ task_id: id.nullish(), base_resp: baseResp });
 export const queryResponseSchema = z.object({ status: z.string().nullish(), file_id: id.nullish(), base_resp: baseResp });
-export const retrieveResponseSchema = z.object({ file: z.object({ download_url: z.string().min(1).nullish() }).passthrough().nullish(), base_resp: baseResp });
+export const retrieveResponseSchema = z.object({
+  file: z
+    .object({ download_url: z.string().min(1).nullish() })
+    .passthrough()
+    .nullish(),
+  base_resp: baseResp,
+});
 export type QueryResponse = z.infer<typeof queryResponseSchema>;
 
 /** errorForCode with the video's wording for 1027 (output filtered); the rest as the image adapter says. */
 export function videoErrorForCode(code: number): ProviderError | undefined {
-  if (code === 1027) return { kind: "policy_rejected", message: `${NAME} declined to return the generated video under its content policy.`, providerCode: String(code) };
+  if (code === 1027)
+    return { kind: "policy_rejected", message: `${NAME} declined to return the generated video under its content policy.`, providerCode: String(code) };
   return errorForCode(code);
 }
 
@@ -61,11 +68,16 @@ export function statusOf(query: QueryResponse & { status: string }): VideoStatus
     case "Processing":
       return { state: "running", raw };
     case "Success":
-      if (!query.file_id) return { state: "failed", error: { kind: "permanent", message: `${NAME} reported success without a video.`, providerCode: "no-result" }, raw };
+      if (!query.file_id)
+        return { state: "failed", error: { kind: "permanent", message: `${NAME} reported success without a video.`, providerCode: "no-result" }, raw };
       return { fileId: query.file_id };
     case "Fail": {
       const code = query.base_resp?.status_code ?? 0;
-      const error = (code && videoErrorForCode(code)) || { kind: "permanent" as const, message: `${NAME} could not make a video from this photo.`, providerCode: code ? String(code) : "Fail" };
+      const error = (code && videoErrorForCode(code)) || {
+        kind: "permanent" as const,
+        message: `${NAME} could not make a video from this photo.`,
+        providerCode: code ? String(code) : "Fail",
+      };
       return { state: "failed", error, raw };
     }
     default:

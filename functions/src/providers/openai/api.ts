@@ -28,7 +28,6 @@ export const OPENAI_MODELS = [
 ] as const;
 export const DEFAULT_MODEL = "gpt-image-2.5-sunburst";
 
-
 /** Models whose edits the SDK documents with `background: "transparent"` (gpt-image-2's is "preview"). */
 export const TRANSPARENT_MODELS: ReadonlySet<string> = new Set([
   "gpt-image-2.5-sunburst",
@@ -59,7 +58,8 @@ export type EditResponse = z.infer<typeof editResponseSchema>;
 export function imageFrom(body: EditResponse, mime: ResultImage["mime"], maxBytes: number): ResultImage | ProviderError {
   const b64 = body.data?.find((d) => d.b64_json)?.b64_json;
   if (!b64) return { kind: "permanent", message: `${NAME} returned no image for this photo.`, providerCode: "no-image" };
-  if (Math.floor((b64.length * 3) / 4) > maxBytes) return { kind: "permanent", message: `${NAME} returned a result larger than we accept.`, providerCode: "result-too-large" };
+  if (Math.floor((b64.length * 3) / 4) > maxBytes)
+    return { kind: "permanent", message: `${NAME} returned a result larger than we accept.`, providerCode: "result-too-large" };
   return { bytes: Buffer.from(b64, "base64"), mime, width: 0, height: 0 };
 }
 

@@ -23,7 +23,12 @@ export const openai = defineProvider({
     { id: "gpt-image-1.5", shutdownOn: "2026-12-01", replacement: "gpt-image-2.6-sunburst", source: DEPRECATIONS },
     { id: "gpt-image-1.5-mini", shutdownOn: "2026-12-01", replacement: "gpt-image-2.6-flare", source: DEPRECATIONS },
     { id: "chatgpt-image-latest", shutdownOn: "2026-12-01", replacement: "gpt-image-2.6-sunburst", source: DEPRECATIONS },
-    { id: "gpt-image-1", shutdownOn: "2026-10-23", replacement: "gpt-image-2.5-sunburst", source: "npm openai 7.59.0 ImageModel doc comment (shared/providers/openai-gpt-image.md §1, Lifecycle)" },
+    {
+      id: "gpt-image-1",
+      shutdownOn: "2026-10-23",
+      replacement: "gpt-image-2.5-sunburst",
+      source: "npm openai 7.59.0 ImageModel doc comment (shared/providers/openai-gpt-image.md §1, Lifecycle)",
+    },
   ],
   retention: {
     retention:

@@ -66,7 +66,9 @@ export function createOpenAIProvider(options: OpenAIOptions): SyncImageProvider 
       const output = outputFor(req.feature);
       const { toFile } = await loadSdk();
       const image = await toFile(req.image.bytes, `photo.${req.image.mime.slice("image/".length)}`, { type: req.image.mime });
-      const response = await (await getClient()).images
+      const response = await (
+        await getClient()
+      ).images
         .edit(
           {
             model: req.model,
@@ -83,11 +85,11 @@ export function createOpenAIProvider(options: OpenAIOptions): SyncImageProvider 
         )
         .asResponse(); // the raw body, parsed with our schema below
       const parsed = editResponseSchema.safeParse(await response.json().catch(() => undefined));
-      if (!parsed.success) throw new ProviderFailure({ kind: "retryable", message: "The provider sent a response we could not read.", providerCode: "malformed-response" });
+      if (!parsed.success)
+        throw new ProviderFailure({ kind: "retryable", message: "The provider sent a response we could not read.", providerCode: "malformed-response" });
       const result = imageFrom(parsed.data, output.mime, maxResultBytes());
       return "bytes" in result ? { state: "succeeded", images: [result] } : { state: "failed", error: result };
     },
-
 
     async fetchResult(outcome): Promise<ResultImage[]> {
       // Always inline bytes (GPT Image models never return URLs); their size was checked in submit.
@@ -96,7 +98,8 @@ export function createOpenAIProvider(options: OpenAIOptions): SyncImageProvider 
 
     classify(error): ProviderError {
       if (error instanceof ProviderFailure) return error.error;
-      if (sdk && error instanceof sdk.APIConnectionTimeoutError) return { kind: "retryable", message: `${NAME} did not answer in time.`, providerCode: "timeout" };
+      if (sdk && error instanceof sdk.APIConnectionTimeoutError)
+        return { kind: "retryable", message: `${NAME} did not answer in time.`, providerCode: "timeout" };
       if (sdk && error instanceof sdk.APIConnectionError) return { kind: "retryable", message: `${NAME} could not be reached.`, providerCode: "network" };
       if (sdk && error instanceof sdk.APIError && typeof error.status === "number") return errorForApiError(error as typeof error & { status: number });
       return classifyTransport(error, NAME);
@@ -108,7 +111,11 @@ export function createOpenAIProvider(options: OpenAIOptions): SyncImageProvider 
 function assertAcceptable(req: ImageRequest, now: Date): void {
   assertModelNotRetired("openai", req.model, now);
   if (!INPUT_MIMES.has(req.image.mime)) {
-    throw new AppError("failed-precondition", "image: OpenAI accepts JPEG, PNG or WebP photos only; send one of those or choose another provider", "provider-image-type-unsupported");
+    throw new AppError(
+      "failed-precondition",
+      "image: OpenAI accepts JPEG, PNG or WebP photos only; send one of those or choose another provider",
+      "provider-image-type-unsupported",
+    );
   }
   if (req.image.bytes.byteLength > MAX_INPUT_BYTES) {
     throw new AppError("invalid-argument", "image: larger than OpenAI accepts (50 MB)", "provider-image-too-large");

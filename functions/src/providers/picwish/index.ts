@@ -24,8 +24,7 @@ export function createPicWishProvider(options: PicWishOptions): AsyncImageProvid
   const apiHost = new URL(baseUrl).host;
   const isApiHost = (host: string) => host === apiHost;
   const headers = { "X-API-KEY": options.apiKey, accept: "application/json" };
-  const taskUrl = (operation: string, taskId?: string) =>
-    `${baseUrl}/api/tasks/visual/${operation}${taskId ? `/${encodeURIComponent(taskId)}` : ""}`;
+  const taskUrl = (operation: string, taskId?: string) => `${baseUrl}/api/tasks/visual/${operation}${taskId ? `/${encodeURIComponent(taskId)}` : ""}`;
 
   return {
     id: "picwish",
@@ -63,7 +62,8 @@ export function createPicWishProvider(options: PicWishOptions): AsyncImageProvid
       const outcome = outcomeOf(res, model.operation);
       if (outcome.state !== "running") return outcome;
       const taskId = res.data?.task_id;
-      if (!taskId) throw new ProviderFailure({ kind: "retryable", message: "The provider sent a response we could not read.", providerCode: "malformed-response" });
+      if (!taskId)
+        throw new ProviderFailure({ kind: "retryable", message: "The provider sent a response we could not read.", providerCode: "malformed-response" });
       return { provider: "picwish", id: taskId, pollUrl: taskUrl(model.operation, taskId), submittedAt: Date.now() };
     },
 

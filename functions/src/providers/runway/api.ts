@@ -86,9 +86,12 @@ export function statusOf(task: Task): VideoStatus {
 /** A FAILED task's `failureCode` (docs "Handle Task Failures"): SAFETY.* never retried, INTERNAL.* retryable. */
 export function errorForFailure(code: string | undefined): ProviderError {
   const providerCode = code ?? "FAILED";
-  if (code?.startsWith("SAFETY.INPUT")) return { kind: "policy_rejected", message: `${NAME} declined this photo or instruction under its content policy.`, providerCode };
-  if (code?.startsWith("SAFETY")) return { kind: "policy_rejected", message: `${NAME} declined to return the generated video under its content policy.`, providerCode };
-  if (code === "INTERNAL" || code?.startsWith("INTERNAL.")) return { kind: "retryable", message: `${NAME} failed to generate the video; try again.`, providerCode };
+  if (code?.startsWith("SAFETY.INPUT"))
+    return { kind: "policy_rejected", message: `${NAME} declined this photo or instruction under its content policy.`, providerCode };
+  if (code?.startsWith("SAFETY"))
+    return { kind: "policy_rejected", message: `${NAME} declined to return the generated video under its content policy.`, providerCode };
+  if (code === "INTERNAL" || code?.startsWith("INTERNAL."))
+    return { kind: "retryable", message: `${NAME} failed to generate the video; try again.`, providerCode };
   if (code?.startsWith("ASSET")) return { kind: "permanent", message: `${NAME} could not use this photo.`, providerCode };
   return { kind: "permanent", message: `${NAME} could not make a video from this photo.`, providerCode };
 }

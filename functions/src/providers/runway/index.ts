@@ -55,11 +55,24 @@ export function createRunwayProvider(options: RunwayOptions): VideoProvider {
       const promptImage = acceptedDataUri(req);
       const promptText = videoPromptWithin(req.prompt, INPUT_LIMITS.maxPromptChars, NAME);
       const durations = DURATIONS[req.model] ?? [DEFAULT_DURATION];
-      const duration = optionIn("durationSeconds", req.options?.durationSeconds ?? DEFAULT_DURATION, durations, `${NAME} ${req.model} makes clips of ${durations.join(", ")} seconds`);
+      const duration = optionIn(
+        "durationSeconds",
+        req.options?.durationSeconds ?? DEFAULT_DURATION,
+        durations,
+        `${NAME} ${req.model} makes clips of ${durations.join(", ")} seconds`,
+      );
       const body = { model: req.model, promptImage, promptText, ratio: nearestRatio(req.image.width, req.image.height), duration };
       // Not idempotent: Runway has no idempotency key, and a retry could bill a second task.
       const task = await providerJson(
-        { url: `${baseUrl}/v1/image_to_video`, method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify(body), signal, timeoutMs: 60_000, ...api },
+        {
+          url: `${baseUrl}/v1/image_to_video`,
+          method: "POST",
+          headers: { ...headers, "content-type": "application/json" },
+          body: JSON.stringify(body),
+          signal,
+          timeoutMs: 60_000,
+          ...api,
+        },
         startResponseSchema,
       );
       return { id: task.id, model: req.model };

@@ -102,7 +102,10 @@ export function errorForCode(code: string): ProviderError | undefined {
   const error = (kind: ProviderError["kind"], message: string): ProviderError => ({ kind, message, providerCode: code });
   // Seedance 2.0 refuses any real human face; nothing the user can change about their photo helps.
   if (code.endsWith(".PrivacyInformation")) {
-    return error("policy_rejected", `${NAME}: this model does not accept photos of real faces. An admin must choose a Seedance 1.x model (e.g. Seedance 1.5 pro) or another video provider.`);
+    return error(
+      "policy_rejected",
+      `${NAME}: this model does not accept photos of real faces. An admin must choose a Seedance 1.x model (e.g. Seedance 1.5 pro) or another video provider.`,
+    );
   }
   if (code.includes("SensitiveContentDetected")) {
     return code.startsWith("Output")
@@ -111,7 +114,10 @@ export function errorForCode(code: string): ProviderError | undefined {
   }
   if (code === "AccountOverdueError" || code === "ServiceOverdue") return error("quota", `${NAME} has no credit or quota left.`);
   if (code === "ModelNotOpen" || code.startsWith("InvalidEndpointOrModel") || code.startsWith("OperationDenied")) {
-    return error("permanent", `${NAME}: the selected model is not activated for our account. An admin must activate it in the Ark console or choose another model.`);
+    return error(
+      "permanent",
+      `${NAME}: the selected model is not activated for our account. An admin must activate it in the Ark console or choose another model.`,
+    );
   }
   if (code === "InternalServiceError" || code === "ServerOverloaded") return error("retryable", `${NAME} is busy or unavailable; try again shortly.`);
   return undefined;

@@ -14,7 +14,18 @@ import { classifyWithCode, providerJson } from "../http.js";
 import { videoInstructionFor } from "../prompts.js";
 import { errorCodeOf, VOLCENGINE_BASE_URL } from "../seedream/api.js";
 import type { VideoOperation, VideoProvider, VideoRequest, VideoStatus } from "../types.js";
-import { catalogFor, DEFAULT_DURATION, durationsFor, errorForCode, INPUT_LIMITS, NAME, startResponseSchema, statusOf, takesAudioFlag, taskSchema } from "./api.js";
+import {
+  catalogFor,
+  DEFAULT_DURATION,
+  durationsFor,
+  errorForCode,
+  INPUT_LIMITS,
+  NAME,
+  startResponseSchema,
+  statusOf,
+  takesAudioFlag,
+  taskSchema,
+} from "./api.js";
 
 export interface SeedanceOptions {
   apiKey: string;
@@ -44,7 +55,12 @@ export function createSeedanceProvider(options: SeedanceOptions): VideoProvider 
     async start(req, signal): Promise<VideoOperation> {
       const image = acceptedDataUrl(req);
       const durations = durationsFor(req.model);
-      const duration = optionIn("durationSeconds", req.options?.durationSeconds ?? DEFAULT_DURATION, durations, `${NAME} ${req.model} makes clips of ${durations[0]}–${durations.at(-1)} seconds`);
+      const duration = optionIn(
+        "durationSeconds",
+        req.options?.durationSeconds ?? DEFAULT_DURATION,
+        durations,
+        `${NAME} ${req.model} makes clips of ${durations[0]}–${durations.at(-1)} seconds`,
+      );
       const body = {
         model: req.model,
         content: [
@@ -59,7 +75,15 @@ export function createSeedanceProvider(options: SeedanceOptions): VideoProvider 
       };
       // Not idempotent: Ark has no idempotency key, and a retry could bill a second task.
       const task = await providerJson(
-        { url: tasksUrl, method: "POST", headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify(body), signal, timeoutMs: 60_000, ...api },
+        {
+          url: tasksUrl,
+          method: "POST",
+          headers: { ...headers, "content-type": "application/json" },
+          body: JSON.stringify(body),
+          signal,
+          timeoutMs: 60_000,
+          ...api,
+        },
         startResponseSchema,
       );
       return { id: task.id, model: req.model };
@@ -86,7 +110,8 @@ function acceptedDataUrl(req: VideoRequest): string {
   const { mime, bytes, width, height } = req.image;
   if (!mimes.includes(mime)) throw refuseImage(`${NAME} accepts JPEG, PNG or WebP photos only`);
   if (bytes.byteLength > maxBytes) throw refuseImage(`${NAME} accepts photos up to 30 MB`);
-  if (Math.min(width, height) < minSide || Math.max(width, height) > maxSide) throw refuseImage(`${NAME} accepts photos from ${minSide} to ${maxSide} pixels per side`);
+  if (Math.min(width, height) < minSide || Math.max(width, height) > maxSide)
+    throw refuseImage(`${NAME} accepts photos from ${minSide} to ${maxSide} pixels per side`);
   const aspect = width / height;
   if (aspect < minAspect || aspect > maxAspect) throw refuseImage(`${NAME} accepts photos with an aspect ratio between 2:5 and 5:2`);
   return dataUrlOf(req.image);

@@ -77,7 +77,8 @@ export function outcomeOf(response: GenerationsResponse): FinishedOutcome {
   if (b64.length) return { state: "succeeded", images: b64.map((v) => sniffedResult(Buffer.from(v, "base64"))) };
   const urls = response.data.map((d) => d.url).filter((v): v is string => Boolean(v));
   if (urls.length) return { state: "succeeded", images: urls.map((url) => ({ url, mime: "image/jpeg" })) };
-  if (fault) return { state: "failed", error: errorForCode(fault) ?? { kind: "permanent", message: `${NAME} could not process this photo.`, providerCode: fault } };
+  if (fault)
+    return { state: "failed", error: errorForCode(fault) ?? { kind: "permanent", message: `${NAME} could not process this photo.`, providerCode: fault } };
   return { state: "failed", error: { kind: "permanent", message: `${NAME} reported success without an image.`, providerCode: "no-result" } };
 }
 

@@ -11,7 +11,18 @@ import { fetchResultImages } from "../download.js";
 import { classifyWithCode, providerJson } from "../http.js";
 import { instructionFor } from "../prompts.js";
 import { ProviderFailure, type FinishedOutcome, type InputImage, type SyncImageProvider } from "../types.js";
-import { MAX_INPUT_BYTES, NAME, VOLCENGINE_BASE_URL, catalogFor, errorCodeOf, errorForCode, generationsResponseSchema, inputMimesFor, outcomeOf, sizeFor } from "./api.js";
+import {
+  MAX_INPUT_BYTES,
+  NAME,
+  VOLCENGINE_BASE_URL,
+  catalogFor,
+  errorCodeOf,
+  errorForCode,
+  generationsResponseSchema,
+  inputMimesFor,
+  outcomeOf,
+  sizeFor,
+} from "./api.js";
 
 export interface SeedreamOptions {
   apiKey: string;
@@ -45,12 +56,20 @@ export function createSeedreamProvider(options: SeedreamOptions): SyncImageProvi
       };
       // Not idempotent: Ark has no idempotency key, so a retried call could generate (and bill) twice.
       const response = await providerJson(
-        { url: `${baseUrl}/images/generations`, method: "POST", headers, body: JSON.stringify(body), signal, timeoutMs: 180_000, fetch: options.fetch, errorCode: errorCodeOf },
+        {
+          url: `${baseUrl}/images/generations`,
+          method: "POST",
+          headers,
+          body: JSON.stringify(body),
+          signal,
+          timeoutMs: 180_000,
+          fetch: options.fetch,
+          errorCode: errorCodeOf,
+        },
         generationsResponseSchema,
       );
       return outcomeOf(response);
     },
-
 
     // Result URLs live on a delivery host, not the API: they get no key.
     fetchResult: (outcome, signal) => fetchResultImages(outcome, NAME, { signal, fetch: options.fetch }),

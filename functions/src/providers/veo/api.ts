@@ -44,7 +44,13 @@ export const operationSchema = z
     response: z
       .object({
         generatedVideos: z
-          .array(z.object({ video: z.object({ uri: z.string().nullish(), videoBytes: z.string().nullish(), mimeType: z.string().nullish() }).passthrough().nullish() }).passthrough())
+          .array(
+            z
+              .object({
+                video: z.object({ uri: z.string().nullish(), videoBytes: z.string().nullish(), mimeType: z.string().nullish() }).passthrough().nullish(),
+              })
+              .passthrough(),
+          )
           .nullish(),
         raiMediaFilteredCount: z.number().nullish(),
         raiMediaFilteredReasons: z.array(z.string()).nullish(),
@@ -77,7 +83,11 @@ export function statusOf(op: Operation): VideoStatus {
   return failed("permanent", `${NAME} finished without a video.`, "no-result", "done=true");
 }
 
-const failed = (kind: ProviderError["kind"], message: string, providerCode: string, raw: string): VideoStatus => ({ state: "failed", error: { kind, message, providerCode }, raw });
+const failed = (kind: ProviderError["kind"], message: string, providerCode: string, raw: string): VideoStatus => ({
+  state: "failed",
+  error: { kind, message, providerCode },
+  raw,
+});
 
 /**
  * Policy refusals are told apart by Google's wording only (there is no code for them):
@@ -128,7 +138,8 @@ function errorForOperation(code: number | undefined, message: string): ProviderE
   if (policy) return errorForCode(policy)!;
   const providerCode = `rpc-${code ?? "unknown"}`;
   // 4 DEADLINE_EXCEEDED, 8 RESOURCE_EXHAUSTED, 10 ABORTED, 13 INTERNAL, 14 UNAVAILABLE: worth another try.
-  if (code !== undefined && [4, 8, 10, 13, 14].includes(code)) return { kind: "retryable", message: `${NAME} failed to generate the video; try again.`, providerCode };
+  if (code !== undefined && [4, 8, 10, 13, 14].includes(code))
+    return { kind: "retryable", message: `${NAME} failed to generate the video; try again.`, providerCode };
   if (code === 7 || code === 16) return { kind: "permanent", message: `${NAME} refused our credentials.`, providerCode };
   return { kind: "permanent", message: `${NAME} could not make a video from this photo.`, providerCode };
 }

@@ -78,8 +78,15 @@ export function createVeoProvider(options: VeoOptions = {}): VideoProvider {
 
     async start(req, signal): Promise<VideoOperation> {
       assertAcceptedImage(req);
-      const durationSeconds = optionIn("durationSeconds", req.options?.durationSeconds ?? DEFAULT_DURATION, DURATIONS, `${NAME} makes clips of ${DURATIONS.join(", ")} seconds`);
-      const operation = await (await getClient()).models.generateVideos({
+      const durationSeconds = optionIn(
+        "durationSeconds",
+        req.options?.durationSeconds ?? DEFAULT_DURATION,
+        DURATIONS,
+        `${NAME} makes clips of ${DURATIONS.join(", ")} seconds`,
+      );
+      const operation = await (
+        await getClient()
+      ).models.generateVideos({
         model: req.model,
         source: {
           prompt: videoInstructionFor(req.prompt),
@@ -103,10 +110,13 @@ export function createVeoProvider(options: VeoOptions = {}): VideoProvider {
 
     async status(op, signal): Promise<VideoStatus> {
       // The SDK builds the poll URL from the name: only a Vertex operation name may go there.
-      if (!OPERATION_NAME.test(op.id)) throw new ProviderFailure({ kind: "permanent", message: `${NAME} task id is not an operation name.`, providerCode: "bad-task-id" });
+      if (!OPERATION_NAME.test(op.id))
+        throw new ProviderFailure({ kind: "permanent", message: `${NAME} task id is not an operation name.`, providerCode: "bad-task-id" });
       const { GenerateVideosOperation } = await loadSdk();
       const operation = Object.assign(new GenerateVideosOperation(), { name: op.id });
-      const answer = await (await getClient()).operations.getVideosOperation({
+      const answer = await (
+        await getClient()
+      ).operations.getVideosOperation({
         operation,
         config: { httpOptions: { fetch: sdkFetch(true, options.timeoutMs ?? 60_000, signal) } },
       });
@@ -135,4 +145,5 @@ function assertAcceptedImage(req: VideoRequest): void {
   if (req.image.bytes.byteLength > INPUT_LIMITS.maxBytes) throw refuseImage(`${NAME} accepts photos up to 20 MB`);
 }
 
-const malformed = () => new ProviderFailure({ kind: "retryable", message: "The provider sent a response we could not read.", providerCode: "malformed-response" });
+const malformed = () =>
+  new ProviderFailure({ kind: "retryable", message: "The provider sent a response we could not read.", providerCode: "malformed-response" });

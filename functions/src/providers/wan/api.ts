@@ -75,7 +75,10 @@ export function outcomeOf(task: TaskResponse): Outcome {
       const urls = results.flatMap((r) => (r.url ? [r.url] : []));
       if (urls.length) return { state: "succeeded", images: urls.map((url) => ({ url, mime: "image/png" })) };
       // The output itself can be moderated: the item then carries DataInspectionFailed.
-      return { state: "failed", error: errorForCode(results.find((r) => r.code)?.code) ?? permanent(`${NAME} reported success without an image.`, "no-result") };
+      return {
+        state: "failed",
+        error: errorForCode(results.find((r) => r.code)?.code) ?? permanent(`${NAME} reported success without an image.`, "no-result"),
+      };
     }
     case "FAILED":
       return { state: "failed", error: errorForCode(code) ?? permanent(`${NAME} could not process this photo.`, status) };

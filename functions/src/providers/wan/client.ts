@@ -30,7 +30,15 @@ export function createWanClient(options: WanClientOptions) {
     /** Starts an async task. Not idempotent: DashScope has no idempotency key, and a retry could bill a second task. */
     startTask: <S extends z.ZodType>(path: string, body: unknown, schema: S, signal?: AbortSignal): Promise<z.infer<S>> =>
       providerJson(
-        { url: `${baseUrl}${path}`, method: "POST", headers: { ...auth, "content-type": "application/json", "x-dashscope-async": "enable" }, body: JSON.stringify(body), signal, timeoutMs: 60_000, ...api },
+        {
+          url: `${baseUrl}${path}`,
+          method: "POST",
+          headers: { ...auth, "content-type": "application/json", "x-dashscope-async": "enable" },
+          body: JSON.stringify(body),
+          signal,
+          timeoutMs: 60_000,
+          ...api,
+        },
         schema,
       ),
 
@@ -48,6 +56,7 @@ export function createWanClient(options: WanClientOptions) {
     },
 
     /** Classifies with `mapCode` (the video adapter words a few codes its own way), api.ts errorForCode by default. */
-    classify: (error: unknown, mapCode: (code: string | undefined) => ProviderError | undefined = errorForCode): ProviderError => classifyWithCode(error, NAME, mapCode),
+    classify: (error: unknown, mapCode: (code: string | undefined) => ProviderError | undefined = errorForCode): ProviderError =>
+      classifyWithCode(error, NAME, mapCode),
   };
 }

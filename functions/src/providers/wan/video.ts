@@ -11,7 +11,18 @@ import { openResultStream } from "../download.js";
 import type { VideoOperation, VideoProvider, VideoRequest, VideoStatus } from "../types.js";
 import { NAME } from "./api.js";
 import { createWanClient, type WanClientOptions } from "./client.js";
-import { DEFAULT_DURATION, DEFAULT_VIDEO_MODEL, DURATIONS, SILENCEABLE_MODELS, startResponseSchema, statusOf, taskSchema, VIDEO_INPUT_LIMITS, videoErrorForCode, WAN_VIDEO_MODELS } from "./videoApi.js";
+import {
+  DEFAULT_DURATION,
+  DEFAULT_VIDEO_MODEL,
+  DURATIONS,
+  SILENCEABLE_MODELS,
+  startResponseSchema,
+  statusOf,
+  taskSchema,
+  VIDEO_INPUT_LIMITS,
+  videoErrorForCode,
+  WAN_VIDEO_MODELS,
+} from "./videoApi.js";
 
 export { WAN_VIDEO_MODELS };
 
@@ -30,7 +41,12 @@ export function createWanVideoProvider(options: WanVideoOptions): VideoProvider 
       const image = acceptedDataUri(req);
       const prompt = videoPromptWithin(req.prompt, VIDEO_INPUT_LIMITS.maxPromptChars, NAME);
       const durations = DURATIONS[req.model] ?? [DEFAULT_DURATION];
-      const duration = optionIn("durationSeconds", req.options?.durationSeconds ?? DEFAULT_DURATION, durations, `${NAME} ${req.model} makes clips of ${durations.join(", ")} seconds`);
+      const duration = optionIn(
+        "durationSeconds",
+        req.options?.durationSeconds ?? DEFAULT_DURATION,
+        durations,
+        `${NAME} ${req.model} makes clips of ${durations.join(", ")} seconds`,
+      );
       const body = {
         model: req.model,
         input: { prompt, img_url: image },
@@ -63,6 +79,7 @@ function acceptedDataUri(req: VideoRequest): string {
   const { mime, bytes, width, height } = req.image;
   if (!mimes.includes(mime)) throw refuseImage(`${NAME} accepts JPEG, PNG or WebP photos only`);
   if (bytes.byteLength > maxBytes) throw refuseImage(`${NAME} accepts photos up to 10 MB`);
-  if (Math.min(width, height) < minSide || Math.max(width, height) > maxSide) throw refuseImage(`${NAME} accepts photos from ${minSide} to ${maxSide} pixels per side`);
+  if (Math.min(width, height) < minSide || Math.max(width, height) > maxSide)
+    throw refuseImage(`${NAME} accepts photos from ${minSide} to ${maxSide} pixels per side`);
   return dataUrlOf(req.image);
 }

@@ -56,7 +56,8 @@ export type Task = z.infer<typeof taskSchema>;
  * (content rejected as someone's IP), which is a policy refusal rather than a bad photo.
  */
 export function videoErrorForCode(code: string | undefined): ProviderError | undefined {
-  if (code === "IPInfringementSuspect") return { kind: "policy_rejected", message: `${NAME} declined this photo or instruction under its content policy.`, providerCode: code };
+  if (code === "IPInfringementSuspect")
+    return { kind: "policy_rejected", message: `${NAME} declined this photo or instruction under its content policy.`, providerCode: code };
   return errorForCode(code);
 }
 

@@ -6,7 +6,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { PROVIDER_DELETION_SECRETS } from "../../providers/retention.js";
 
-type Endpoint = { platform: string; eventTrigger?: { eventType: string; retry: boolean }; callableTrigger?: object; secretEnvironmentVariables?: { key: string }[]; timeoutSeconds?: number };
+type Endpoint = {
+  platform: string;
+  eventTrigger?: { eventType: string; retry: boolean };
+  callableTrigger?: object;
+  secretEnvironmentVariables?: { key: string }[];
+  timeoutSeconds?: number;
+};
 const endpointOf = (fn: unknown) => (fn as { __endpoint: Endpoint }).__endpoint;
 const secretsOf = (fn: unknown) => (endpointOf(fn).secretEnvironmentVariables ?? []).map((s) => s.key).sort();
 
@@ -23,7 +29,8 @@ test("onUserDeleted: Auth user.delete (1st gen), retried, with the deletion keys
 
 test("the privacy callables are callables; every callable and uploadImage has the salt; deleteMyData the deletion keys", async () => {
   const index = await import("../../index.js");
-  for (const name of ["exportMyData", "deleteMyData", "setPrivacyChoices"] as const) assert.ok(endpointOf(index[name]).callableTrigger, `${name} is a callable`);
+  for (const name of ["exportMyData", "deleteMyData", "setPrivacyChoices"] as const)
+    assert.ok(endpointOf(index[name]).callableTrigger, `${name} is a callable`);
   for (const name of ["createJob", "getJobResult", "ackJobResult", "cancelJob", "exportMyData", "deleteMyData", "setPrivacyChoices", "uploadImage"] as const) {
     assert.ok(secretsOf(index[name]).includes("PRIVACY_RECORD_SALT"), `${name} binds the salt`);
   }

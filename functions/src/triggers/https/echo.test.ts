@@ -28,5 +28,9 @@ test("index.ts exports echo only under the Functions emulator, never in a deploy
   assert.ok(!deployed.includes("echo"), "a deploy (no FUNCTIONS_EMULATOR) has no echo");
   assert.ok(!exportsWith({ FUNCTIONS_EMULATOR: "false" }).includes("echo"));
   const local = exportsWith({ FUNCTIONS_EMULATOR: "true" });
-  assert.deepEqual(local.filter((n) => !deployed.includes(n)), ["echo"], "the emulator adds echo and nothing else");
+  assert.deepEqual(
+    local.filter((n) => !deployed.includes(n)),
+    ["echo"],
+    "the emulator adds echo and nothing else",
+  );
 });

@@ -9,4 +9,3 @@ import { userCallable } from "./callable.js";
 export const echo = userCallable("echo", { memory: "1GiB", timeoutSeconds: 540 }, async (_uid, data) => ({
   receivedChars: JSON.stringify(data ?? null).length,
 }));
-

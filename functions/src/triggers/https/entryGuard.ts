@@ -55,8 +55,7 @@ async function honourGpc(uid: string, fn: string): Promise<void> {
 
 /** What a failed request is, for each entry point to answer in its own protocol. */
 export type ClassifiedError =
-  | { kind: "refused"; error: AppError; code: ErrorCode; reason: string; message: string }
-  | { kind: "internal"; correlationId: string; message: string };
+  { kind: "refused"; error: AppError; code: ErrorCode; reason: string; message: string } | { kind: "internal"; correlationId: string; message: string };
 
 /**
  * Classifies and logs a failure once. `isRefusal` says which errors are answers rather than bugs

@@ -69,7 +69,10 @@ export function guardCallableBody<F extends (...args: never[]) => unknown>(name:
 
 /** What is wrong with a POST's body for the callable protocol, if anything. Never recurses. */
 export function malformedCallableBody(req: ParsedRequest): MalformedBody | undefined {
-  const contentType = String(req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  const contentType = String(req.headers["content-type"] ?? "")
+    .split(";")[0]!
+    .trim()
+    .toLowerCase();
   if (contentType !== "application/json") return "content-type";
   const body = req.body;
   if (!isPlainObject(body)) return "envelope";
@@ -96,12 +99,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** `{ "@type": Int64Value | UInt64Value, "value": "<digits>" }`, exactly as the client SDKs send it. */
 function isDecodableInteger(value: Record<string, unknown>): boolean {
   const keys = Object.keys(value);
-  return (
-    keys.length === 2 &&
-    DECODABLE_TYPES.has(value["@type"] as string) &&
-    typeof value.value === "string" &&
-    /^-?\d{1,20}$/.test(value.value)
-  );
+  return keys.length === 2 && DECODABLE_TYPES.has(value["@type"] as string) && typeof value.value === "string" && /^-?\d{1,20}$/.test(value.value);
 }
 
 /** `problem` names what was wrong (ours, never the request's text), for the log line only. */

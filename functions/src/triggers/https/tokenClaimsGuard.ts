@@ -45,7 +45,11 @@ export function quotableTokenRefusal(headers: IncomingHttpHeaders): TokenRefusal
   const bearer = /^Bearer (.*)$/i.exec(headers.authorization ?? "")?.[1];
   if (bearer !== undefined) {
     const problem = idTokenProblem(bearer);
-    if (problem) return { problem, error: new AppError("unauthenticated", "Sign in to use Photo Fixer (the ID token is not one this project issued).", "id-token-malformed") };
+    if (problem)
+      return {
+        problem,
+        error: new AppError("unauthenticated", "Sign in to use Photo Fixer (the ID token is not one this project issued).", "id-token-malformed"),
+      };
   }
   const appCheck = headers["x-firebase-appcheck"];
   if (typeof appCheck === "string" && appCheck) {

@@ -12,7 +12,16 @@ import * as logs from "../../logging/logs.js";
 import { assertAccountActive } from "../../privacy/accountGate.js";
 import { transientPaths } from "../../storage/paths.js";
 import { deleteTransient } from "../../storage/transientStore.js";
-import { admitUpload, FN, isUploadRejection, receiveUpload, reject, UploadRejection, type UploadRequest, type UploadResponse } from "../../uploads/uploadImage.js";
+import {
+  admitUpload,
+  FN,
+  isUploadRejection,
+  receiveUpload,
+  reject,
+  UploadRejection,
+  type UploadRequest,
+  type UploadResponse,
+} from "../../uploads/uploadImage.js";
 import { admitCaller, authenticateHeaders, classifyError, firebaseTokenVerifiers, type TokenVerifiers } from "./entryGuard.js";
 
 export type UploadHandler = (req: UploadRequest, res: ServerResponse) => Promise<void>;
@@ -53,13 +62,23 @@ export function createUploadHandler(verifiers: TokenVerifiers = firebaseTokenVer
     } catch (error) {
       await gpc;
       // A bug or a Storage failure is `internal` with a correlation id; only rejections are answers.
-      const classified = await classifyError(FN, error, isUploadRejection, (refusal) =>
-        new UploadRejection(503, refusal.code, refusal.reason, refusal.message, refusal.details?.retryAfterSeconds as number | undefined),
+      const classified = await classifyError(
+        FN,
+        error,
+        isUploadRejection,
+        (refusal) => new UploadRejection(503, refusal.code, refusal.reason, refusal.message, refusal.details?.retryAfterSeconds as number | undefined),
       );
       if (classified.kind === "refused" && isUploadRejection(classified.error)) {
         const { status, retryAfterSeconds } = classified.error;
         if (retryAfterSeconds !== undefined && !res.headersSent) res.setHeader("Retry-After", String(retryAfterSeconds));
-        sendJson(res, status, { error: { code: classified.code, message: classified.message, reason: classified.reason, ...(retryAfterSeconds !== undefined && { retryAfterSeconds }) } });
+        sendJson(res, status, {
+          error: {
+            code: classified.code,
+            message: classified.message,
+            reason: classified.reason,
+            ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
+          },
+        });
       } else {
         sendJson(res, 500, { error: { code: "internal", message: classified.message, reason: "internal" } });
       }

@@ -8,9 +8,6 @@
 import { onSchedule } from "firebase-functions/v2/scheduler";
 import { SHAPES } from "../shapes.js";
 
-export const dailyStats = onSchedule(
-  { ...SHAPES.scheduled, schedule: "every day 01:00", timeZone: "Etc/UTC", retryCount: 1 },
-  async () => {
-    await (await import("../../stats/statsStore.js")).computeDueDailyStats();
-  },
-);
+export const dailyStats = onSchedule({ ...SHAPES.scheduled, schedule: "every day 01:00", timeZone: "Etc/UTC", retryCount: 1 }, async () => {
+  await (await import("../../stats/statsStore.js")).computeDueDailyStats();
+});

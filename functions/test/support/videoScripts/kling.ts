@@ -16,7 +16,8 @@ export interface VideoScript {
 }
 
 const envelope = (data: object | null, code = 0) => ({ json: { code, message: code ? "internal error" : "SUCCEED", request_id: "r", data } });
-const task = (task_status: string, extra: object = {}) => envelope({ task_id: "kling-pipeline-1", task_status, task_status_msg: "", created_at: 1, updated_at: 2, ...extra });
+const task = (task_status: string, extra: object = {}) =>
+  envelope({ task_id: "kling-pipeline-1", task_status, task_status_msg: "", created_at: 1, updated_at: 2, ...extra });
 
 export const script: VideoScript = {
   credentials: {
@@ -26,7 +27,12 @@ export const script: VideoScript = {
   baseUrlEnv: "KLING_BASE_URL",
   happyPath({ api, cdn, video }) {
     api.on("POST", "/v1/videos/image2video", task("submitted"));
-    api.on("GET", "/v1/videos/image2video/kling-pipeline-1", task("processing"), task("succeed", { task_result: { videos: [{ id: "v1", url: `${cdn.url}/kling/output.mp4`, duration: "5.0" }] } }));
+    api.on(
+      "GET",
+      "/v1/videos/image2video/kling-pipeline-1",
+      task("processing"),
+      task("succeed", { task_result: { videos: [{ id: "v1", url: `${cdn.url}/kling/output.mp4`, duration: "5.0" }] } }),
+    );
     cdn.on("GET", "/kling/output.mp4", { body: video, headers: { "content-type": "video/mp4", "content-length": String(video.length) } });
   },
   startError({ api }) {

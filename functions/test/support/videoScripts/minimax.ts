@@ -30,7 +30,16 @@ export const script: VideoScript = {
       { json: { task_id: "176800000000001", status: "Success", file_id: "176800000000002", video_width: 1366, video_height: 768, base_resp: ok } },
     );
     api.on("GET", "/v1/files/retrieve", {
-      json: { file: { file_id: 176800000000002, bytes: video.length, filename: "output_aigc.mp4", purpose: "video_generation", download_url: `${cdn.url}/minimax/output_aigc.mp4?Expires=1&Signature=s` }, base_resp: ok },
+      json: {
+        file: {
+          file_id: 176800000000002,
+          bytes: video.length,
+          filename: "output_aigc.mp4",
+          purpose: "video_generation",
+          download_url: `${cdn.url}/minimax/output_aigc.mp4?Expires=1&Signature=s`,
+        },
+        base_resp: ok,
+      },
     });
     cdn.on("GET", "/minimax/output_aigc.mp4", { body: video, headers: { "content-type": "video/mp4", "content-length": String(video.length) } });
   },

@@ -20,7 +20,11 @@ export const script: VideoScript = {
       /:fetchPredictOperation$/,
       (call) => ({ json: { name: call.json?.operationName, done: false } }),
       (call) => ({
-        json: { name: call.json?.operationName, done: true, response: { raiMediaFilteredCount: 0, videos: [{ bytesBase64Encoded: video.toString("base64"), mimeType: "video/mp4" }] } },
+        json: {
+          name: call.json?.operationName,
+          done: true,
+          response: { raiMediaFilteredCount: 0, videos: [{ bytesBase64Encoded: video.toString("base64"), mimeType: "video/mp4" }] },
+        },
       }),
     );
   },

@@ -23,6 +23,9 @@ export const script: VideoScript = {
     cdn.on("GET", "/wan/video.mp4", { body: video, headers: { "content-type": "video/mp4", "content-length": String(video.length) } });
   },
   startError({ api }) {
-    api.on("POST", "/api/v1/services/aigc/video-generation/video-synthesis", { status: 500, json: { request_id: "r", code: "InternalError", message: "internal" } });
+    api.on("POST", "/api/v1/services/aigc/video-generation/video-synthesis", {
+      status: 500,
+      json: { request_id: "r", code: "InternalError", message: "internal" },
+    });
   },
 };
