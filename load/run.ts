@@ -258,6 +258,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Images {
   small: Buffer;
+  /** What the fake answers a cutout with. */
+  cutoutPng: Buffer;
   medium: Buffer;
   max: Buffer;
 }
@@ -274,6 +276,7 @@ async function makeImages(): Promise<Images> {
   while (max.length > 15_000_000) max = await noise((width = Math.round(width * 0.95)), Math.round(width / 1.5));
   return {
     small: await makeFaceImage({ width: 384, height: 384, format: "jpeg" }),
+    cutoutPng: await makeFaceImage({ width: 384, height: 384, format: "png", background: "transparent" }),
     medium: await makeFaceImage({ width: 1600, height: 1200, format: "jpeg" }),
     max,
   };
@@ -370,10 +373,17 @@ async function startStack(fake: FakeServer, extraEnv: Record<string, string>) {
   return stack;
 }
 
-function answerAfterLatency(fake: FakeServer, result: Buffer) {
-  fake.on("POST", "/images/edits", {
-    delayMs: LATENCY_MS,
-    json: { created: 1767225600, output_format: "jpeg", data: [{ b64_json: result.toString("base64") }] },
+/**
+ * The fake answers in the format the edit asked for, as OpenAI does: a transparent PNG for a cutout
+ * (`output_format=png`), else a JPEG. A JPEG for a cutout is rightly refused by our result check
+ * (`bad-result`, the job `failed`/`provider-unavailable`): every cutout of the first runs failed so.
+ */
+function answerAfterLatency(fake: FakeServer, images: Images) {
+  const jpeg = images.small.toString("base64");
+  const png = images.cutoutPng.toString("base64");
+  fake.on("POST", "/images/edits", (call) => {
+    const format = call.form?.get("output_format") === "png" ? "png" : "jpeg";
+    return { delayMs: LATENCY_MS, json: { created: 1767225600, output_format: format, data: [{ b64_json: format === "png" ? png : jpeg }] } };
   });
 }
 
@@ -430,7 +440,7 @@ function printRows() {
 // ------------------------------------------------------------------ load
 
 async function load(stack: LocalStack, images: Images, fake: FakeServer) {
-  answerAfterLatency(fake, images.small);
+  answerAfterLatency(fake, images);
   const users = await Promise.all(Array.from({ length: USERS }, (_, i) => signIn(stack, i)));
   // Warm-up: one of each call, so the first worker start is not measured.
   await runJob(stack, users[0]!, images, 1, "image-inline-small").catch(() => undefined);
@@ -562,7 +572,7 @@ async function killWorkers(): Promise<string> {
 }
 
 async function chaos(stack: LocalStack, images: Images, fake: FakeServer) {
-  answerAfterLatency(fake, images.small);
+  answerAfterLatency(fake, images);
   const users = await Promise.all(Array.from({ length: Math.min(USERS, 10) }, (_, i) => signIn(stack, i)));
   const n = QUICK ? 6 : Math.max(6, Math.round(JOBS / 20));
   // Warm-up: n jobs at once (and a few videos), so that each fault batch finds booted workers to kill.
@@ -599,7 +609,7 @@ async function chaos(stack: LocalStack, images: Images, fake: FakeServer) {
   outcomes.push(
     await underFault(stack, users, images, "provider hangs (never answers)", "image-inline-small", Math.max(2, n / 2), 0, async () => "fake never answers"),
   );
-  answerAfterLatency(fake, images.small);
+  answerAfterLatency(fake, images);
 
   // Recovery: the stack answers again; then one purge, run as if after every deadline had passed.
   const recovered = await runJob(stack, users[0]!, images, 3, "image-inline-small");

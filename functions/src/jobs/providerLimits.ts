@@ -28,6 +28,9 @@ export const IMAGE_MAX_WAIT_MS = 20_000;
 /** This instance's limiters, one per capped provider; tests start each case with empty ones (util/dependencies.ts). */
 export const imageLimiters = dependency("imageLimiters", new Map<string, RateLimiter>());
 
+/** Calls holding a slot of this instance's limiter for `provider`; undefined while it has none (uncapped). */
+export const imageLimiterInFlight = (provider: string): number | undefined => imageLimiters.get().get(provider)?.inFlight;
+
 /** Runs one image provider call within this instance's share of the provider's caps. */
 export async function withImageProviderLimit<T>(provider: string, config: RuntimeConfig, call: () => Promise<T>): Promise<T> {
   const caps = perInstanceShare(providerLimitsFor(provider, config.providerLimits), createJobMaxInstances());
