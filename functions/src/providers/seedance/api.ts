@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { arkCatalog, type Catalog } from "../seedream/api.js";
 import type { ImageMime, ProviderError, VideoStatus } from "../types.js";
+import { seedance } from "./descriptor.js";
 
 export const NAME = "ByteDance Seedance";
 
@@ -16,14 +17,7 @@ export const NAME = "ByteDance Seedance";
  * is the newest 1.x: 1.5 pro (first frame, 4–12 s). No face ban is documented for 1.x — test with
  * real photos. 2.0 stays selectable for admins; a face photo then fails with a message saying so.
  */
-const VOLCENGINE_MODELS = [
-  "doubao-seedance-1-5-pro-251215",
-  "doubao-seedance-1-0-pro-250528",
-  "doubao-seedance-1-0-pro-fast-251015",
-  "doubao-seedance-1-0-lite-i2v-250428",
-  "doubao-seedance-2-0-260128",
-  "doubao-seedance-2-0-fast-260128",
-] as const;
+const VOLCENGINE_MODELS = seedance.models.map((m) => m.id); // from the descriptor, their one home
 
 export type { Catalog };
 

@@ -6,21 +6,15 @@
 import { z } from "zod";
 import { sniffedResult } from "../download.js";
 import type { FinishedOutcome, ProviderError } from "../types.js";
+import { seedream } from "./descriptor.js";
 
 export const NAME = "ByteDance Seedream";
 
 /** Volcengine Ark, Beijing: `BASE_URL` of the official SDK. */
 export const VOLCENGINE_BASE_URL = "https://ark.cn-beijing.volces.com/api/v3";
 
-/** Volcengine ids; the first is the default (the newest Seedream in our provider doc). */
-const VOLCENGINE_MODELS = [
-  "doubao-seedream-5-0-260128",
-  "doubao-seedream-5-0-lite-260128",
-  "doubao-seedream-5-0-pro-260628",
-  "doubao-seedream-4-5-251128",
-  "doubao-seedream-4-0-250828",
-  "doubao-seededit-3-0-i2i-250628",
-] as const;
+/** Volcengine ids, from the descriptor (their one home); the first is the default. */
+const VOLCENGINE_MODELS = seedream.models.map((m) => m.id);
 
 export interface Catalog {
   platform: "volcengine" | "byteplus";

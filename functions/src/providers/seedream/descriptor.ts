@@ -9,7 +9,8 @@ export const seedream = defineProvider({
   name: "ByteDance Seedream",
   secrets: [ARK_API_KEY],
   isConfigured: hasValues([ARK_API_KEY]),
-  // Volcengine ids; on BytePlus the same models drop the `doubao-` prefix (seedream/api.ts).
+  // Volcengine ids, the newest Seedream first (the default); on BytePlus the same models drop the
+  // `doubao-` prefix (seedream/api.ts).
   models: current(
     "shared/providers/bytedance-seedream.md §1",
     "doubao-seedream-5-0-260128",
