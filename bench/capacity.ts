@@ -5,7 +5,7 @@
  * each N, one process runs N createJob handlers at once (local provider, style vintage, like
  * bench/imageMemory.ts, whose measured process this reuses) and reports peak RSS growth over the
  * idle process, in total and per job, against what admission control charges a job
- * (1.5 rasters + 2.5x the file + 8 MB). Not gated: this is the raw cost the gate's charge must cover.
+ * (createJobBytes: 1.5 rasters + 2.5x the file + 8 MB). Not gated: this is the raw cost the gate's charge must cover.
  *
  *   tsx bench/capacity.ts [N,N,...] [small,typical,max]     (default 1,4,8 and all three)
  *
@@ -15,7 +15,6 @@ import { rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { makeScratchDir } from "../local/storage-emulator.js";
 import { startBackendsProcess } from "./backendsProcess.js";
-import { imageJobBytes } from "../functions/src/capacity/admission.js";
 import { generateImages, peakGrowth, runImageChild } from "./imageMemory.js";
 
 const PHOTOS = { small: "small.jpg", typical: "typical.jpg", max: "max.jpg" } as const;
@@ -36,7 +35,7 @@ async function main() {
       for (const n of counts) {
         const r = runImageChild(backends.env, image, "image/jpeg", path.join(dir, "warm.jpg"), "vintage", n);
         const growth = peakGrowth(r);
-        const charge = imageJobBytes(bytes, r);
+        const charge = r.charge; // createJobBytes on the request, as the gate charges it
         console.log(
           `| ${photo} ${((r.width * r.height) / 1e6).toFixed(1)} MP | ${(bytes / 1e6).toFixed(1)} MB | ${mb(r.width * r.height * 3)} MB | ${mb(charge)} MB | ${n} | ${mb(r.idle)} MB | +${mb(growth)} MB | ${mb(growth / n)} MB | ${(growth / n / charge).toFixed(2)} | ${(r.ms / 1000).toFixed(1)} |`,
         );

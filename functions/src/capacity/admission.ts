@@ -125,11 +125,14 @@ export class MemoryGate {
 
 /**
  * One image job's peak growth above the idle process: ARCHITECTURE §10's 1.5 decoded RGB rasters
- * plus 2.5x the file rather than 2x (the request's base64 string is 1.33x and the decoded bytes 1x
- * before anything else: a PNG whose raster is about its file measured +66 MB against §10's 50),
- * plus a floor for what every job holds. bench/imageMemory.ts checks that a job stays within it, and
- * bench/capacity.ts measures the real figure (lower: docs/CAPACITY.md). Charged whether or not the
- * provider decodes (third-party providers get the bytes undecoded): the gate errs on the safe side.
+ * plus 2.5x the file rather than 2x (the parsed request's base64 string is 1.33x and the decoded
+ * bytes 1x before anything else, which decides for a PNG whose raster is about its file), plus a
+ * floor for what every job holds. bench/imageMemory.ts calls createJobBytes on its request and fails
+ * a row whose growth exceeds it (a 4.6 MP PNG: +54 MB of 65; a 22 MP JPEG: +96 of 144), and
+ * bench/capacity.ts measures it by size and concurrency (docs/CAPACITY.md). Effects that hold a raw
+ * raster on the local provider (enhance, noir, pop-art) measured about 1.1x it: a known limitation
+ * (docs/KNOWN-LIMITATIONS.md). Charged whether or not the provider decodes (third-party providers
+ * get the bytes undecoded): the gate errs on the safe side.
  */
 export function imageJobBytes(fileBytes: number, dims: Dimensions): number {
   return 1.5 * dims.width * dims.height * 3 + 2.5 * fileBytes + JOB_FLOOR_BYTES;
