@@ -25,6 +25,9 @@ const ROOT = path.resolve(__dirname, "..");
 const NODE = path.join(ROOT, "node_modules", ".bin", "node"); // Node 22, the runtime's version
 const FRAMEWORK = path.join(ROOT, "node_modules", "@google-cloud", "functions-framework", "build", "src", "main.js");
 
+/** A process killed by a signal has a null exitCode and a signalCode. */
+const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+
 export interface PoolSpec {
   /** The exported function's name (also the URL's last segment). */
   name: string;
@@ -68,7 +71,7 @@ export function paramsFromDotEnv(): Record<string, string> {
 async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`instance on port ${port} exited with ${child.exitCode}`);
+    if (!alive(child)) throw new Error(`instance on port ${port} exited (${child.exitCode ?? child.signalCode})`);
     const up = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, "127.0.0.1", () => {
         socket.destroy();
@@ -126,8 +129,29 @@ export async function startInstanceHost(opts: {
   };
   for (const spec of opts.pools) instances.push(...(await Promise.all(Array.from({ length: spec.instances }, (_, i) => start(spec, i)))));
 
+  // An instance that dies (killed by a chaos fault) is replaced, as Cloud Run starts a new one; the
+  // requests it held were answered 503 by forward() below.
+  let stopping = false;
+  const replaceWhenDead = (instance: Instance) =>
+    instance.child.once("exit", () => {
+      if (stopping) return;
+      const spec = specs.get(instance.name)!;
+      void start(spec, instance.index).then(
+        (fresh) => {
+          instances[instances.indexOf(instance)] = fresh;
+          replaceWhenDead(fresh);
+          queues
+            .get(instance.name)!
+            .splice(0)
+            .forEach((wake) => wake());
+        },
+        (error: unknown) => opts.onOutput?.(`[${instance.name}#${instance.index}] could not be replaced: ${String(error)}`),
+      );
+    });
+  instances.forEach(replaceWhenDead);
+
   /** The first instance (in order) with a free slot: Cloud Run fills busy instances before idle ones. */
-  const freeInstance = (name: string) => instances.find((i) => i.name === name && i.inFlight < specs.get(name)!.concurrency && i.child.exitCode === null);
+  const freeInstance = (name: string) => instances.find((i) => i.name === name && i.inFlight < specs.get(name)!.concurrency && alive(i.child));
 
   const acquire = async (name: string): Promise<Instance> => {
     for (;;) {
@@ -192,6 +216,7 @@ export async function startInstanceHost(opts: {
     specs: opts.pools,
     peakQueued,
     stop: async () => {
+      stopping = true;
       await new Promise<void>((resolve) => {
         router.close(() => resolve());
         router.closeAllConnections();

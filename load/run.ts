@@ -67,10 +67,10 @@ const SLOW_MS = num("slow-ms", 0);
 /**
  * Where createJob, echo and uploadImage run: `instances` (Functions Framework processes behind a
  * router that honours each function's declared concurrency, load/instances.ts) or `emulator` (the
- * Functions emulator: one worker per request in flight). Chaos kills emulator workers.
+ * Functions emulator: one worker per request in flight).
  */
 const argHost = argv.includes("--host") ? argv[argv.indexOf("--host") + 1] : undefined;
-const HOST: "instances" | "emulator" = argHost === "emulator" || argHost === "instances" ? argHost : CHAOS ? "emulator" : "instances";
+const HOST: "instances" | "emulator" = argHost === "emulator" || argHost === "instances" ? argHost : "instances";
 /** The port clients call functions on: the emulator's, or the instance router's. */
 let functionsPort = 0;
 
@@ -735,10 +735,14 @@ async function underFault(
   fault: () => Promise<string>,
 ): Promise<FaultOutcome> {
   const codes: Record<string, number> = {};
+  const errorsBefore = { ...errors };
   const jobs = Array.from({ length: n }, (_, i) => runJob(stack, users[i % users.length]!, images, i, kind).then((c) => (codes[c] = (codes[c] ?? 0) + 1)));
   await sleep(afterMs);
   const note = await fault();
   await Promise.all(jobs);
+  // Refusals the clients retried (the final outcome is in `codes`): what they saw on the way.
+  for (const [code, count] of Object.entries(errors))
+    if (code.endsWith("(retried)") && count > (errorsBefore[code] ?? 0)) codes[code] = count - (errorsBefore[code] ?? 0);
   console.log(`  ${name}: clients saw ${JSON.stringify(codes)}; ${note}`);
   return { fault: name, clientCodes: codes, note };
 }
@@ -768,10 +772,24 @@ async function killWorkers(): Promise<string> {
   const pids = workerPids();
   const booted = pids.filter((pid) => ageSeconds(pid) >= 15);
   for (const pid of booted) process.kill(pid, "SIGKILL");
-  return `SIGKILL to ${booted.length} worker(s), ${pids.length - booted.length} still booting spared`;
+  return `SIGKILL to ${booted.length} emulator worker(s), ${pids.length - booted.length} still booting spared`;
+}
+
+/**
+ * On instances: SIGKILL to every createJob instance (an instance dying mid-request: the router
+ * answers its requests 503, as Cloud Run does, and starts a replacement), and to the emulator's
+ * workers (pollJob runs there, so a video job also loses its poller).
+ */
+async function killInstancesAndWorkers(): Promise<string> {
+  const victims = instanceHost!.instances.filter((i) => i.name === "createJob" && i.child.exitCode === null && i.child.signalCode === null);
+  const inFlight = victims.reduce((n, i) => n + i.inFlight, 0);
+  for (const i of victims) i.child.kill("SIGKILL");
+  return `SIGKILL to ${victims.length} createJob instance(s) holding ${inFlight} call(s); ${await killWorkers()}`;
 }
 
 async function chaos(stack: LocalStack, images: Images, fake: FakeServer) {
+  if (HOST === "instances") instanceHost = await startInstances(stack);
+  const kill = instanceHost ? killInstancesAndWorkers : killWorkers;
   const users = await Promise.all(Array.from({ length: Math.min(USERS, 10) }, (_, i) => signIn(stack, i)));
   const n = QUICK ? 6 : Math.max(6, Math.round(JOBS / 20));
   // Warm-up: n jobs at once (and a few videos), so that each fault batch finds booted workers to kill.
@@ -784,10 +802,14 @@ async function chaos(stack: LocalStack, images: Images, fake: FakeServer) {
   const firestore = stack.firestore!;
   const storage = stack.storage!;
 
-  outcomes.push(await underFault(stack, users, images, "worker SIGKILL during image jobs", "image-inline-small", n, LATENCY_MS / 2, killWorkers));
+  outcomes.push(
+    await underFault(stack, users, images, `${instanceHost ? "instance" : "worker"} SIGKILL during image jobs`, "image-inline-small", n, LATENCY_MS / 2, kill),
+  );
   const restarted = await runJob(stack, users[0]!, images, 2, "image-inline-small");
   outcomes.at(-1)!.note += `; next request after the kill: ${restarted}`;
-  outcomes.push(await underFault(stack, users, images, "worker SIGKILL during video jobs", "video", Math.max(2, n / 3), 1500, killWorkers));
+  outcomes.push(
+    await underFault(stack, users, images, `${instanceHost ? "instance" : "worker"} SIGKILL during video jobs`, "video", Math.max(2, n / 3), 1500, kill),
+  );
   outcomes.push(
     await underFault(stack, users, images, "Storage stopped while video results are stored", "video", Math.max(2, n / 3), 1500, async () => {
       await storage.setStopped(true);
@@ -825,7 +847,10 @@ async function chaos(stack: LocalStack, images: Images, fake: FakeServer) {
   // A SIGKILLed worker's request is answered by the emulator itself with a bare 500 (`internal
   // (emulator)`, no correlationId: functionsRuntimeWorker.js); on Cloud Functions a crashed instance
   // is likewise answered by the platform, not our code. Allowed for the kill faults only, and shown.
-  const allowed = (o: FaultOutcome, c: string) => DOCUMENTED.has(c) || (c === "internal (emulator)" && o.fault.includes("SIGKILL"));
+  // On instances, a killed instance's requests are answered 503 by the router (`unavailable`): no
+  // `internal` of any kind is allowed there.
+  const allowed = (o: FaultOutcome, c: string) =>
+    DOCUMENTED.has(c.replace(/ \(retried\)$/, "")) || (c === "internal (emulator)" && o.fault.includes("SIGKILL") && !instanceHost);
   const seen = outcomes.flatMap((o) =>
     Object.keys(o.clientCodes)
       .filter((c) => !TERMINAL.has(c) && c !== "running")
