@@ -77,6 +77,12 @@ export interface LocalStorage {
    * are cut, new ones refused); false starts it again on the same port, with the same objects.
    */
   setStopped(stopped: boolean): Promise<void>;
+  /**
+   * Fault injection (tests): the next request `matches` accepts is never answered: the server stops
+   * (cutting it and every open connection) and starts again at once, as Storage restarting in the
+   * middle of a call. Resolves once it is listening again.
+   */
+  cutNextRequest(matches: (method: string, url: string) => boolean): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -116,8 +122,20 @@ export async function startStorageEmulator(opts: { host?: string; port?: number;
     rules: [],
     auto_download: false,
   });
+  let cut: { matches: (method: string, url: string) => boolean; done: () => void } | undefined;
   const listen = (app: { listen(port: number, host: string): http.Server }) => {
     server = app.listen(port, host);
+    // In front of the app: a request to cut never reaches it, and the server restarts.
+    const [handle] = server.listeners("request") as ((req: http.IncomingMessage, res: http.ServerResponse) => void)[];
+    server.removeAllListeners("request");
+    server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (!cut?.matches(req.method ?? "", decodeURIComponent(req.url ?? ""))) return handle!(req, res);
+      const { done } = cut;
+      cut = undefined;
+      void close()
+        .then(() => listen(app))
+        .then(done);
+    });
     server.on("connection", (c) => (connections.add(c), c.on("close", () => connections.delete(c))));
     return new Promise<void>((resolve) => server!.once("listening", () => resolve()));
   };
@@ -143,6 +161,9 @@ export async function startStorageEmulator(opts: { host?: string; port?: number;
     async setStopped(stopped: boolean) {
       if (stopped) await close();
       else if (!server) await listen((emulator as unknown as { _app: { listen(port: number, host: string): http.Server } })._app);
+    },
+    cutNextRequest(matches) {
+      return new Promise<void>((done) => (cut = { matches, done }));
     },
     async stop() {
       await EmulatorRegistry.stop("storage");

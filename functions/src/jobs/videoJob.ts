@@ -11,6 +11,7 @@ import { errorSummary } from "../logging/redact.js";
 import { transientPaths } from "../storage/paths.js";
 import {
   adoptTransient,
+  deleteTransient,
   deleteTransientPrefixes,
   readTransient,
   saveTransient,
@@ -304,18 +305,25 @@ async function storeResult(
   const path = transientPaths.result(job.uid, task.jobId);
   const expiresAt = Date.now() + s.resultTtlMinutes * 60_000;
   const meta = { uid: job.uid, jobId: task.jobId, kind: "results" as const, deleteAt: String(expiresAt) };
+  let providerCopy: string | undefined; // a result the provider wrote into our prefix itself
   try {
     if ("gcsUri" in status.result) {
-      await adoptTransient(gcsObjectInOurPrefix(status.result.gcsUri, path), path, "video/mp4", meta);
+      providerCopy = gcsObjectInOurPrefix(status.result.gcsUri, path);
+      await adoptTransient(providerCopy, path, "video/mp4", meta);
     } else {
       const opened = await provider.openResult(status.result, AbortSignal.timeout(5 * 60_000));
       if (opened.contentLength !== undefined && opened.contentLength > s.maxVideoBytes) throw new TransientLimitError("too-large");
       await saveTransientStream(path, opened.body, "video/mp4", meta, { maxBytes: s.maxVideoBytes, checkHead: assertVideoHead });
     }
   } catch (error) {
-    await deleteTransientPrefixes(transientPaths.jobPrefixes(job.uid, task.jobId), task.jobId);
     const failure = resultFailure(provider, error);
-    if (failure.kind === "retryable") return nextPoll(task, provider, claimedAt, Date.now());
+    if (failure.kind === "retryable") {
+      // Only our own (maybe partial) copy goes: the provider's copy is what the next poll stores,
+      // and a failed cleanup (Storage still down) must not cost the retry. The purge is the backstop.
+      await deleteTransient(path).catch((cleanup: unknown) => logs.transientDeleteFailed(task.jobId, errorSummary(cleanup).errorCode));
+      return nextPoll(task, provider, claimedAt, Date.now());
+    }
+    await deleteTransientPrefixes(transientPaths.jobPrefixes(job.uid, task.jobId), task.jobId);
     return endFailed(task.jobId, job, failure, claimedAt, Date.now());
   }
   const ended = await finishIfUnchanged(task.jobId, state.succeededHeld(Date.now(), job.startedAt?.toMillis(), expiresAt), claimedAt);
@@ -325,6 +333,9 @@ async function storeResult(
     return;
   }
   logs.jobSucceeded(task.jobId, Date.now() - (job.startedAt?.toMillis() ?? now));
+  // Ours is recorded: the provider's object in our prefix goes (if this fails, ack and the purge
+  // delete the whole result prefix, this object included).
+  if (providerCopy) await deleteTransient(providerCopy).catch((cleanup: unknown) => logs.transientDeleteFailed(task.jobId, errorSummary(cleanup).errorCode));
   // We hold our copy now: the provider's copy of the face need not live on (where the API allows).
   await provider.deleteTask?.(op).catch(() => undefined);
 }

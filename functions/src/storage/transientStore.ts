@@ -147,9 +147,13 @@ export class TransientLimitError extends Error {
   }
 }
 
-/** Renames an object within the bucket (a provider wrote it under our prefix) and sets its metadata. */
+/**
+ * Copies an object within the bucket (a provider wrote it under our prefix) and sets the copy's
+ * metadata. The source stays: if this fails halfway a retry can adopt it again, so the caller
+ * deletes it once the copy is recorded (a move would lose the only copy to a failed second step).
+ */
 export async function adoptTransient(from: string, to: string, contentType: string, meta: TransientMetadata): Promise<void> {
-  await transientBucket().file(from).move(to);
+  await transientBucket().file(from).copy(to);
   await transientBucket()
     .file(to)
     .setMetadata({ contentType, cacheControl: "private, no-store", metadata: { ...meta } });

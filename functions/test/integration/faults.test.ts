@@ -11,13 +11,14 @@ import { describe, test } from "node:test";
 import { getFirestore } from "firebase-admin/firestore";
 import { getStorage } from "firebase-admin/storage";
 import * as state from "../../src/jobs/state.js";
+import type { PollTask } from "../../src/jobs/pollQueue.js";
 import { transientPaths } from "../../src/storage/paths.js";
 import { useBackends } from "../support/backends.js";
 import { callAs, rejectionOf } from "../support/callables.js";
 import { assertJobKeepsStatusOnly, assertNothingLeftFor } from "../support/privacy.js";
 import { useScriptedProviderFake } from "../support/providerFakes.js";
 import { PROVIDER_SCRIPTS, type ScriptContext } from "../support/providerScripts.js";
-import { createJobRequest } from "../support/requests.js";
+import { createJobRequest, faceImage } from "../support/requests.js";
 import { makeFaceImage } from "../fixtures/images.js";
 
 const backends = useBackends();
@@ -126,6 +127,43 @@ describe("faults: the terminal state each leaves", () => {
     assert.equal(job.error?.code, "deadline-exceeded");
     assert.equal(job.inputDeleted, true);
     await assertNothingLeftFor("u-died");
+  });
+
+  // Found by the chaos run (a video job ended failed/provider-rejected, "lost this task", with Storage
+  // stopped): the store of the local provider's clip was cut, the retry was scheduled, but the
+  // cleanup before it deleted the provider's clip too, so the next poll found nothing to store.
+  test("Storage cut while a local video's result is stored: the next poll stores it, the job succeeds; nothing left after one purge", async () => {
+    const polls: PollTask[] = [];
+    const dependencies = await import("../support/dependencies.js");
+    dependencies.setPollEnqueuer(async (task) => void polls.push(task));
+    const { pollVideoJob } = await import("../../src/jobs/videoJob.js");
+    try {
+      const request = await createJobRequest({ feature: "video", style: undefined, image: await faceImage("jpeg", 256) });
+      const { jobId, status } = await callAs<{ jobId: string; status: string }>((await fns()).createJob, "u-cut", request);
+      assert.equal(status, "running");
+      // The copy of the published clip into the job's result path is cut; Storage is back at once.
+      const cut = backends.current().storage.cutNextRequest((method, url) => method === "POST" && url.includes("/rewriteTo/"));
+      await pollVideoJob(polls.shift()!);
+      await cut;
+      assert.equal((await assertJobKeepsStatusOnly(jobId)).status, "running", "a cut store is retried, not the end of the job");
+      assert.equal(polls.length, 1, "the next poll is scheduled");
+      await pollVideoJob(polls.shift()!);
+      const job = await assertJobKeepsStatusOnly(jobId);
+      assert.equal(job.status, "succeeded", `not ${job.status} ${JSON.stringify(job.error)}`);
+      assert.equal(job.inputDeleted, true);
+      const [held] = await getStorage().bucket().getFiles({ prefix: "transient/" });
+      assert.deepEqual(
+        held.map((f) => f.name),
+        [transientPaths.result("u-cut", jobId)],
+        "only our copy is held: the provider's clip went once ours was recorded",
+      );
+    } finally {
+      dependencies.setPollEnqueuer(undefined);
+    }
+    const { maxTransientTtlMs } = await import("../../src/config/params.js");
+    const { purgeTransient } = await import("../../src/privacy/purge.js");
+    await purgeTransient({ now: Date.now() + maxTransientTtlMs() + 60_000 });
+    await assertNothingLeftFor("u-cut");
   });
 
   // Found by the chaos run: the Firestore error of the failed-job write escaped callable.ts as
