@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { CONSERVATIVE } from "../functions/src/config/providerLimits";
+import { UNSTATED_LIMITS } from "../functions/src/config/providerLimits";
 import type { ModelFact, ProviderDescriptor } from "../functions/src/providers/descriptor";
 import { DESCRIPTORS } from "../functions/src/providers/descriptors";
 import { builtInModels, type AdapterModels } from "./providers-check";
@@ -67,7 +67,12 @@ export function renderLimitsTable(): string {
   const rows = DESCRIPTORS.filter((d: ProviderDescriptor) => d.limits).map(
     (d: ProviderDescriptor) => `| ${code(d.id)} | ${caps(d.limits!)} | ${d.limits!.source} |`,
   );
-  return ["| provider | default | source |", "| --- | --- | --- |", ...rows, `| others | ${caps(CONSERVATIVE)} | no limit stated |`].join("\n");
+  return [
+    "| provider | default | source |",
+    "| --- | --- | --- |",
+    ...rows,
+    `| others | video: ${caps(UNSTATED_LIMITS.video)}; images: ${caps(UNSTATED_LIMITS.image)} | no limit stated |`,
+  ].join("\n");
 }
 
 /** `text` with the part between `<!-- name:begin -->` and `<!-- name:end -->` replaced by `body`. */

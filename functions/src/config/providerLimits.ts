@@ -14,17 +14,28 @@ export interface ProviderLimits {
   requestsPerMinute?: number;
 }
 
-/** Where the references state no limit: caps low enough not to surprise a new account. */
+/** Where the references state no limit, for video: caps low enough not to surprise a new account. */
 export const CONSERVATIVE: ProviderLimits = { maxConcurrent: 10, requestsPerMinute: 60 };
+
+/** Which calls a cap governs: image calls are limited per instance, video tasks across instances. */
+export type ProviderPath = "image" | "video";
+
+/**
+ * The defaults of a provider whose descriptor states no limit. Video: CONSERVATIVE, which the
+ * leases keep exactly across instances. Images: none, since a made-up cap split over
+ * CREATE_JOB_MAX_INSTANCES is 1 per instance, which refuses users without bounding the total;
+ * the provider's own 429s go through providers/http.ts (docs/PROVIDER-LIMITS.md).
+ */
+export const UNSTATED_LIMITS: Readonly<Record<ProviderPath, ProviderLimits>> = { image: {}, video: CONSERVATIVE };
 
 export type ProviderLimitOverrides = Partial<Record<keyof ProviderLimits, number>>;
 
 /**
- * The caps in force: a provider's defaults (its descriptor's `limits`, CONSERVATIVE without) with
- * the admin's overrides; 0 means no cap. providers/limits.ts applies it per provider.
+ * The caps in force: a provider's defaults (its descriptor's `limits`, UNSTATED_LIMITS without)
+ * with the admin's overrides; 0 means no cap. providers/limits.ts applies it per provider and path.
  */
-export function mergeLimits(defaults: ProviderLimits | undefined, override: ProviderLimitOverrides = {}): ProviderLimits {
-  const merged = { ...(defaults ?? CONSERVATIVE), ...override };
+export function mergeLimits(defaults: ProviderLimits, override: ProviderLimitOverrides = {}): ProviderLimits {
+  const merged = { ...defaults, ...override };
   const limits: ProviderLimits = {};
   if (merged.maxConcurrent) limits.maxConcurrent = merged.maxConcurrent;
   if (merged.requestsPerMinute) limits.requestsPerMinute = merged.requestsPerMinute;

@@ -1,7 +1,7 @@
 /**
  * Per-provider caps (config/providerLimits.ts) where provider calls start; docs/PROVIDER-LIMITS.md.
  * - Images, per instance: an in-process limiter holding 1/`CREATE_JOB_MAX_INSTANCES` of each cap, for
- *   the whole call (submit, polls, download). A call that would wait more than 20 s is refused
+ *   the whole call (submit, polls, download). A provider with no stated limit has none by default. A call that would wait more than 20 s is refused
  *   (`unavailable`, reason `provider-busy`, `retryAfterSeconds`).
  * - Video, across instances: one lease document per provider, `providerSlots/{provider}`, changed
  *   in a transaction when a task starts (1 read, 1 write) and written when it ends (1 write). A
@@ -33,7 +33,7 @@ export const imageLimiterInFlight = (provider: string): number | undefined => im
 
 /** Runs one image provider call within this instance's share of the provider's caps. */
 export async function withImageProviderLimit<T>(provider: string, config: RuntimeConfig, call: () => Promise<T>): Promise<T> {
-  const caps = perInstanceShare(providerLimitsFor(provider, config.providerLimits), createJobMaxInstances());
+  const caps = perInstanceShare(providerLimitsFor(provider, config.providerLimits, "image"), createJobMaxInstances());
   const limiters = imageLimiters.get();
   let limiter = limiters.get(provider);
   if (!limiter) {
@@ -109,7 +109,7 @@ export async function acquireVideoSlot(provider: string, limits: ProviderLimits,
 
 /** The caps that apply to a provider's video tasks now; undefined when it has none. */
 export async function videoLimitsOf(provider: string): Promise<ProviderLimits | undefined> {
-  const limits = providerLimitsFor(provider, (await getRuntimeConfig()).providerLimits);
+  const limits = providerLimitsFor(provider, (await getRuntimeConfig()).providerLimits, "video");
   return isCapped(limits) ? limits : undefined;
 }
 

@@ -45,7 +45,7 @@ export interface ProviderDataPractice {
 
 /** Default caps on our calls (config/providerLimits.ts), with where the numbers come from. */
 export interface DefaultLimits extends ProviderLimits {
-  /** The shared/providers file and what it says; absent caps use CONSERVATIVE. */
+  /** The shared/providers file and what it says; a cap left out is no cap. */
   readonly source: string;
 }
 
@@ -60,7 +60,7 @@ export interface ProviderDescriptor {
   /** Every model id the adapters accept (image and video), and every retired one still asked for. */
   readonly models: readonly ModelFact[];
   readonly retention: ProviderDataPractice;
-  /** Absent: CONSERVATIVE caps (config/providerLimits.ts). */
+  /** Absent: UNSTATED_LIMITS (config/providerLimits.ts): CONSERVATIVE for video, none for images. */
   readonly limits?: DefaultLimits;
   /** The image adapter, imported on first use; absent when the provider serves no images. */
   loadImage?: () => Promise<ImageProvider>;

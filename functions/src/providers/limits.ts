@@ -4,11 +4,11 @@
  * one provider (Kling, MiniMax, Wan) are capped separately (docs/PROVIDER-LIMITS.md), so set these
  * to half the account's limit if both are in heavy use.
  */
-import { mergeLimits, type ProviderLimitOverrides, type ProviderLimits } from "../config/providerLimits.js";
+import { mergeLimits, UNSTATED_LIMITS, type ProviderLimitOverrides, type ProviderLimits, type ProviderPath } from "../config/providerLimits.js";
 import type { ProviderDescriptor } from "./descriptor.js";
 import { DESCRIPTORS } from "./descriptors.js";
 
-/** The built-in defaults of providers that declare them; the others get CONSERVATIVE. */
+/** The built-in defaults of providers that declare them; the others get UNSTATED_LIMITS. */
 export const DEFAULT_PROVIDER_LIMITS: Readonly<Record<string, ProviderLimits>> = Object.fromEntries(
   DESCRIPTORS.filter((d: ProviderDescriptor) => d.limits).map((d: ProviderDescriptor) => {
     const { maxConcurrent, requestsPerMinute } = d.limits!;
@@ -16,6 +16,9 @@ export const DEFAULT_PROVIDER_LIMITS: Readonly<Record<string, ProviderLimits>> =
   }),
 );
 
-/** The caps in force for a provider: its defaults with the admin's overrides; 0 means no cap. */
-export const providerLimitsFor = (provider: string, overrides: Readonly<Record<string, ProviderLimitOverrides>> = {}): ProviderLimits =>
-  mergeLimits(DEFAULT_PROVIDER_LIMITS[provider], overrides[provider]);
+/**
+ * The caps in force for a provider's image calls or video tasks: its defaults (or, with none
+ * stated, that path's UNSTATED_LIMITS) with the admin's overrides; 0 means no cap.
+ */
+export const providerLimitsFor = (provider: string, overrides: Readonly<Record<string, ProviderLimitOverrides>>, path: ProviderPath): ProviderLimits =>
+  mergeLimits(DEFAULT_PROVIDER_LIMITS[provider] ?? UNSTATED_LIMITS[path], overrides[provider]);

@@ -83,7 +83,8 @@ describe("faults: the terminal state each leaves", () => {
   // slots or the adapter's connections. Neither: hung calls give both back (the recovery job was a
   // cutout the harness's fake answered with a JPEG, docs/LOAD.md). Kept so that it stays so.
   test("after hung calls end by their deadline, the next job on the same provider succeeds and no limiter slot is held", async () => {
-    await setConfig({ enabledProviders: ["openai", "local"], defaults: { style: { provider: "openai" } } });
+    // OpenAI has no default cap on image calls: an admin's one puts them through this instance's limiter.
+    await setConfig({ enabledProviders: ["openai", "local"], defaults: { style: { provider: "openai" } }, providerLimits: { openai: { maxConcurrent: 10 } } });
     fake().on("POST", "/images/edits", { hang: true });
     process.env.OPENAI_POLL_DEADLINE_MS = "300";
     try {
@@ -96,7 +97,6 @@ describe("faults: the terminal state each leaves", () => {
         hung.map((e) => e.code),
         ["deadline-exceeded", "deadline-exceeded", "deadline-exceeded"],
       );
-      // OpenAI's default caps apply here, so the calls ran through this instance's limiter.
       const { imageLimiterInFlight } = await import("../../src/jobs/providerLimits.js");
       assert.equal(imageLimiterInFlight("openai"), 0, "a hung call still holds its limiter slot");
       PROVIDER_SCRIPTS.openai!.happyPath({ api: fake(), resultJpeg: await makeFaceImage({ width: 320, height: 320, format: "jpeg" }) } as ScriptContext);

@@ -13,7 +13,9 @@ import { useBackends } from "../support/backends.js";
 import { callAs, rejectionOf } from "../support/callables.js";
 import type { FakeServer } from "../support/fakeServer.js";
 import { assertJobKeepsStatusOnly, assertLogsClean, assertNothingLeftFor, secretsOf, transientObjectsOf } from "../support/privacy.js";
+import { makeFaceImage } from "../fixtures/images.js";
 import { useScriptedProviderFake } from "../support/providerFakes.js";
+import { PROVIDER_SCRIPTS, type ScriptContext } from "../support/providerScripts.js";
 import { createJobRequest, faceImage } from "../support/requests.js";
 
 useBackends();
@@ -114,6 +116,54 @@ describe("image calls: per-instance caps", () => {
     const job = await assertJobKeepsStatusOnly(res.jobId);
     assert.equal(job.provider, "local");
     assert.deepEqual(job.fallbacks, [{ provider: "seedream", code: "provider-busy" }]);
+  });
+});
+
+describe("image calls of a provider with no stated limit", () => {
+  const fake = useScriptedProviderFake("openai");
+  afterEach(() => void delete process.env.CREATE_JOB_MAX_INSTANCES);
+
+  // A made-up default split over 150 instances would be 1 call at once and 1 start a minute per
+  // instance: one instance would refuse 11 of these 12 users while 150 of them could still exceed it.
+  test("are not capped by default: twelve concurrent OpenAI jobs on one instance all reach the provider at once", async () => {
+    await setConfig({ enabledProviders: ["openai", "local"], defaults: { style: { provider: "openai" } } });
+    process.env.CREATE_JOB_MAX_INSTANCES = "150"; // the param's default, as a deploy sets it
+    const resultJpeg = (await faceImage("jpeg", 300)).base64;
+    let inFlight = 0;
+    let peak = 0;
+    fake().on("POST", "/images/edits", async () => {
+      peak = Math.max(peak, ++inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      inFlight--;
+      return { json: { created: 1767225600, output_format: "jpeg", data: [{ b64_json: resultJpeg }] } };
+    });
+    const { createJob } = await fns();
+    const settled = await Promise.allSettled(
+      [...Array(12).keys()].map(async (n) => callAs<{ status: string }>(createJob, `u-open-${n}`, await createJobRequest({ style: "watercolor" }))),
+    );
+    const outcomes = settled.map((r) => (r.status === "fulfilled" ? r.value.status : (r.reason as { details?: { reason?: string } }).details?.reason));
+    assert.deepEqual(outcomes, Array(12).fill("succeeded"), "no provider-busy");
+    assert.equal(fake().calls.length, 12);
+    assert.equal(peak, 12, "all twelve at the provider at once");
+    const { imageLimiterInFlight } = await import("../../src/jobs/providerLimits.js");
+    assert.equal(imageLimiterInFlight("openai"), undefined, "no limiter was made for it");
+  });
+
+  test("an admin's providerLimits entry still caps them, per instance", async () => {
+    await setConfig({
+      enabledProviders: ["openai", "local"],
+      defaults: { style: { provider: "openai" } },
+      providerLimits: { openai: { requestsPerMinute: 300 } },
+    });
+    process.env.CREATE_JOB_MAX_INSTANCES = "150";
+    PROVIDER_SCRIPTS.openai!.happyPath({ api: fake(), resultJpeg: await makeFaceImage({ width: 300, height: 300, format: "jpeg" }) } as ScriptContext);
+    const { createJob } = await fns();
+    await callAs(createJob, "u-open-cap1", await createJobRequest({ style: "watercolor" }));
+    await callAs(createJob, "u-open-cap2", await createJobRequest({ style: "watercolor" }));
+    const error = await rejectionOf(callAs(createJob, "u-open-cap3", await createJobRequest({ style: "watercolor" })));
+    assert.equal(error.code, "unavailable");
+    assert.equal((error.details as { reason: string }).reason, "provider-busy", "300/min over 150 instances is 2 starts a minute here");
+    assert.equal(fake().calls.length, 2);
   });
 });
 
@@ -258,6 +308,16 @@ describe("video jobs: caps across instances", () => {
     const third = await startVideo("u-c3", provider);
     assert.equal(third.status, "running", "the cancelled job's slot is free again");
     assert.deepEqual(events, ["start task-1", "cancel task-1", "start task-2"]);
+  });
+
+  test("a video provider with no stated limit gets the conservative caps, kept across instances", async () => {
+    await setConfig({});
+    const { videoLimitsOf } = await import("../../src/jobs/providerLimits.js");
+    const { CONSERVATIVE } = await import("../../src/config/providerLimits.js");
+    assert.deepEqual(await videoLimitsOf("seedance"), CONSERVATIVE);
+    assert.deepEqual(CONSERVATIVE, { maxConcurrent: 10, requestsPerMinute: 60 });
+    await setConfig({ providerLimits: { seedance: { requestsPerMinute: 0 } } });
+    assert.deepEqual(await videoLimitsOf("seedance"), { maxConcurrent: 10 }, "an admin lifts one cap, the other stays");
   });
 
   test("a slot whose instance died lapses at that job's deadline", async () => {

@@ -18,11 +18,8 @@ export const wan = defineProvider({
     source: ["alibaba-wan-image.md", "alibaba-wan-video.md"],
     deletionByApi: "cancel-pending",
   },
-  limits: {
-    maxConcurrent: 10,
-    requestsPerMinute: 60,
-    source: "alibaba-wan-*.md: rate limits per model per account, values unstated (20 QPS for task queries): the conservative caps",
-  },
+  // No `limits`: alibaba-wan-*.md says limits are per model per account but states no values (20 QPS
+  // for task queries), so video gets CONSERVATIVE and image calls none (config/providerLimits.ts).
   loadImage: async () => (await import("./index.js")).createWanProvider({ apiKey: DASHSCOPE_API_KEY.value() }),
   loadVideo: async () => (await import("./video.js")).createWanVideoProvider({ apiKey: DASHSCOPE_API_KEY.value() }),
   docs: {
