@@ -437,10 +437,6 @@ async function startStack(providerUrl: string, extraEnv: Record<string, string>)
       cutout: { provider: "openai" },
       video: { provider: "local" },
     },
-    // The fake has no account limits: lift OpenAI's conservative default caps (10 at once, 60/min,
-    // shared out per instance, and every emulator worker is an instance), which would otherwise
-    // refuse most of the run as provider-busy and measure the limiter instead of the path.
-    providerLimits: { openai: { maxConcurrent: 0, requestsPerMinute: 0 } },
     quotas: {
       perFeature: Object.fromEntries(["edit", "style", "cutout", "enhance", "video"].map((f) => [f, { perHour: 100_000, perDay: 100_000 }])),
       maxConcurrentJobs: 20,
