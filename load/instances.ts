@@ -180,6 +180,8 @@ export async function startInstanceHost(opts: {
     const upstream = http.request({ host: "127.0.0.1", port, method: req.method, path: req.url, headers: req.headers, agent: false }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
+      // A client that gave up does not end the instance's request: drain the answer so it can end.
+      res.once("close", () => answer.resume());
     });
     let finished = false;
     const finish = () => {
@@ -187,7 +189,9 @@ export async function startInstanceHost(opts: {
       finished = true;
       done();
     };
-    res.on("close", finish);
+    // The slot is held until the instance's request ends, not the client's: the request keeps
+    // running on the instance after its client leaves, and counts against its concurrency.
+    upstream.once("close", finish);
     // A dead instance: Cloud Run answers for it (503), never our code.
     upstream.on("error", () => {
       if (!res.headersSent) res.writeHead(503, { "content-type": "text/plain" }).end("instance unavailable");

@@ -1,8 +1,9 @@
 /**
  * Per-provider caps (config/providerLimits.ts) where provider calls start; docs/PROVIDER-LIMITS.md.
  * - Images, per instance: an in-process limiter holding 1/`CREATE_JOB_MAX_INSTANCES` of each cap, for
- *   the whole call (submit, polls, download). A provider with no stated limit has none by default. A call that would wait more than 20 s is refused
- *   (`unavailable`, reason `provider-busy`, `retryAfterSeconds`).
+ *   the whole call (submit, polls, download); a provider with no stated limit has none by default.
+ *   A call that would wait more than 20 s is refused (`unavailable`, reason `provider-busy`,
+ *   `retryAfterSeconds`).
  * - Video, across instances: one lease document per provider, `providerSlots/{provider}`, changed
  *   in a transaction when a task starts (1 read, 1 write) and written when it ends (1 write). A
  *   lease expires at the job's deadline, so an instance that dies mid-job cannot leak it.
