@@ -9,7 +9,8 @@
  * hosts). A router in front does what Cloud Run's front end does and no library here does: it hands
  * each request to an instance with a free slot under the function's declared concurrency, fills
  * instances in order (a burst lands on one instance), and queues requests when every slot is taken.
- * Other functions (getJobResult, the Cloud Tasks queue, …) go on to the Functions emulator.
+ * A function without a pool here (pollJob's Cloud Tasks queue, cancelJob, …) goes on to the
+ * Functions emulator. A dead instance's requests are answered 503 and the instance is replaced.
  *
  * The pool is fixed and started warm: scale-out and cold starts are measured elsewhere (the
  * emulator run, `npm run bench` cold start); this measures the steady state of warm instances.
