@@ -27,24 +27,17 @@ import { paramsFromDotEnv, startInstanceHost, type InstanceHost } from "./instan
 import { answerAfterLatency, forgetCalls } from "./providerFake";
 import { readyLine, TSX } from "../bench/backendsProcess";
 import { makeFaceImage } from "../functions/test/fixtures/images";
+import { ERROR_CODES } from "../functions/src/contract/errors";
+import { TERMINAL_STATUSES } from "../functions/src/domain/jobStatus";
 
 const ROOT = path.resolve(__dirname, "..");
 const PROJECT = "demo-photo-fixer";
 const CONSENT = { faceDataProcessing: true, policyVersion: "2026-01" };
-/** Documented codes a client may see (ARCHITECTURE §3), `internal` excepted: that one fails the run. */
-const DOCUMENTED = new Set([
-  "unauthenticated",
-  "permission-denied",
-  "invalid-argument",
-  "failed-precondition",
-  "resource-exhausted",
-  "not-found",
-  "deadline-exceeded",
-  "unavailable",
-]);
+/** Documented codes a client may see (the contract, ARCHITECTURE §3), `internal` excepted: that one fails the run. */
+const DOCUMENTED = new Set<string>(ERROR_CODES.map((e) => e.code).filter((code) => code !== "internal"));
 /** Refusals a client is told to retry (admission control, rate limits): allowed, counted, retried. */
 const RETRYABLE = new Set(["resource-exhausted", "unavailable"]);
-const TERMINAL = new Set(["succeeded", "failed", "cancelled", "expired"]);
+const TERMINAL = new Set<string>(TERMINAL_STATUSES);
 
 // ------------------------------------------------------------------ options
 

@@ -511,8 +511,7 @@ async function runCase(
       fail(`HTTP ${a.status} without { error }: ${a.body.slice(0, 120)}`);
       continue;
     }
-    if (error.code !== CODE_OF_STATUS[a.status] || !(DOCUMENTED_CODES as readonly string[]).includes(String(error.code)))
-      fail(`HTTP ${a.status} with code ${String(error.code)}`);
+    if (error.code !== CODE_OF_STATUS[a.status] || !DOCUMENTED_CODES.includes(String(error.code))) fail(`HTTP ${a.status} with code ${String(error.code)}`);
     if (typeof error.reason !== "string" || !/^[a-z-]+$/.test(error.reason)) fail(`HTTP ${a.status} without a stable reason`);
     const message = typeof error.message === "string" ? error.message : "";
     if (!message) fail(`HTTP ${a.status} without a message`);
@@ -627,8 +626,7 @@ async function consumeOrDelete(
   } else {
     const e = outcome.error;
     if (!(e instanceof HttpsError)) fail(`createJob on the upload threw a non-HttpsError ${(e as Error)?.name}`);
-    else if (e.code === "internal" || !(DOCUMENTED_CODES as readonly string[]).includes(e.code))
-      fail(`createJob on the upload answered ${e.code}: ${e.message.slice(0, 160)}`);
+    else if (e.code === "internal" || !DOCUMENTED_CODES.includes(e.code)) fail(`createJob on the upload answered ${e.code}: ${e.message.slice(0, 160)}`);
     else if (c.cleanImage && !quota) fail(`createJob refused a clean uploaded image: ${e.code} ${e.message.slice(0, 160)}`);
   }
   const { jobIdFor } = await import("../../src/jobs/jobId.js");
