@@ -282,7 +282,15 @@ async function endFailed(
       ? state.cancelled(now, job.startedAt?.toMillis())
       : state.failed(now, { code: appError.reason, message: appError.message }, job.startedAt?.toMillis());
   const ended = await finishIfUnchanged(jobId, fields, readAt);
-  if (ended.finished) logs.jobFailed(jobId, appError.code, appError.reason);
+  if (ended.finished) {
+    logs.jobFailed(jobId, appError.code, appError.reason);
+    // What a provider wrote into our bucket for this job (Veo's storageUri, the local clip) and any
+    // staged input go with it. Only once it has ended here: another end (cancel, expiry, a
+    // duplicate poll's success) owns its own objects. A failed delete is left to the purge.
+    await deleteTransientPrefixes(transientPaths.jobPrefixes(job.uid, jobId), jobId).catch((cleanup: unknown) =>
+      logs.transientDeleteFailed(jobId, errorSummary(cleanup).errorCode),
+    );
+  }
   await releaseVideoSlot(job.provider, jobId); // the provider's task has ended either way
 }
 
@@ -317,13 +325,12 @@ async function storeResult(
     }
   } catch (error) {
     const failure = resultFailure(provider, error);
-    if (failure.kind === "retryable") {
-      // Only our own (maybe partial) copy goes: the provider's copy is what the next poll stores,
-      // and a failed cleanup (Storage still down) must not cost the retry. The purge is the backstop.
-      await deleteTransient(path).catch((cleanup: unknown) => logs.transientDeleteFailed(task.jobId, errorSummary(cleanup).errorCode));
-      return nextPoll(task, provider, claimedAt, Date.now());
-    }
-    await deleteTransientPrefixes(transientPaths.jobPrefixes(job.uid, task.jobId), task.jobId);
+    // Our own (maybe partial) copy goes on every path, even if the job ended elsewhere meanwhile. A
+    // failed cleanup (Storage still down) must cost neither the retry nor the ending: the purge
+    // is the backstop.
+    await deleteTransient(path).catch((cleanup: unknown) => logs.transientDeleteFailed(task.jobId, errorSummary(cleanup).errorCode));
+    // Retryable: the provider's copy in our prefix stays for the next poll to store.
+    if (failure.kind === "retryable") return nextPoll(task, provider, claimedAt, Date.now());
     return endFailed(task.jobId, job, failure, claimedAt, Date.now());
   }
   const ended = await finishIfUnchanged(task.jobId, state.succeededHeld(Date.now(), job.startedAt?.toMillis(), expiresAt), claimedAt);

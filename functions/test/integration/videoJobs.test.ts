@@ -184,6 +184,21 @@ describe("video jobs", () => {
     await assertNothingLeftFor("u-pol");
   });
 
+  test("a provider that wrote into the job's result prefix, then reports failure: its object goes with the job", async () => {
+    // Veo writes into our bucket (storageUri), and so does the local provider: a failed or
+    // cancelled task's output there is face data the failed job must not leave for the purge.
+    const { provider } = scriptedProvider([{ state: "failed", raw: "FAILED", error: { kind: "permanent", message: "The provider could not finish." } }]);
+    const { jobId } = await startVideo("u-wrote", provider);
+    const { transientPaths } = await import("../../src/storage/paths.js");
+    await getStorage()
+      .bucket()
+      .file(`${transientPaths.result("u-wrote", jobId)}/provider-output.mp4`)
+      .save(MP4);
+    await deliver();
+    assert.equal((await job(jobId)).status, "failed");
+    await assertNothingLeftFor("u-wrote");
+  });
+
   test("an unknown status value keeps polling until the deadline, then the job expires and the task is cancelled", async () => {
     const { provider, calls } = scriptedProvider([{ state: "running", raw: "SOMETHING_NEW" }]);
     const { jobId } = await startVideo("u-unk", provider);
