@@ -12,6 +12,7 @@ import { FieldPath, getFirestore, type DocumentReference, type QueryDocumentSnap
 import type { Bucket, File } from "@google-cloud/storage";
 import { settings, type Settings } from "../config/params.js";
 import { JOB_DOC_FIELDS } from "../jobs/schema.js";
+import { deletionMarkerSchema, deletionUnderway } from "../quotas/deletionMarker.js";
 import { isTerminal, JOB_STATUSES, type JobStatus } from "../domain/jobStatus.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
 import { firestorePaths, TRANSIENT_KINDS, TRANSIENT_ROOT, transientTtlMs, type TransientKind, type TransientMetadata } from "../storage/paths.js";
@@ -188,7 +189,12 @@ async function scanFirestore(plan: AuditPlan, o: Limits, report: AuditReport, fl
         const suspicious = suspiciousFields(data, o.maxStringChars);
         if (suspicious.length) flag("suspiciousValues", `${doc.ref.path}: ${suspicious.join(", ")}`);
         if (retention.some((r) => pastRetention(data, r, o))) flag("documentsPastRetention", doc.ref.path);
-        if (plan.uidDocCollections.includes(collection.id)) uids.add(doc.id);
+        if (plan.uidDocCollections.includes(collection.id)) {
+          // A deletion underway holds only its marker (onUserDeleted places one right after the
+          // account is gone): no data of the user's. A stale one was left by a crash; the purge takes it.
+          if (!deletionMarkerSchema.safeParse(data).success) uids.add(doc.id);
+          else if (!deletionUnderway(data, o.now - o.graceMs)) flag("documentsPastRetention", doc.ref.path);
+        }
         if (uidField && typeof data[uidField] === "string") uids.add(data[uidField]);
       }
       last = page.length === o.pageSize ? page[page.length - 1] : undefined;

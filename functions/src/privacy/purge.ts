@@ -15,7 +15,7 @@ import { errorSummary } from "../logging/redact.js";
 import { recordPurgeRun } from "../stats/statsStore.js";
 import { mapWithConcurrency } from "../util/concurrency.js";
 import { firestorePaths, TRANSIENT_ROOT, transientKindOf, transientPaths, transientTtlMs } from "../storage/paths.js";
-import { purgePastRetention } from "./retention.js";
+import { purgePastRetention, purgeStaleDeletionMarkers } from "./retention.js";
 import { deleteTransient, deleteTransientPrefixes, transientBucket } from "../storage/transientStore.js";
 
 export interface PurgeOptions {
@@ -33,12 +33,22 @@ export interface PurgeCounts {
   jobsDeleted: number;
   /** Records of privacy requests past their 24 months. */
   requestRecordsDeleted: number;
+  /** Deletion markers left in `quotas/{uid}` by a deletion that crashed (privacy/retention.ts). */
+  deletionMarkersDeleted: number;
 }
 
 export async function purgeTransient(options: PurgeOptions = {}): Promise<PurgeCounts> {
   const started = Date.now();
   const now = options.now ?? started;
-  const counts: PurgeCounts = { objectsScanned: 0, objectsDeleted: 0, jobsExpired: 0, resultsExpired: 0, jobsDeleted: 0, requestRecordsDeleted: 0 };
+  const counts: PurgeCounts = {
+    objectsScanned: 0,
+    objectsDeleted: 0,
+    jobsExpired: 0,
+    resultsExpired: 0,
+    jobsDeleted: 0,
+    requestRecordsDeleted: 0,
+    deletionMarkersDeleted: 0,
+  };
   // Jobs first: expiring a job deletes its objects, which the object sweep then need not list.
   counts.jobsExpired = await expireStaleJobs(now, options);
   counts.resultsExpired = await expireHeldResults(now, options);
@@ -47,6 +57,7 @@ export async function purgeTransient(options: PurgeOptions = {}): Promise<PurgeC
   const retained = await purgePastRetention(now, options);
   counts.jobsDeleted = retained[firestorePaths.jobs] ?? 0;
   counts.requestRecordsDeleted = retained[firestorePaths.privacyRequests] ?? 0;
+  counts.deletionMarkersDeleted = await purgeStaleDeletionMarkers(now, options);
   logs.purgeCompleted({ ...counts }, Date.now() - started);
   // The admins' daily statistics: one write per run. The purge has done its work by now, so a
   // failure here is logged rather than failing (and retrying) the run.

@@ -33,7 +33,7 @@ export interface DailyStatsFields extends DailyJobStats {
 }
 
 /** The purge counts a day accumulates (privacy/purge.ts PurgeCounts without the per-run `objectsScanned`), plus runs. */
-export const PURGE_FIELDS = ["objectsDeleted", "jobsExpired", "resultsExpired", "jobsDeleted", "requestRecordsDeleted"] as const;
+export const PURGE_FIELDS = ["objectsDeleted", "jobsExpired", "resultsExpired", "jobsDeleted", "requestRecordsDeleted", "deletionMarkersDeleted"] as const;
 /** What the purge hands over; its PurgeCounts must have every field (the purge imports this module, not the other way). */
 type PurgeRunCounts = Record<(typeof PURGE_FIELDS)[number], number>;
 

@@ -27,6 +27,7 @@ export const firestorePaths = {
   jobs: "jobs",
   job: (jobId: string) => `jobs/${jobId}`,
   privacy: (uid: string) => `privacy/${uid}`,
+  quotasCollection: "quotas",
   quotas: (uid: string) => `quotas/${uid}`,
   /** Records of know/delete/opt-out requests, keyed by a salted hash of the uid (privacy/requestRecords.ts). */
   privacyRequests: "privacyRequests",

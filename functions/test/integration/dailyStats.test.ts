@@ -282,6 +282,7 @@ describe("daily statistics", () => {
       resultsExpired: 0,
       jobsDeleted: 0,
       requestRecordsDeleted: 0,
+      deletionMarkersDeleted: 0,
       lastRunAt: Timestamp.fromMillis(now + 1),
     });
     assert.equal(doc!.jobs.total, 0, "the purge's write kept the job figures");

@@ -264,6 +264,25 @@ describe("audit:privacy", () => {
     assert.deepEqual(late.examples.objectsPastDeadline, ["transient/uploads/alice/forged"]);
   });
 
+  test("a deletion underway (its marker in quotas/{uid}, the account already gone) is no user data; a marker past stale plus grace is kept too long", async () => {
+    const { db } = await admin();
+    const { deletionMarker, DELETION_MARKER_STALE_MS } = await import("../../src/quotas/deletionMarker.js");
+    const { auditPrivacy, DEFAULT_GRACE_MS } = await audit();
+    const now = Date.now();
+    // onUserDeleted runs right after deleteMyData({ deleteAccount: true }) has deleted the account.
+    await db.doc("quotas/deleted-account").set(deletionMarker(now - 1_000));
+    const underway = await auditPrivacy({ now, getUsers: accounts().getUsers });
+    assert.equal(underway.counts.usersWithoutAccount, 0, "a marker alone holds no data of the user's");
+    assert.equal(underway.counts.documentsPastRetention, 0);
+    // ... but a marker beside counters is the user's quota document, and is theirs.
+    await db.doc("quotas/deleted-account").set({ ...deletionMarker(now - 1_000), hour: { count: 1 } });
+    assert.deepEqual((await auditPrivacy({ now, getUsers: accounts().getUsers })).examples.usersWithoutAccount, ["deleted-account"]);
+    // A deletion that crashed: its marker outlives DELETION_MARKER_STALE_MS (the purge deletes it).
+    await db.doc("quotas/deleted-account").set(deletionMarker(now - DELETION_MARKER_STALE_MS - DEFAULT_GRACE_MS - 1_000));
+    const crashed = await auditPrivacy({ now, getUsers: accounts().getUsers });
+    assert.deepEqual(crashed.examples.documentsPastRetention, ["quotas/deleted-account"]);
+  });
+
   test("accounts are looked up 100 uids at a time; ids Auth cannot hold are accountless without a lookup", async () => {
     const { usersWithoutAccount } = await audit();
     const uids = Array.from({ length: 250 }, (_, i) => `user-${i}`);

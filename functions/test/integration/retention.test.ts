@@ -117,4 +117,47 @@ describe("retention purge", () => {
     const job = await assertJobKeepsStatusOnly(res.jobId);
     assert.equal(job.retainUntil!.toMillis() - job.createdAt.toMillis(), 30 * DAY);
   });
+
+  test("a deletion marker left by a crashed deletion goes once stale; one underway, one beside counters, and one a job replaced stay", async () => {
+    const { deletionMarker, DELETION_MARKER_STALE_MS } = await import("../../src/quotas/deletionMarker.js");
+    const { purgeStaleDeletionMarkers } = await import("../../src/privacy/retention.js");
+    const now = Date.now();
+    const stale = now - DELETION_MARKER_STALE_MS - 1_000;
+    await db().doc("quotas/crashed-1").set(deletionMarker(stale));
+    await db()
+      .doc("quotas/crashed-2")
+      .set(deletionMarker(stale - DAY));
+    await db()
+      .doc("quotas/underway")
+      .set(deletionMarker(now - 1_000));
+    await db()
+      .doc("quotas/with-counters")
+      .set({ ...deletionMarker(stale), hour: { count: 2 } });
+    await db()
+      .doc("quotas/plain")
+      .set({ hour: { count: 1 } });
+
+    assert.equal(await purgeStaleDeletionMarkers(now, { pageSize: 1 }), 2);
+    const left = (await db().collection("quotas").listDocuments()).map((d) => d.id).sort();
+    assert.deepEqual(left, ["plain", "underway", "with-counters"]);
+    assert.equal(await purgeStaleDeletionMarkers(now), 0, "idempotent");
+
+    // The purge's counts carry it (and the admins' statistics, through PURGE_FIELDS).
+    await db().doc("quotas/crashed-3").set(deletionMarker(stale));
+    const { purgeTransient } = await import("../../src/privacy/purge.js");
+    assert.equal((await purgeTransient({ now })).deletionMarkersDeleted, 1);
+  });
+
+  test("a marker a job's write replaced between the purge's read and its delete stays with the job's counters", async () => {
+    const { deletionMarker, DELETION_MARKER_STALE_MS } = await import("../../src/quotas/deletionMarker.js");
+    const { purgeStaleDeletionMarkers } = await import("../../src/privacy/retention.js");
+    const now = Date.now();
+    const ref = db().doc("quotas/racing");
+    await ref.set(deletionMarker(now - DELETION_MARKER_STALE_MS - 1_000));
+    const read = await ref.get();
+    await ref.set({ ...deletionMarker(now - DELETION_MARKER_STALE_MS - 1_000), hour: { count: 1 } });
+    await assert.rejects(ref.delete({ lastUpdateTime: read.updateTime! }), (e: { code?: number }) => e.code === 9, "the server honours the precondition");
+    assert.equal(await purgeStaleDeletionMarkers(now), 0);
+    assert.equal((await ref.get()).get("hour.count"), 1);
+  });
 });
