@@ -175,7 +175,7 @@ export function userDataLocations(uid: string, s: Settings = settings()): UserDa
 export const FIRESTORE_PATHS_BY_LOCATION: Record<string, (keyof typeof firestorePaths)[]> = {
   jobs: ["jobs", "job"],
   privacyChoices: ["privacy"],
-  quotas: ["quotas"],
+  quotas: ["quotasCollection", "quotas"],
   privacyRequests: ["privacyRequests"],
 };
 
