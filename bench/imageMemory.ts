@@ -2,7 +2,8 @@
  * Memory (ARCHITECTURE §10; docs/CAPACITY.md §2): peak RSS growth while createJob handles a
  * maximum-size image (MAX_IMAGE_BYTES, 15 MB) stays within what the admission gate charges that
  * request: `createJobBytes` (capacity/admission.ts), the very function the createJob trigger calls,
- * run in the measured process on the request itself (1.5 decoded RGB rasters + 2.5x the file + 8 MB).
+ * run in the measured process on the request itself (1.5 decoded RGB rasters + 2.5x the file + 8 MB,
+ * plus the raw pixels a local effect keeps whole).
  * The no-out-of-memory claim rests on that charge being an upper bound of a job's real growth, so a
  * row fails the moment it is not. A last row runs 8 max-size JPEGs at once through the admission
  * gate with createJob's default budget: their growth stays within the budget and the instance's
@@ -42,7 +43,8 @@ const MAX_IMAGE_BYTES = 15_000_000;
 /**
  * Four colour steps (sepia wash, contrast, tint, saturation): once a raw raster each, now one
  * streamed pass (providers/local/plan.ts). Effects that still hold the picture as raw pixels
- * somewhere (pop-art's posterize, enhance's sharpen after normalise, noir's luma histogram) cost more.
+ * somewhere (pop-art's posterize, enhance's sharpen after normalise, noir's luma histogram) cost more,
+ * and their requests are charged more (plan.ts heldBytesPerPixel).
  */
 const STYLE = "vintage";
 

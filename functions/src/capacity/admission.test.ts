@@ -153,3 +153,25 @@ test("retryAfterSeconds follows how long grants are held, between 1 and 30 secon
 test("an image job is charged 1.5 RGB rasters + 2.5x the file + an 8 MB floor", () => {
   assert.equal(imageJobBytes(14_600_000, { width: 5760, height: 3840 }), 1.5 * 5760 * 3840 * 3 + 2.5 * 14_600_000 + 8_000_000);
 });
+
+test("a local effect that keeps the picture whole as raw pixels is charged for them", async () => {
+  const { createJobBytes } = await import("./admission.js");
+  const { makeFaceImage } = await import("../../test/fixtures/images.js");
+  const photo = await makeFaceImage({ width: 640, height: 480 });
+  const pixels = 640 * 480;
+  const image = { base64: photo.toString("base64"), mimeType: "image/jpeg" };
+  const charged = (request: object) => createJobBytes("held-pixels", { image, ...request });
+  const streamed = imageJobBytes(photo.length, { width: 640, height: 480 });
+
+  assert.equal(await charged({ feature: "style", style: "vintage" }), streamed, "one streamed pass: the plain charge");
+  // pop-art's posterize maps the whole raster in JS: 3 bytes a pixel.
+  assert.equal(await charged({ feature: "style", style: "pop-art" }), streamed + 3 * pixels);
+  assert.equal(await charged({ feature: "edit", prompt: "make it pop art" }), streamed + 3 * pixels);
+  // noir measures luma for its normalise (1 byte a pixel); enhance does so and keeps the picture between passes.
+  assert.equal(await charged({ feature: "style", style: "noir" }), streamed + pixels);
+  assert.equal(await charged({ feature: "enhance" }), streamed + 4 * pixels);
+  assert.equal(await charged({ feature: "enhance", provider: "local" }), streamed + 4 * pixels);
+  // Default routing may land on local (or fall back to it); a named third party never does.
+  assert.equal(await charged({ feature: "enhance", provider: "openai" }), streamed);
+  assert.equal(await charged({ feature: "style", style: "no-such-style" }), streamed, "refused before decoding");
+});

@@ -127,15 +127,15 @@ export class MemoryGate {
  * One image job's peak growth above the idle process: ARCHITECTURE §10's 1.5 decoded RGB rasters
  * plus 2.5x the file rather than 2x (the parsed request's base64 string is 1.33x and the decoded
  * bytes 1x before anything else, which decides for a PNG whose raster is about its file), plus a
- * floor for what every job holds. bench/imageMemory.ts calls createJobBytes on its request and fails
- * a row whose growth exceeds it (a 4.6 MP PNG: +54 MB of 65; a 22 MP JPEG: +96 of 144), and
- * bench/capacity.ts measures it by size and concurrency (docs/CAPACITY.md). Effects that hold a raw
- * raster on the local provider (enhance, noir, pop-art) measured about 1.1x it: a known limitation
- * (docs/KNOWN-LIMITATIONS.md). Charged whether or not the provider decodes (third-party providers
- * get the bytes undecoded): the gate errs on the safe side.
+ * floor for what every job holds, plus the raw pixels an in-process provider's effect keeps whole
+ * (`heldBytesPerPixel`, declared by its descriptor: the local provider's pop-art, enhance, noir).
+ * bench/imageMemory.ts calls createJobBytes on its request and fails a row whose growth exceeds it
+ * (a 4.6 MP PNG: +52 MB of 65; a 22 MP JPEG: +93 of 144; pop-art's +150 to +181 MB of 210). Charged whether
+ * or not the provider decodes (third-party providers get the bytes undecoded): the gate errs on
+ * the safe side.
  */
-export function imageJobBytes(fileBytes: number, dims: Dimensions): number {
-  return 1.5 * dims.width * dims.height * 3 + 2.5 * fileBytes + JOB_FLOOR_BYTES;
+export function imageJobBytes(fileBytes: number, dims: Dimensions, heldBytesPerPixel = 0): number {
+  return (1.5 * 3 + heldBytesPerPixel) * dims.width * dims.height + 2.5 * fileBytes + JOB_FLOOR_BYTES;
 }
 
 /** What any job holds besides its photo (sharp's working buffers, the RPCs): ~8 MB measured for 1 MP. */
@@ -188,27 +188,50 @@ export async function withAdmission<T>(fn: GatedFunction, bytes: number, work: (
  * handler refuses them before reading any image). Inline: the base64 string's length gives the
  * file's size and its first bytes the dimensions. Upload: the object's size and first bytes, read
  * from Storage without taking the upload, so a refused request leaves it for the retry. Where the
- * header does not give the dimensions early, the pixel cap is assumed.
+ * header does not give the dimensions early, the pixel cap is assumed. The provider's held pixels
+ * come from the request's feature, style and prompt (`heldPixelsOf`).
  */
 export async function createJobBytes(uid: string, data: unknown): Promise<number> {
-  const image = (data as { image?: unknown } | null | undefined)?.image as { base64?: unknown; uploadId?: unknown } | undefined;
+  const request = (data ?? {}) as { image?: unknown; provider?: unknown; feature?: unknown; style?: unknown; prompt?: unknown };
+  const image = request.image as { base64?: unknown; uploadId?: unknown } | undefined;
   const { settings } = await import("../config/params.js");
   const s = settings();
   const unknownDims = { width: s.maxImagePixels, height: 1 };
+  const charge = async (fileBytes: number, head: Uint8Array) => {
+    const dims = (await dimensionsOf(head)) ?? unknownDims;
+    return imageJobBytes(fileBytes, dims, await heldPixelsOf(request, dims, s.maxImagePixels));
+  };
   if (typeof image?.base64 === "string") {
     const padding = image.base64.endsWith("==") ? 2 : image.base64.endsWith("=") ? 1 : 0;
     const fileBytes = Math.floor((image.base64.length * 3) / 4) - padding;
-    const head = Buffer.from(image.base64.slice(0, HEAD_BYTES * (4 / 3)), "base64");
-    return imageJobBytes(fileBytes, (await dimensionsOf(head)) ?? unknownDims);
+    return charge(fileBytes, Buffer.from(image.base64.slice(0, HEAD_BYTES * (4 / 3)), "base64"));
   }
   if (typeof image?.uploadId === "string" && /^[A-Za-z0-9_-]{16,64}$/.test(image.uploadId)) {
     const { transientPaths } = await import("../storage/paths.js");
     const { readTransientHead } = await import("../storage/transientStore.js");
     const upload = await readTransientHead(transientPaths.upload(uid, image.uploadId), HEAD_BYTES, uid);
     if (!upload) return 0; // createJob answers not-found
-    return imageJobBytes(upload.size, (await dimensionsOf(upload.head)) ?? unknownDims);
+    return charge(upload.size, upload.head);
   }
   return 0;
+}
+
+/**
+ * The most raw pixels (bytes per pixel) any provider that may run the request holds: the one it
+ * names, else every provider, since default routing and its automatic fallback (jobs/route.ts)
+ * follow runtime config the gate does not read. A named provider gets no fallback.
+ */
+async function heldPixelsOf(
+  request: { provider?: unknown; feature?: unknown; style?: unknown; prompt?: unknown },
+  dims: Dimensions,
+  maxPixels: number,
+): Promise<number> {
+  const { isProviderId, PROVIDERS } = await import("../providers/catalog.js");
+  const named = request.provider;
+  const candidates = named === undefined ? Object.values(PROVIDERS) : typeof named === "string" && isProviderId(named) ? [PROVIDERS[named]] : [];
+  const held = { feature: request.feature, style: request.style, prompt: request.prompt, width: dims.width, height: dims.height, maxPixels };
+  const perProvider = await Promise.all(candidates.map(async (d) => (await d.imageHeldBytesPerPixel?.(held)) ?? 0));
+  return Math.max(0, ...perProvider);
 }
 
 /** Enough for the headers of nearly every photo: EXIF (≤ 64 KiB), ICC profiles, XMP, then SOF. */

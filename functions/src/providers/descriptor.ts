@@ -66,8 +66,25 @@ export interface ProviderDescriptor {
   loadImage?: () => Promise<ImageProvider>;
   /** The video adapter, imported on first use; absent when the provider serves no video. */
   loadVideo?: () => Promise<VideoProvider>;
+  /**
+   * In-process providers: the raw pixels an image job holds beyond one streamed pass, in bytes per
+   * pixel of its input, read off the unparsed request before anything is decoded. The admission
+   * gate adds it to its charge (capacity/admission.ts). Absent: none (the photo is sent undecoded).
+   */
+  imageHeldBytesPerPixel?: (request: HeldPixelsRequest) => Promise<number>;
   /** The README provider tables' cells that are prose (npm run docs:providers renders the rest). */
   readonly docs: { readonly auth: string; readonly imageNotes?: string; readonly videoNotes?: string };
+}
+
+/** What decides an image job's held pixels: the request's own fields, unvalidated, and its photo's size. */
+export interface HeldPixelsRequest {
+  readonly feature: unknown;
+  readonly style: unknown;
+  readonly prompt: unknown;
+  readonly width: number;
+  readonly height: number;
+  /** The pixel cap (MAX_IMAGE_PIXELS), which bounds an upscale. */
+  readonly maxPixels: number;
 }
 
 /** Keeps the literal id and which adapters exist in the type (descriptors.ts derives the ids). */

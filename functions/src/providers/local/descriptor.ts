@@ -16,6 +16,8 @@ export const local = defineProvider({
   limits: { source: "our own instances" },
   loadImage: async () => (await import("./index.js")).localProvider,
   loadVideo: async () => (await import("./video.js")).localVideoProvider,
+  // Lazy like the adapters: the effects and the planner load on the first createJob, without sharp.
+  imageHeldBytesPerPixel: async (request) => (await import("./heldPixels.js")).localHeldBytesPerPixel(request),
   docs: {
     auth: "none",
     imageNotes: "in-process with sharp; the default where no provider key is configured",

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeFaceImage } from "../../../test/fixtures/images.js";
 import { editSteps, enhanceSteps, LOCAL_EDIT_KEYWORDS, LOCAL_STYLE_PRESETS, styleSteps } from "./effects.js";
-import { CLIP_TOLERANCE, clipDeviation, diagonal, planPasses, type Affine, type Op, type Pass } from "./plan.js";
+import { CLIP_TOLERANCE, clipDeviation, diagonal, heldBytesPerPixel, planPasses, type Affine, type Op, type Pass } from "./plan.js";
 import { openSource, runPassesToRaster, type Source } from "./raster.js";
 
 const FULL: Parameters<typeof clipDeviation>[0] = [
@@ -129,4 +129,15 @@ test("the comparison above notices a clip that matters", async () => {
   const d = await difference(face!, forced, stepByStep(steps));
   assert.ok(d.max > 30, JSON.stringify(d));
   assert.ok((await difference(face!, planPasses(steps), stepByStep(steps))).max <= 2);
+});
+
+test("held raw pixels: none for one streamed pass, 3 bytes a pixel kept between passes or looked up, 1 per normalise", () => {
+  assert.equal(heldBytesPerPixel(planPasses(styleSteps("vintage"))), 0);
+  assert.equal(heldBytesPerPixel(planPasses(styleSteps("sketch"))), 0);
+  assert.equal(heldBytesPerPixel(planPasses(styleSteps("pop-art"))), 3, "posterize's lookup maps the whole raster");
+  assert.equal(heldBytesPerPixel(planPasses(styleSteps("noir"))), 1, "its luma histogram");
+  assert.equal(heldBytesPerPixel(planPasses(enhanceSteps(4000, 3000, 40_000_000))), 1 + 3, "luma, then the picture between two passes");
+  // An upscale quadruples what any later pass keeps.
+  const upscaledThenKept: Op[] = [{ kind: "upscale2x" }, { kind: "median", size: 3 }, { kind: "lut", table: new Uint8Array(256) }];
+  assert.equal(heldBytesPerPixel(planPasses(upscaledThenKept)), 4 * 3);
 });

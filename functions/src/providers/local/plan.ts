@@ -309,3 +309,20 @@ export function planPasses(ops: readonly Op[]): Pass[] {
   }
   return passes.map((p) => p.pass);
 }
+
+/**
+ * Raw pixels the passes hold, in bytes per pixel of the input: 3 for each picture kept whole
+ * between two passes or mapped by a lookup table, 1 for the luma each normalise measures, at the
+ * size of that pass's output (4x after an upscale). Summed, though they seldom coexist: one may not
+ * have been garbage collected yet when the next is made. A single pass without a lookup holds none.
+ */
+export function heldBytesPerPixel(passes: readonly Pass[]): number {
+  let scale = 1;
+  let held = 0;
+  passes.forEach((pass, i) => {
+    if (pass.upscale2x) scale *= 4;
+    held += pass.chain.filter((op) => op.kind === "normalise").length * scale;
+    if (pass.lut || i < passes.length - 1) held += 3 * scale;
+  });
+  return held;
+}
