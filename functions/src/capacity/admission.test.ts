@@ -163,15 +163,14 @@ test("a local effect that keeps the picture whole as raw pixels is charged for t
   const charged = (request: object) => createJobBytes("held-pixels", { image, ...request });
   const streamed = imageJobBytes(photo.length, { width: 640, height: 480 });
 
-  assert.equal(await charged({ feature: "style", style: "vintage" }), streamed, "one streamed pass: the plain charge");
+  assert.equal(await charged({ feature: "style", style: "vintage", provider: "local" }), streamed, "one streamed pass: the plain charge");
   // pop-art's posterize maps the whole raster in JS: 3 bytes a pixel.
-  assert.equal(await charged({ feature: "style", style: "pop-art" }), streamed + 3 * pixels);
-  assert.equal(await charged({ feature: "edit", prompt: "make it pop art" }), streamed + 3 * pixels);
+  assert.equal(await charged({ feature: "style", style: "pop-art", provider: "local" }), streamed + 3 * pixels);
+  assert.equal(await charged({ feature: "edit", prompt: "make it pop art", provider: "local" }), streamed + 3 * pixels);
   // noir measures luma for its normalise (1 byte a pixel); enhance does so and keeps the picture between passes.
-  assert.equal(await charged({ feature: "style", style: "noir" }), streamed + pixels);
-  assert.equal(await charged({ feature: "enhance" }), streamed + 4 * pixels);
+  assert.equal(await charged({ feature: "style", style: "noir", provider: "local" }), streamed + pixels);
   assert.equal(await charged({ feature: "enhance", provider: "local" }), streamed + 4 * pixels);
-  // Default routing may land on local (or fall back to it); a named third party never does.
+  // A named third party never falls back to local (default routing: test/integration/admission.test.ts).
   assert.equal(await charged({ feature: "enhance", provider: "openai" }), streamed);
-  assert.equal(await charged({ feature: "style", style: "no-such-style" }), streamed, "refused before decoding");
+  assert.equal(await charged({ feature: "style", style: "no-such-style", provider: "local" }), streamed, "refused before decoding");
 });

@@ -218,8 +218,10 @@ export async function createJobBytes(uid: string, data: unknown): Promise<number
 
 /**
  * The most raw pixels (bytes per pixel) any provider that may run the request holds: the one it
- * names, else every provider, since default routing and its automatic fallback (jobs/route.ts)
- * follow runtime config the gate does not read. A named provider gets no fallback.
+ * names (a named provider gets no fallback), else any enabled one, since default routing and its
+ * automatic fallback (jobs/route.ts) only ever pick among config/runtime's enabled providers. That
+ * document is cached in-process and createJob reads it next anyway; if it cannot be read, every
+ * provider is assumed (createJob then fails on the same read).
  */
 async function heldPixelsOf(
   request: { provider?: unknown; feature?: unknown; style?: unknown; prompt?: unknown },
@@ -228,10 +230,19 @@ async function heldPixelsOf(
 ): Promise<number> {
   const { isProviderId, PROVIDERS } = await import("../providers/catalog.js");
   const named = request.provider;
-  const candidates = named === undefined ? Object.values(PROVIDERS) : typeof named === "string" && isProviderId(named) ? [PROVIDERS[named]] : [];
+  const ids = named === undefined ? await enabledProviders(Object.keys(PROVIDERS)) : typeof named === "string" ? [named] : [];
+  const candidates = ids.filter(isProviderId).map((id) => PROVIDERS[id]);
   const held = { feature: request.feature, style: request.style, prompt: request.prompt, width: dims.width, height: dims.height, maxPixels };
   const perProvider = await Promise.all(candidates.map(async (d) => (await d.imageHeldBytesPerPixel?.(held)) ?? 0));
   return Math.max(0, ...perProvider);
+}
+
+async function enabledProviders(all: string[]): Promise<readonly string[]> {
+  const { getRuntimeConfig } = await import("../config/runtimeConfig.js");
+  return getRuntimeConfig().then(
+    (config) => config.enabledProviders,
+    () => all,
+  );
 }
 
 /** Enough for the headers of nearly every photo: EXIF (≤ 64 KiB), ICC profiles, XMP, then SOF. */

@@ -28,6 +28,8 @@ const admission = () => import("../../src/capacity/admission.js");
 type Created = { jobId: string; status: string };
 
 const PHOTO_SIZE = 1024; // 1 MP: a charge of about 13 MB (1.5 x 3.1 MB + 2.5x the file + 8 MB)
+/** A style that holds no raw pixels (noir, the requests' default, adds 1 byte a pixel): two fit the 26 MB budget. */
+const STREAMED_STYLE = { style: "vintage" };
 const jobsOf = async (uid: string) => (await getFirestore().collection("jobs").where("uid", "==", uid).get()).docs;
 const quotaOf = async (uid: string) => (await getFirestore().doc(`quotas/${uid}`).get()).exists;
 
@@ -61,7 +63,7 @@ describe("createJob under a burst", () => {
     const gate = await (await admission()).gateFor("createJob");
     const uids = Array.from({ length: 12 }, (_, i) => `burst-wait-${i}-${randomUUID()}`);
     const { result, peak } = await peakInUse(gate, () =>
-      Promise.all(uids.map(async (uid) => callAs<Created>(createJob, uid, await createJobRequest({ image })))),
+      Promise.all(uids.map(async (uid) => callAs<Created>(createJob, uid, await createJobRequest({ image, ...STREAMED_STYLE })))),
     );
     assert.deepEqual(
       result.map((r) => r.status),
@@ -80,7 +82,7 @@ describe("createJob under a burst", () => {
     const outcomes = await Promise.all(
       uids.map(async (uid) => {
         try {
-          return await callAs<Created>(createJob, uid, await createJobRequest({ image }));
+          return await callAs<Created>(createJob, uid, await createJobRequest({ image, ...STREAMED_STYLE }));
         } catch (error) {
           return error;
         }
@@ -148,6 +150,22 @@ describe("createJob under a burst", () => {
     assert.equal(await createJobBytes(uid, { image: { base64: photo.toString("base64") } }), imageJobBytes(photo.length, { width: 1200, height: 800 }));
     assert.equal(await createJobBytes(uid, { image: 42 }), 0, "malformed: refused by validation, not charged");
     assert.deepEqual(await transientObjectsOf(uid), [transientPaths.upload(uid, uploadId)]);
+  });
+
+  test("a request naming no provider pays a local effect's held pixels only while local is enabled (routing picks among enabled ones)", async () => {
+    const { createJobBytes, imageJobBytes } = await admission();
+    const { clearRuntimeConfigCache } = await import("../../src/config/runtimeConfig.js");
+    const photo = await makeFaceImage({ width: 640, height: 480 });
+    const plain = imageJobBytes(photo.length, { width: 640, height: 480 });
+    const enhance = { feature: "enhance", image: { base64: photo.toString("base64"), mimeType: "image/jpeg" } };
+    // The default config/runtime enables local only.
+    assert.equal(await createJobBytes("u", enhance), plain + 4 * 640 * 480);
+    await getFirestore()
+      .doc("config/runtime")
+      .set({ enabledProviders: ["openai"], defaults: { enhance: { provider: "openai" } } });
+    clearRuntimeConfigCache();
+    assert.equal(await createJobBytes("u", enhance), plain, "local can neither be chosen nor fall back");
+    assert.equal(await createJobBytes("u", { ...enhance, provider: "local" }), plain + 4 * 640 * 480, "named: charged as local whatever config says");
   });
 });
 
