@@ -56,6 +56,12 @@ export interface InstanceHost {
   specs: PoolSpec[];
   /** Requests waiting for a slot, per function, at most at once. */
   peakQueued: Record<string, number>;
+  /**
+   * Holds the next `count` requests for `name` at the router, each with its slot, until all of them
+   * are there (or `deadlineMs` after the first), then forwards them together: the instance receives
+   * a burst at once however slowly the clients send it. Resolves with how many it held together.
+   */
+  gather(name: string, count: number, deadlineMs?: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -202,13 +208,42 @@ export async function startInstanceHost(opts: {
     req.pipe(upstream);
   };
 
+  /** Per function, the gathering in progress (InstanceHost.gather): requests held, each with its slot. */
+  interface Gathering {
+    count: number;
+    deadlineMs: number;
+    held: (() => void)[];
+    timer?: NodeJS.Timeout;
+    done: (held: number) => void;
+  }
+  const gatherings = new Map<string, Gathering>();
+  const forwardAll = (name: string) => {
+    const gathering = gatherings.get(name);
+    if (!gathering) return;
+    gatherings.delete(name);
+    clearTimeout(gathering.timer);
+    gathering.done(gathering.held.length);
+    for (const go of gathering.held) go();
+  };
+  const gather = (name: string, count: number, deadlineMs = 60_000) => {
+    if (!specs.has(name)) throw new Error(`no pool for ${name}`);
+    return new Promise<number>((done) => gatherings.set(name, { count, deadlineMs, held: [], done }));
+  };
+
   const router = http.createServer((req, res) => {
     const name = (req.url ?? "").split("?")[0]!.split("/").pop() ?? "";
     if (!specs.has(name)) return forward(req, res, opts.emulatorPort, () => undefined);
     req.pause();
     void acquire(name).then((instance) => {
-      req.resume();
-      forward(req, res, instance.port, () => release(instance));
+      const go = () => {
+        req.resume();
+        forward(req, res, instance.port, () => release(instance));
+      };
+      const gathering = gatherings.get(name);
+      if (!gathering) return go();
+      gathering.held.push(go);
+      gathering.timer ??= setTimeout(() => forwardAll(name), gathering.deadlineMs);
+      if (gathering.held.length >= gathering.count) forwardAll(name);
     });
   });
   router.keepAliveTimeout = 65_000;
@@ -220,6 +255,7 @@ export async function startInstanceHost(opts: {
     instances,
     specs: opts.pools,
     peakQueued,
+    gather,
     stop: async () => {
       stopping = true;
       await new Promise<void>((resolve) => {

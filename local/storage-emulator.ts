@@ -54,15 +54,26 @@ export function makeScratchDir(prefix: string): string {
   return mkdtempSync(path.join(tmpdir(), `${prefix}-${process.pid}-`));
 }
 
-/** A port the OS reports free right now (for parallel test runs). */
-export function freePort(host = "127.0.0.1"): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().once("error", reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
+/** Ports this process has handed out: each is closed again until its server binds it. */
+const handedOut = new Set<number>();
+
+/**
+ * A port the OS reports free right now (for parallel test runs), never one this process handed out
+ * before: the OS may offer a closed port again, and a stack takes several before binding any.
+ */
+export async function freePort(host = "127.0.0.1"): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const srv = net.createServer().once("error", reject);
+      srv.listen(0, host, () => {
+        const { port } = srv.address() as net.AddressInfo;
+        srv.close(() => resolve(port));
+      });
     });
-  });
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 export interface LocalStorage {

@@ -313,6 +313,10 @@ describe("daily statistics", () => {
   });
 
   test("the exported dailyStats schedule, as Cloud Scheduler fires it, writes yesterday's document", async () => {
+    // The schedule reads the clock itself: near midnight UTC its "yesterday" could be a day later
+    // than the one seeded here. Started in the last minute of a day, the test waits for the next.
+    const intoDay = Date.now() % 86_400_000;
+    if (intoDay > 86_400_000 - 60_000) await new Promise((r) => setTimeout(r, 86_400_000 - intoDay + 1_000));
     const now = Date.now();
     const yesterdayStart = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), new Date(now).getUTCDate()) - 86_400_000;
     const yesterday = new Date(yesterdayStart).toISOString().slice(0, 10);

@@ -22,6 +22,30 @@ useBackends();
 const fns = () => import("../../src/index.js");
 const MP4 = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from("ftypisom"), Buffer.alloc(12), Buffer.alloc(4000, 7)]);
 
+/**
+ * Counts the requests a fake is serving at once, and holds each one until `together` of them have
+ * been there at once (or `deadlineMs` has passed since it arrived). On a busy machine concurrent
+ * jobs reach the provider spread out in time, and one answered early would end before the last
+ * arrives: without the hold, "N at once" would depend on timing. A cap below `together` never
+ * lets the count be reached, so the peak stays under it and the test still fails.
+ */
+function atOnce(together: number, deadlineMs = 10_000) {
+  const seen = { inFlight: 0, peak: 0 };
+  const waiting: (() => void)[] = [];
+  return {
+    seen,
+    async arrive(): Promise<void> {
+      seen.peak = Math.max(seen.peak, ++seen.inFlight);
+      if (seen.peak >= together) return waiting.splice(0).forEach((release) => release());
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, deadlineMs);
+        waiting.push(() => (clearTimeout(timer), resolve()));
+      });
+    },
+    leave: () => void seen.inFlight--,
+  };
+}
+
 async function setConfig(config: Record<string, unknown>) {
   await getFirestore().doc("config/runtime").set(config);
   (await import("../../src/config/runtimeConfig.js")).clearRuntimeConfigCache();
@@ -36,15 +60,19 @@ describe("image calls: per-instance caps", () => {
   // The instances sharing each cap: createJob's maxInstances param, as a deploy sets it.
   afterEach(() => void delete process.env.CREATE_JOB_MAX_INSTANCES);
 
-  /** Seedream's fake, answering each request after `delayMs` and recording how many it serves at once. */
-  async function slowSeedream(delayMs: number) {
+  /**
+   * Seedream's fake, answering each request `delayMs` after `together` of them were there at once
+   * (atOnce), recording how many it serves at once.
+   */
+  async function slowSeedream(delayMs: number, together = 1) {
     const resultJpeg = (await faceImage("jpeg", 300)).base64;
-    const seen = { inFlight: 0, peak: 0, spans: [] as { from: number; to: number }[] };
+    const gate = atOnce(together);
+    const seen = Object.assign(gate.seen, { spans: [] as { from: number; to: number }[] });
     api.on("POST", "/images/generations", async () => {
       const from = Date.now();
-      seen.peak = Math.max(seen.peak, ++seen.inFlight);
+      await gate.arrive();
       await new Promise((resolve) => setTimeout(resolve, delayMs));
-      seen.inFlight--;
+      gate.leave();
       seen.spans.push({ from, to: Date.now() });
       return { json: { model: "doubao-seedream-5-0-260128", created: 1, data: [{ b64_json: resultJpeg, size: "300x300" }] } };
     });
@@ -58,7 +86,7 @@ describe("image calls: per-instance caps", () => {
       providerLimits: { seedream: { maxConcurrent: 2 } },
     });
     process.env.CREATE_JOB_MAX_INSTANCES = "1";
-    const seen = await slowSeedream(150);
+    const seen = await slowSeedream(150, 2);
     const { createJob } = await fns();
     const results = await Promise.all(
       [...Array(6).keys()].map(async (n) => callAs<{ status: string }>(createJob, `u-cap-${n}`, await createJobRequest({ style: "watercolor" }))),
@@ -79,7 +107,7 @@ describe("image calls: per-instance caps", () => {
   test("the cap is divided among instances: maxConcurrent 4 over 2 instances lets two through here", async () => {
     await setConfig({ enabledProviders: ["seedream"], defaults: { style: { provider: "seedream" } }, providerLimits: { seedream: { maxConcurrent: 4 } } });
     process.env.CREATE_JOB_MAX_INSTANCES = "2";
-    const seen = await slowSeedream(100);
+    const seen = await slowSeedream(100, 2);
     const { createJob } = await fns();
     await Promise.all([...Array(5).keys()].map(async (n) => callAs(createJob, `u-share-${n}`, await createJobRequest({ style: "watercolor" }))));
     assert.equal(seen.peak, 2);
@@ -129,12 +157,10 @@ describe("image calls of a provider with no stated limit", () => {
     await setConfig({ enabledProviders: ["openai", "local"], defaults: { style: { provider: "openai" } } });
     process.env.CREATE_JOB_MAX_INSTANCES = "150"; // the param's default, as a deploy sets it
     const resultJpeg = (await faceImage("jpeg", 300)).base64;
-    let inFlight = 0;
-    let peak = 0;
+    const gate = atOnce(12);
     fake().on("POST", "/images/edits", async () => {
-      peak = Math.max(peak, ++inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      inFlight--;
+      await gate.arrive();
+      gate.leave();
       return { json: { created: 1767225600, output_format: "jpeg", data: [{ b64_json: resultJpeg }] } };
     });
     const { createJob } = await fns();
@@ -144,7 +170,7 @@ describe("image calls of a provider with no stated limit", () => {
     const outcomes = settled.map((r) => (r.status === "fulfilled" ? r.value.status : (r.reason as { details?: { reason?: string } }).details?.reason));
     assert.deepEqual(outcomes, Array(12).fill("succeeded"), "no provider-busy");
     assert.equal(fake().calls.length, 12);
-    assert.equal(peak, 12, "all twelve at the provider at once");
+    assert.equal(gate.seen.peak, 12, "all twelve at the provider at once");
     const { imageLimiterInFlight } = await import("../../src/jobs/providerLimits.js");
     assert.equal(imageLimiterInFlight("openai"), undefined, "no limiter was made for it");
   });

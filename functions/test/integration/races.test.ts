@@ -205,9 +205,10 @@ function watchStatuses(jobId: string) {
     seen,
     streaming,
     async stop() {
-      // Let the listener catch up with the document as it now is (a loaded machine is slow to deliver).
+      // Let the listener catch up with the document as it now is (a loaded machine is slow to deliver;
+      // the deadline only bounds a listener that never does, which the checks then report).
       const now = (await getFirestore().doc(`jobs/${jobId}`).get()).get("status") as string;
-      const until = Date.now() + 5_000;
+      const until = Date.now() + 30_000;
       while (seen[seen.length - 1] !== now && Date.now() < until) await delay(5);
       unsubscribe();
     },

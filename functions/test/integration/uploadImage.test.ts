@@ -35,6 +35,27 @@ async function listen(handler: http.RequestListener): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/**
+ * Every handler call, so a test can wait for the ones it started to end: after a client has gone,
+ * nobody receives an answer that says the cleanup is done (the handler resolves once it is).
+ */
+const handled: Promise<unknown>[] = [];
+const handle = (fn: Handler, req: http.IncomingMessage, res: http.ServerResponse) => void handled.push(Promise.resolve(fn(req, res)));
+
+/** Waits for `count` handler calls after the first `since` (handled.length then) to be made and to end. */
+async function handlersEnded(since: number, count = 1, deadlineMs = 30_000): Promise<void> {
+  const started = Date.now();
+  while (handled.length < since + count) {
+    assert.ok(Date.now() - started < deadlineMs, `the server did not call the handler in ${deadlineMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the handler did not end in ${deadlineMs} ms`)), deadlineMs);
+  });
+  await Promise.race([Promise.all(handled.slice(since)), late]).finally(() => clearTimeout(timer));
+}
+
 /** Started inside the suites (after useBackends' hooks have pointed firebase-admin at the servers). */
 let started: Promise<void> | undefined;
 const startServers = () => (started ??= start());
@@ -52,14 +73,14 @@ async function start() {
     },
   }) as unknown as Handler;
   // As a plain Node server delivers it: the body is still on the socket and is streamed.
-  streamingBase = await listen((req, res) => void fn(req, res));
+  streamingBase = await listen((req, res) => handle(fn, req, res));
   // As the Functions framework delivers it: the body already read into req.rawBody.
   bufferedBase = await listen((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       Object.assign(req, { rawBody: Buffer.concat(chunks) });
-      void fn(req, res);
+      handle(fn, req, res);
     });
   });
 }
@@ -391,6 +412,7 @@ describe("uploadImage: what may be uploaded", () => {
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]);
     const { port } = new URL(streamingBase);
+    const calls = handled.length;
     const head = [
       "POST / HTTP/1.1",
       "Host: 127.0.0.1",
@@ -407,8 +429,8 @@ describe("uploadImage: what may be uploaded", () => {
       socket.on("close", () => resolve());
       socket.resume();
     });
-    const deadline = Date.now() + 5000;
-    while (!capturedLogs().includes("client-disconnected") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // The handler logs the disconnect, then deletes the photo: its end, not the log, says it is done.
+    await handlersEnded(calls);
     assert.ok(capturedLogs().includes("client-disconnected"), "the handler noticed that no one can be answered");
     await assertNothingStored("the stored photo was deleted again");
   });
@@ -416,6 +438,7 @@ describe("uploadImage: what may be uploaded", () => {
   test("a client that disconnects midway leaves no object behind", async () => {
     const boundary = "----photofixer";
     const chunk = Buffer.alloc(64 * 1024, 0x5a);
+    const calls = handled.length;
     await new Promise<void>((resolve, reject) => {
       const req = http.request(streamingBase, {
         method: "POST",
@@ -444,16 +467,10 @@ describe("uploadImage: what may be uploaded", () => {
       };
       pump();
     });
-    const deadline = Date.now() + 5000;
-    while (!capturedLogs().includes("client-disconnected") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // The cleanup runs after the socket has gone; the handler ends once it is done.
+    await handlersEnded(calls);
     assert.ok(capturedLogs().includes("client-disconnected"), "the handler noticed the disconnect");
-    // Poll briefly: the cleanup runs after the socket has gone.
-    let objects = await transientObjects();
-    while (objects.length > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      objects = await transientObjects();
-    }
-    assert.deepEqual(objects, [], "no partial object is left");
+    assert.deepEqual(await transientObjects(), [], "no partial object is left");
   });
 
   test("logs name neither the file nor the token, and hold no image bytes", async () => {
