@@ -128,7 +128,8 @@ export class MemoryGate {
  * plus 2.5x the file rather than 2x (the parsed request's base64 string is 1.33x and the decoded
  * bytes 1x before anything else, which decides for a PNG whose raster is about its file), plus a
  * floor for what every job holds, plus the raw pixels an in-process provider's effect keeps whole
- * (`heldBytesPerPixel`, declared by its descriptor: the local provider's pop-art, enhance, noir).
+ * (`heldBytesPerPixel`, declared by its descriptor: the local provider's pop-art, enhance, noir,
+ * and cutout's RGBA PNG result).
  * bench/imageMemory.ts calls createJobBytes on its request and fails a row whose growth exceeds it
  * (a 4.6 MP PNG: +52 MB of 65; a 22 MP JPEG: +93 of 144; pop-art's +150 to +181 MB of 210). Charged whether
  * or not the provider decodes (third-party providers get the bytes undecoded): the gate errs on

@@ -10,6 +10,8 @@
  *
  * Memory: only the analysis copy is held as pixels. The full-size alpha goes to the final pass as a
  * PNG (a mask compresses to almost nothing), which joins it to the photo as that streams through.
+ * The result is what costs: an RGBA PNG of a detailed photo is about its raw size, 4 bytes a pixel,
+ * and the admission gate charges for it (heldPixels.ts CUTOUT_HELD_BYTES_PER_PIXEL).
  */
 import { AppError } from "../../errors.js";
 import type { ResultImage } from "../types.js";

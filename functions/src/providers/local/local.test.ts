@@ -2,11 +2,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import sharp from "sharp";
 import { AppError } from "../../errors.js";
-import { exifGpsEntryCount, makeBombJpeg, makeFaceImage, truncate, withExifGps } from "../../../test/fixtures/images.js";
+import { exifGpsEntryCount, makeBombJpeg, makeFaceImage, makeNoisySubjectImage, truncate, withExifGps } from "../../../test/fixtures/images.js";
 import { makeHeicImage } from "../../../test/fixtures/heic.js";
 import { prepareInputImage } from "../../images/validate.js";
 import { ProviderFailure, type ImageRequest, type InputImage, type ResultImage } from "../types.js";
 import { matchEditKeywords } from "./effects.js";
+import { localHeldBytesPerPixel } from "./heldPixels.js";
 import { createLocalProvider, LOCAL_EDIT_KEYWORDS, LOCAL_STYLE_PRESETS, localProvider } from "./index.js";
 
 const SIZE = 256;
@@ -176,6 +177,27 @@ test("cutout on a plain background: PNG with transparent corners and an opaque f
   ]) {
     assert.equal(alpha(x!, y!), 255, `opaque at ${x},${y}`);
   }
+});
+
+test("the admission charge for cutout covers its PNG result, held as bytes and as base64, and its alpha", async () => {
+  const photo = await input(await makeNoisySubjectImage());
+  const pixels = photo.width * photo.height;
+  const outcome = await localProvider.run({ feature: "cutout", model: "local-cutout-1", image: photo });
+  assert.ok("state" in outcome && outcome.state === "succeeded");
+  const [png] = await localProvider.fetchResult(outcome);
+  assert.ok(png);
+  // A detailed photo's cutout is about its raw RGBA size, not a JPEG's fraction of it.
+  assert.ok(png.bytes.length > 3 * pixels, `PNG of ${png.bytes.length} bytes for ${pixels} pixels`);
+  const held = localHeldBytesPerPixel({
+    feature: "cutout",
+    style: undefined,
+    prompt: undefined,
+    width: photo.width,
+    height: photo.height,
+    maxPixels: 40_000_000,
+  });
+  const base64 = (png.bytes.length * 4) / 3;
+  assert.ok(held * pixels >= png.bytes.length + base64 + pixels, `held ${held} bytes a pixel`);
 });
 
 test("cutout refuses busy backgrounds and empty frames", async () => {
