@@ -26,7 +26,9 @@
  * checked against RSS sampled every 5 ms.
  *
  * The same file is the measured process (`--child`) and the image generator (`--generate`). Run on
- * its own, `bench/imageMemory.ts [effect]` measures another style preset, or `enhance`.
+ * its own, `bench/imageMemory.ts [effect]` measures another style preset, `enhance` or `cutout`.
+ * Cutout refuses a busy border, so for it the same noise gets a subject on a plain backdrop
+ * (`withSubject`), and its 22 MP result, a PNG over the result cap, is refused after the peak.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -63,6 +65,7 @@ export interface ChildResult {
   /** The input's dimensions as its header gives them (the result's differ for enhance's upscale). */
   inputWidth: number;
   inputHeight: number;
+  /** Cutout only: the result was built, then refused as larger than the result cap. */
 }
 
 /** Runs the measured process on one image: `concurrent` createJob calls at once, optionally gated. */
@@ -82,7 +85,7 @@ export async function measureImageMemory(effect = STYLE) {
   const dir = makeScratchDir("bench-image-memory");
   const backends = await startBackendsProcess();
   try {
-    generateImages(dir);
+    generateImages(dir, false, effect === "cutout");
     const warm = path.join(dir, "warm.jpg");
     const results = [];
     const mb = (n: number) => (n / 1e6).toFixed(0);
@@ -96,17 +99,20 @@ export async function measureImageMemory(effect = STYLE) {
       const growth = peakGrowth(r);
       const raster = r.inputWidth * r.inputHeight * 3;
       results.push({
-        name: `peak RSS while createJob (local, ${effect === "enhance" ? effect : `style ${effect}`}) handles a ${(bytes / 1e6).toFixed(1)} MB ${mime.slice(6).toUpperCase()} of ${((r.inputWidth * r.inputHeight) / 1e6).toFixed(1)} MP (growth over idle vs the admission charge)`,
+        name: `peak RSS while createJob (local, ${effect === "enhance" || effect === "cutout" ? effect : `style ${effect}`}) handles a ${(bytes / 1e6).toFixed(1)} MB ${mime.slice(6).toUpperCase()} of ${((r.inputWidth * r.inputHeight) / 1e6).toFixed(1)} MP (growth over idle vs the admission charge)`,
         detail:
           `idle ${mb(r.idle)} MB, +${mb(r.withRequest - r.idle)} MB with the request, peak +${mb(growth)} MB ` +
           `(sampled +${mb(r.sampledPeak - r.idle)}); RGB raster ${mb(raster)} MB = ${(raster / bytes).toFixed(1)}x the file, peak = ${(growth / raster).toFixed(2)} rasters; ` +
-          `charge ${mb(r.charge)} MB; ${(r.ms / 1000).toFixed(1)} s, result ${(r.resultBytes / 1e6).toFixed(1)} MB`,
+          `charge ${mb(r.charge)} MB; ${(r.ms / 1000).toFixed(1)} s, ` +
+          `result ${(r.resultBytes / 1e6).toFixed(1)} MB`,
         ratio: growth / r.charge,
         ok: growth <= r.charge,
         budget: "growth ≤ the admission charge, createJobBytes(request) (capacity/admission.ts)",
       });
     }
     // N max-size JPEGs at once through the admission gate (default budget): within the budget.
+    // Not for cutout: its charge admits 2 at once, and the rest would be refused after 3 s.
+    if (effect === "cutout") return results;
     const image = path.join(dir, "max.jpg");
     const bytes = statSync(image).size;
     const r = runImageChild(backends.env, image, "image/jpeg", warm, effect, CONCURRENT, true);
@@ -125,9 +131,13 @@ export async function measureImageMemory(effect = STYLE) {
   }
 }
 
-/** Writes max.jpg, max.png, warm.jpg (and with `sizes`, typical.jpg 12 MP and small.jpg 1 MP) into dir. */
-export function generateImages(dir: string, sizes = false) {
-  execFileSync(process.execPath, [...TSX, "bench/imageMemory.ts", "--generate", dir, ...(sizes ? ["sizes"] : [])], {
+/**
+ * Writes max.jpg, max.png, warm.jpg (and with `sizes`, typical.jpg 12 MP and small.jpg 1 MP) into
+ * dir; with `subject`, each with a subject on a backdrop cutout accepts (`withSubject`).
+ */
+export function generateImages(dir: string, sizes = false, subject = false) {
+  const args = [...(sizes ? ["sizes"] : []), ...(subject ? ["subject"] : [])];
+  execFileSync(process.execPath, [...TSX, "bench/imageMemory.ts", "--generate", dir, ...args], {
     cwd: ROOT,
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -135,13 +145,14 @@ export function generateImages(dir: string, sizes = false) {
 
 // ------------------------------------------------------------------ the image generator (--generate)
 
-async function generate(dir: string, sizes: boolean) {
+async function generate(dir: string, sizes: boolean, subject: boolean) {
   const sharp = createRequire(path.join(ROOT, "functions/package.json"))("sharp") as typeof import("../functions/node_modules/sharp").default;
-  const noise = (width: number, height: number) =>
-    sharp({ create: { width, height, channels: 3, background: { r: 128, g: 128, b: 128 }, noise: { type: "gaussian", mean: 128, sigma: 40 } } });
+  const grey = (width: number, height: number, sigma = 40) =>
+    sharp({ create: { width, height, channels: 3, background: { r: 128, g: 128, b: 128 }, noise: { type: "gaussian", mean: 128, sigma } } });
+  const noise = async (width: number, height: number) => (subject ? withSubject(grey(width, height), width, height) : grey(width, height));
   const encoders = {
-    "max.jpg": (w: number, h: number) => noise(w, h).jpeg({ quality: 90 }).toBuffer(),
-    "max.png": (w: number, h: number) => noise(w, h).png({ compressionLevel: 1 }).toBuffer(),
+    "max.jpg": async (w: number, h: number) => (await noise(w, h)).jpeg({ quality: 90 }).toBuffer(),
+    "max.png": async (w: number, h: number) => (await noise(w, h)).png({ compressionLevel: 1 }).toBuffer(),
   };
   for (const [file, encode] of Object.entries(encoders)) {
     // Bytes per pixel from a 1 MP sample, then a 3:2 frame sized to just under the cap.
@@ -157,11 +168,36 @@ async function generate(dir: string, sizes: boolean) {
       pixels *= 0.97;
     }
   }
-  writeFileSync(path.join(dir, "warm.jpg"), await noise(512, 384).jpeg({ quality: 90 }).toBuffer());
+  // The warm-up photo is its own analysis copy: cutout sees its noise unaveraged, so less of it.
+  const warm = subject ? await withSubject(grey(512, 384, 8), 512, 384) : grey(512, 384);
+  writeFileSync(path.join(dir, "warm.jpg"), await warm.jpeg({ quality: 90 }).toBuffer());
   if (!sizes) return;
   // A typical phone photo (12 MP, 4:3) and a small one (1 MP), the same noise and quality.
-  writeFileSync(path.join(dir, "typical.jpg"), await noise(4000, 3000).jpeg({ quality: 90 }).toBuffer());
-  writeFileSync(path.join(dir, "small.jpg"), await noise(1152, 864).jpeg({ quality: 90 }).toBuffer());
+  writeFileSync(path.join(dir, "typical.jpg"), await (await noise(4000, 3000)).jpeg({ quality: 90 }).toBuffer());
+  writeFileSync(path.join(dir, "small.jpg"), await (await noise(1152, 864)).jpeg({ quality: 90 }).toBuffer());
+}
+
+/**
+ * The same noise with a subject for cutout, which refuses a busy border: the grey noise is the
+ * backdrop (cutout's 512-pixel analysis copy averages it to a plain grey), and a centred ellipse
+ * over half the frame is that noise shifted to red (mean 128, 48, 48: far outside cutout's colour
+ * tolerance). Noise everywhere keeps the file as large, and the result PNG as incompressible, as
+ * for the other rows: the worst case for the PNG cutout returns. No face, no photo.
+ */
+async function withSubject(image: import("../functions/node_modules/sharp").Sharp, width: number, height: number) {
+  const sharp = createRequire(path.join(ROOT, "functions/package.json"))("sharp") as typeof import("../functions/node_modules/sharp").default;
+  const data = await image.raw().toBuffer();
+  const [cx, cy, rx, ry] = [width / 2, height / 2, width * 0.4, height * 0.4];
+  for (let y = 0; y < height; y++) {
+    const dy = (y - cy) / ry;
+    const half = dy * dy < 1 ? rx * Math.sqrt(1 - dy * dy) : -1;
+    for (let x = Math.max(0, Math.ceil(cx - half)); x < Math.min(width, cx + half); x++) {
+      const i = (y * width + x) * 3;
+      data[i + 1] = Math.max(0, data[i + 1]! - 80);
+      data[i + 2] = Math.max(0, data[i + 2]! - 80);
+    }
+  }
+  return sharp(data, { raw: { width, height, channels: 3 } });
 }
 
 // ------------------------------------------------------------------ the measured process (--child)
@@ -175,7 +211,7 @@ async function child(image: string, mime: string, warmImage: string, effect: str
   const { createJobBytes, withAdmission } = await import("../functions/src/capacity/admission.js");
   const createJob = gated ? async (uid: string, data: unknown) => withAdmission("createJob", await createJobBytes(uid, data), () => bare(uid, data)) : bare;
   const consent = { faceDataProcessing: true, policyVersion: "2026-11" };
-  const feature = effect === "enhance" ? { feature: "enhance" } : { feature: "style", style: effect };
+  const feature = effect === "enhance" || effect === "cutout" ? { feature: effect } : { feature: "style", style: effect };
   const request = (base64: string, mimeType: string) => ({ requestId: crypto.randomUUID(), ...feature, image: { base64, mimeType }, consent });
   const settle = async () => {
     global.gc!();
@@ -204,13 +240,12 @@ async function child(image: string, mime: string, warmImage: string, effect: str
   const sampler = setInterval(() => (sampledPeak = Math.max(sampledPeak, process.memoryUsage().rss)), 5);
   const started = performance.now();
   const all = await Promise.all(requests.map((data, i) => createJob(`bench-max-${i}`, data)));
-  const res = all[0]!;
+  const result = all[0]?.result;
   const ms = performance.now() - started;
   clearInterval(sampler);
   sampledPeak = Math.max(sampledPeak, process.memoryUsage().rss);
   const maxRss = process.resourceUsage().maxRSS * 1024;
   for (const r of all) if (r.status !== "succeeded" || !r.result) throw new Error(`job ${r.status}: ${r.error?.code ?? ""}`);
-  if (!res.result) throw new Error("no result");
   const { readImageDimensions } = await import("../functions/src/images/dimensions.js");
   const { sniffImageType } = await import("../functions/src/images/sniff.js");
   const head = readFileSync(image);
@@ -222,9 +257,9 @@ async function child(image: string, mime: string, warmImage: string, effect: str
     sampledPeak,
     maxRss,
     ms,
-    width: res.result.width,
-    height: res.result.height,
-    resultBytes: Math.floor((res.result.base64.length * 3) / 4),
+    width: result?.width ?? input.width,
+    height: result?.height ?? input.height,
+    resultBytes: Math.floor(((result?.base64.length ?? 0) * 3) / 4),
     charge,
     inputWidth: input.width,
     inputHeight: input.height,
@@ -233,7 +268,8 @@ async function child(image: string, mime: string, warmImage: string, effect: str
 
 if (require.main === module && process.argv.includes("--generate")) {
   const at = process.argv.indexOf("--generate");
-  void generate(process.argv[at + 1]!, process.argv[at + 2] === "sizes").then(() => process.exit(0));
+  const options = process.argv.slice(at + 2);
+  void generate(process.argv[at + 1]!, options.includes("sizes"), options.includes("subject")).then(() => process.exit(0));
 } else if (require.main === module && process.argv.includes("--child")) {
   const [image, mime, warm, effect, concurrent, gated] = process.argv.slice(process.argv.indexOf("--child") + 1);
   void child(image!, mime!, warm!, effect!, Number(concurrent ?? 1), gated === "gated").then(

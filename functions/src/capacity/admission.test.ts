@@ -170,6 +170,8 @@ test("a local effect that keeps the picture whole as raw pixels is charged for t
   // noir measures luma for its normalise (1 byte a pixel); enhance does so and keeps the picture between passes.
   assert.equal(await charged({ feature: "style", style: "noir", provider: "local" }), streamed + pixels);
   assert.equal(await charged({ feature: "enhance", provider: "local" }), streamed + 4 * pixels);
+  // cutout's RGBA PNG result, held as bytes and as base64, and its full-size alpha.
+  assert.equal(await charged({ feature: "cutout", provider: "local" }), streamed + 12 * pixels);
   // A named third party never falls back to local (default routing: test/integration/admission.test.ts).
   assert.equal(await charged({ feature: "enhance", provider: "openai" }), streamed);
   assert.equal(await charged({ feature: "style", style: "no-such-style", provider: "local" }), streamed, "refused before decoding");

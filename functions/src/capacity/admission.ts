@@ -128,7 +128,8 @@ export class MemoryGate {
  * plus 2.5x the file rather than 2x (the parsed request's base64 string is 1.33x and the decoded
  * bytes 1x before anything else, which decides for a PNG whose raster is about its file), plus a
  * floor for what every job holds, plus the raw pixels an in-process provider's effect keeps whole
- * (`heldBytesPerPixel`, declared by its descriptor: the local provider's pop-art, enhance, noir).
+ * (`heldBytesPerPixel`, declared by its descriptor: the local provider's pop-art, enhance, noir,
+ * and cutout's RGBA PNG result).
  * bench/imageMemory.ts calls createJobBytes on its request and fails a row whose growth exceeds it
  * (a 4.6 MP PNG: +52 MB of 65; a 22 MP JPEG: +93 of 144; pop-art's +150 to +181 MB of 210). Charged whether
  * or not the provider decodes (third-party providers get the bytes undecoded): the gate errs on
@@ -194,12 +195,12 @@ export async function withAdmission<T>(fn: GatedFunction, bytes: number, work: (
 export async function createJobBytes(uid: string, data: unknown): Promise<number> {
   const request = (data ?? {}) as { image?: unknown; provider?: unknown; feature?: unknown; style?: unknown; prompt?: unknown };
   const image = request.image as { base64?: unknown; uploadId?: unknown } | undefined;
-  const { settings } = await import("../config/params.js");
+  const { maxResultBytes, settings } = await import("../config/params.js");
   const s = settings();
   const unknownDims = { width: s.maxImagePixels, height: 1 };
   const charge = async (fileBytes: number, head: Uint8Array) => {
     const dims = (await dimensionsOf(head)) ?? unknownDims;
-    return imageJobBytes(fileBytes, dims, await heldPixelsOf(request, dims, s.maxImagePixels));
+    return imageJobBytes(fileBytes, dims, await heldPixelsOf(request, dims, { maxPixels: s.maxImagePixels, maxResultBytes: maxResultBytes(s) }));
   };
   if (typeof image?.base64 === "string") {
     const padding = image.base64.endsWith("==") ? 2 : image.base64.endsWith("=") ? 1 : 0;
@@ -226,13 +227,13 @@ export async function createJobBytes(uid: string, data: unknown): Promise<number
 async function heldPixelsOf(
   request: { provider?: unknown; feature?: unknown; style?: unknown; prompt?: unknown },
   dims: Dimensions,
-  maxPixels: number,
+  caps: { maxPixels: number; maxResultBytes: number },
 ): Promise<number> {
   const { isProviderId, PROVIDERS } = await import("../providers/catalog.js");
   const named = request.provider;
   const ids = named === undefined ? await enabledProviders(Object.keys(PROVIDERS)) : typeof named === "string" ? [named] : [];
   const candidates = ids.filter(isProviderId).map((id) => PROVIDERS[id]);
-  const held = { feature: request.feature, style: request.style, prompt: request.prompt, width: dims.width, height: dims.height, maxPixels };
+  const held = { feature: request.feature, style: request.style, prompt: request.prompt, width: dims.width, height: dims.height, ...caps };
   const perProvider = await Promise.all(candidates.map(async (d) => (await d.imageHeldBytesPerPixel?.(held)) ?? 0));
   return Math.max(0, ...perProvider);
 }

@@ -85,6 +85,8 @@ export interface HeldPixelsRequest {
   readonly height: number;
   /** The pixel cap (MAX_IMAGE_PIXELS), which bounds an upscale. */
   readonly maxPixels: number;
+  /** The result cap (2x MAX_IMAGE_BYTES), which bounds a result a provider makes in-process. */
+  readonly maxResultBytes: number;
 }
 
 /** Keeps the literal id and which adapters exist in the type (descriptors.ts derives the ids). */

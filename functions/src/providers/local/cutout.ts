@@ -10,9 +10,12 @@
  *
  * Memory: only the analysis copy is held as pixels. The full-size alpha goes to the final pass as a
  * PNG (a mask compresses to almost nothing), which joins it to the photo as that streams through.
+ * The result is what costs: an RGBA PNG of a detailed photo is about its raw size, 4 bytes a pixel,
+ * and the admission gate charges for it (heldPixels.ts CUTOUT_HELD_BYTES_PER_PIXEL).
  */
 import { AppError } from "../../errors.js";
 import type { ResultImage } from "../types.js";
+import { cutoutSize } from "./cutoutSize.js";
 import { encodePngWithAlpha, fromRaster, readScaled, type Raster, type Source } from "./raster.js";
 
 const ANALYSIS_LONG_SIDE = 512;
@@ -31,7 +34,7 @@ export const cutoutUnsupported = () =>
     "local-cutout-unsupported",
   );
 
-export async function cutout(source: Source, signal?: AbortSignal): Promise<ResultImage> {
+export async function cutout(source: Source, maxResultBytes: number, signal?: AbortSignal): Promise<ResultImage> {
   const small = await readScaled(source, ANALYSIS_LONG_SIDE);
   signal?.throwIfAborted();
   const ring = borderPixels(small);
@@ -44,13 +47,14 @@ export async function cutout(source: Source, signal?: AbortSignal): Promise<Resu
   if (foreground < MIN_FOREGROUND || foreground > MAX_FOREGROUND) throw cutoutUnsupported();
   signal?.throwIfAborted();
 
+  const size = cutoutSize(source.width, source.height, maxResultBytes);
   const alpha = await fromRaster({ data: Buffer.from(mask.buffer, mask.byteOffset, mask.length), width: small.width, height: small.height, channels: 1 })
-    .resize(source.width, source.height, { fit: "fill", kernel: "cubic" })
+    .resize(size.width, size.height, { fit: "fill", kernel: "cubic" })
     .blur(0.6) // feathers the edge by about a pixel
     .toColourspace("b-w") // else sharp hands back 3 channels (its default output is sRGB)
     .png({ compressionLevel: 1 })
     .toBuffer();
-  return encodePngWithAlpha(source, alpha);
+  return encodePngWithAlpha(source, alpha, size);
 }
 
 /** Pixel indices of the outer ring, each once. */

@@ -3,6 +3,7 @@
  * It really transforms the photo with sharp, synchronously and deterministically, and the face
  * never leaves the process. Registry imports this module lazily, so sharp loads only when needed.
  */
+import { maxResultBytes } from "../../config/params.js";
 import { AppError } from "../../errors.js";
 import type { ImageRequest, ProviderError, ResultImage, SyncImageProvider } from "../types.js";
 import { classifyLocal } from "./classify.js";
@@ -20,6 +21,8 @@ const CUTOUT_MODEL = "local-cutout-1";
 export interface LocalProviderOptions {
   /** Decoder pixel cap (sharp `limitInputPixels`); also caps enhance's upscale. */
   maxPixels?: number;
+  /** The result cap cutout's format follows (default: MAX_IMAGE_BYTES's, read on each call). */
+  maxResultBytes?: number;
 }
 
 export function createLocalProvider(options: LocalProviderOptions = {}): SyncImageProvider {
@@ -31,7 +34,7 @@ export function createLocalProvider(options: LocalProviderOptions = {}): SyncIma
       allowed: [EFFECTS_MODEL, CUTOUT_MODEL],
     },
     async run(req, signal) {
-      const image = await transform(req, maxPixels, signal);
+      const image = await transform(req, { maxPixels, maxResultBytes: options.maxResultBytes ?? maxResultBytes() }, signal);
       return { state: "succeeded", images: [image] };
     },
     async fetchResult(outcome) {
@@ -43,7 +46,8 @@ export function createLocalProvider(options: LocalProviderOptions = {}): SyncIma
 
 export const localProvider: SyncImageProvider = createLocalProvider();
 
-async function transform(req: ImageRequest, maxPixels: number, signal?: AbortSignal): Promise<ResultImage> {
+async function transform(req: ImageRequest, limits: { maxPixels: number; maxResultBytes: number }, signal?: AbortSignal): Promise<ResultImage> {
+  const { maxPixels } = limits;
   if (!SERVED.has(req.feature)) {
     throw new AppError("invalid-argument", "feature: not served by the local provider", "feature-unsupported");
   }
@@ -56,7 +60,7 @@ async function transform(req: ImageRequest, maxPixels: number, signal?: AbortSig
   signal?.throwIfAborted();
   const source = await openSource(req.image.bytes, req.image.mime, maxPixels);
   signal?.throwIfAborted();
-  if (req.feature === "cutout") return cutout(source, signal);
+  if (req.feature === "cutout") return cutout(source, limits.maxResultBytes, signal);
   const steps = req.feature === "enhance" ? enhanceSteps(source.width, source.height, maxPixels) : requested;
   return runPasses(source, planPasses(steps), signal);
 }

@@ -2,11 +2,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import sharp from "sharp";
 import { AppError } from "../../errors.js";
-import { exifGpsEntryCount, makeBombJpeg, makeFaceImage, truncate, withExifGps } from "../../../test/fixtures/images.js";
+import { exifGpsEntryCount, makeBombJpeg, makeFaceImage, makeNoisySubjectImage, truncate, withExifGps } from "../../../test/fixtures/images.js";
 import { makeHeicImage } from "../../../test/fixtures/heic.js";
 import { prepareInputImage } from "../../images/validate.js";
 import { ProviderFailure, type ImageRequest, type InputImage, type ResultImage } from "../types.js";
 import { matchEditKeywords } from "./effects.js";
+import { localHeldBytesPerPixel } from "./heldPixels.js";
 import { createLocalProvider, LOCAL_EDIT_KEYWORDS, LOCAL_STYLE_PRESETS, localProvider } from "./index.js";
 
 const SIZE = 256;
@@ -176,6 +177,69 @@ test("cutout on a plain background: PNG with transparent corners and an opaque f
   ]) {
     assert.equal(alpha(x!, y!), 255, `opaque at ${x},${y}`);
   }
+});
+
+test("a cutout whose PNG could pass the result cap is scaled down to fit: transparent around an opaque subject", async () => {
+  const photo = await input(await makeNoisySubjectImage());
+  const pixels = photo.width * photo.height;
+  // A cap the worst-case PNG (4.1 bytes a pixel) would pass, as a 22 MP photo passes the real 30 MB.
+  const maxResultBytes = Math.floor(pixels);
+  const small = createLocalProvider({ maxResultBytes });
+  const outcome = await small.run({ feature: "cutout", model: "local-cutout-1", image: photo });
+  assert.ok("state" in outcome && outcome.state === "succeeded");
+  const [out] = await small.fetchResult(outcome);
+  assert.equal(out!.mime, "image/png");
+  assert.ok(out!.bytes.length <= maxResultBytes, `${out!.bytes.length} bytes within the cap of ${maxResultBytes}`);
+  const { data, info } = await sharp(out!.bytes).raw().toBuffer({ resolveWithObject: true });
+  assert.equal(info.channels, 4);
+  assert.ok(info.width < photo.width && info.height < photo.height, `${info.width}x${info.height} from ${photo.width}x${photo.height}`);
+  assert.ok(Math.abs(info.width / info.height - photo.width / photo.height) < 0.01, "the same shape");
+  assert.deepEqual([out!.width, out!.height], [info.width, info.height]);
+  // The admission charge follows the smaller cut: it still covers the PNG, its base64 and the alpha.
+  const request = { feature: "cutout", style: undefined, prompt: undefined, width: photo.width, height: photo.height, maxPixels: 40_000_000 };
+  const held = localHeldBytesPerPixel({ ...request, maxResultBytes });
+  assert.ok(held * pixels >= out!.bytes.length * (1 + 4 / 3) + info.width * info.height, `held ${held} bytes a pixel`);
+  assert.ok(held < localHeldBytesPerPixel({ ...request, maxResultBytes: 5 * pixels }), "less than for a full-size cut");
+  const alpha = (x: number, y: number) => data[(y * info.width + x) * 4 + 3];
+  assert.equal(alpha(0, 0), 0, "the backdrop is cut away");
+  assert.equal(alpha(info.width - 1, info.height - 1), 0);
+  assert.equal(alpha(Math.floor(info.width / 2), Math.floor(info.height / 2)), 255, "the subject stays");
+  // With room for the worst case, the same photo keeps its size.
+  const roomy = createLocalProvider({ maxResultBytes: 5 * pixels });
+  const full = await roomy.run({ feature: "cutout", model: "local-cutout-1", image: photo });
+  assert.ok("state" in full && full.state === "succeeded");
+  assert.deepEqual([(await roomy.fetchResult(full))[0]!.width], [photo.width]);
+});
+
+test("cutout's size: kept while even the worst-case PNG fits the cap; else the largest that does, same shape", async () => {
+  const { cutoutSize } = await import("./cutoutSize.js");
+  const cap = 30_000_000; // the default result cap (2 x MAX_IMAGE_BYTES)
+  assert.deepEqual(cutoutSize(2000, 3000, cap), { width: 2000, height: 3000 }, "6 MP: 24.6 MB at worst");
+  const scaled = cutoutSize(5760, 3840, cap);
+  assert.ok(scaled.width * scaled.height * 4.1 <= cap && scaled.width * scaled.height * 4.1 > 0.99 * cap, JSON.stringify(scaled));
+  assert.ok(Math.abs(scaled.width / scaled.height - 1.5) < 0.01);
+});
+
+test("the admission charge for cutout covers its PNG result, held as bytes and as base64, and its alpha", async () => {
+  const photo = await input(await makeNoisySubjectImage());
+  const pixels = photo.width * photo.height;
+  const outcome = await localProvider.run({ feature: "cutout", model: "local-cutout-1", image: photo });
+  assert.ok("state" in outcome && outcome.state === "succeeded");
+  const [png] = await localProvider.fetchResult(outcome);
+  assert.ok(png);
+  // A detailed photo's cutout is about its raw RGBA size, not a JPEG's fraction of it.
+  assert.ok(png.bytes.length > 3 * pixels, `PNG of ${png.bytes.length} bytes for ${pixels} pixels`);
+  const held = localHeldBytesPerPixel({
+    feature: "cutout",
+    style: undefined,
+    prompt: undefined,
+    width: photo.width,
+    height: photo.height,
+    maxPixels: 40_000_000,
+    maxResultBytes: 30_000_000,
+  });
+  const base64 = (png.bytes.length * 4) / 3;
+  assert.ok(held * pixels >= png.bytes.length + base64 + pixels, `held ${held} bytes a pixel`);
 });
 
 test("cutout refuses busy backgrounds and empty frames", async () => {

@@ -215,9 +215,12 @@ async function encodeJpeg(pipeline: Sharp): Promise<ResultImage> {
   return { bytes: data, mime: "image/jpeg", width: info.width, height: info.height };
 }
 
-/** The photo (as `read` gives it) with `alpha` joined as its fourth channel, as a PNG. */
-export async function encodePngWithAlpha(source: Source, alpha: Buffer): Promise<ResultImage> {
-  const pipeline = read(source).joinChannel(alpha).toColourspace("srgb").png();
+/** The photo (as `read` gives it) at `size`, with `alpha` (of that size) joined as its fourth channel, as a PNG. */
+export async function encodePngWithAlpha(source: Source, alpha: Buffer, size: { width: number; height: number }): Promise<ResultImage> {
+  // sharp resizes before it joins channels: `alpha` comes at `size` already.
+  const photo = read(source);
+  const sized = size.width === source.width && size.height === source.height ? photo : photo.resize(size.width, size.height, { fit: "fill" });
+  const pipeline = sized.joinChannel(alpha).toColourspace("srgb").png();
   const { data, info } = await reading(source, pipeline.toBuffer({ resolveWithObject: true }));
   return { bytes: data, mime: "image/png", width: info.width, height: info.height };
 }
