@@ -93,5 +93,13 @@ export const isEmulator = () => process.env.FUNCTIONS_EMULATOR === "true";
  */
 export const exportsLocalEcho = (env: NodeJS.ProcessEnv = process.env) => env.FUNCTIONS_EMULATOR === "true";
 
-/** Results may be larger than inputs (upscales, PNG); the cap still bounds memory and responses. */
-export const maxResultBytes = (s: Settings = settings()) => s.maxImageBytes * 2;
+/**
+ * Cloud Functions (2nd gen) answers at most 32 MB uncompressed (non-streaming responses), and an
+ * image result travels in the callable's JSON as base64 (4/3 of it): a larger result would leave
+ * the function as a succeeded job whose answer the platform never delivers. Headroom for the JSON.
+ */
+export const CALLABLE_RESPONSE_MAX_BYTES = 32_000_000;
+export const RESULT_MAX_BYTES_IN_A_RESPONSE = Math.floor(((CALLABLE_RESPONSE_MAX_BYTES - 64_000) * 3) / 4);
+
+/** Results may be larger than inputs (upscales, PNG), within what a callable's answer can carry. */
+export const maxResultBytes = (s: Settings = settings()) => Math.min(s.maxImageBytes * 2, RESULT_MAX_BYTES_IN_A_RESPONSE);

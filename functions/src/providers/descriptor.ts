@@ -85,7 +85,7 @@ export interface HeldPixelsRequest {
   readonly height: number;
   /** The pixel cap (MAX_IMAGE_PIXELS), which bounds an upscale. */
   readonly maxPixels: number;
-  /** The result cap (2x MAX_IMAGE_BYTES), which bounds a result a provider makes in-process. */
+  /** The result cap (config/params.ts maxResultBytes), which bounds a result a provider makes in-process. */
   readonly maxResultBytes: number;
 }
 

@@ -197,4 +197,41 @@ describe("faults: the terminal state each leaves", () => {
     }
     await assertNothingLeftFor("u-fs");
   });
+  test("a result too large for the callable's 32 MB answer: the job fails (never succeeded without a result the client receives), nothing left", async () => {
+    const { CALLABLE_RESPONSE_MAX_BYTES, RESULT_MAX_BYTES_IN_A_RESPONSE, maxResultBytes } = await import("../../src/config/params.js");
+    assert.equal(maxResultBytes(), RESULT_MAX_BYTES_IN_A_RESPONSE, "the default cap (2x 15 MB) is bounded by what an answer carries");
+    // The largest result allowed, as the callable answers it, fits the platform's limit.
+    const answer = JSON.stringify({
+      result: {
+        jobId: "j".repeat(40),
+        status: "succeeded",
+        result: { mimeType: "image/png", base64: "A".repeat((RESULT_MAX_BYTES_IN_A_RESPONSE * 4) / 3), width: 8000, height: 5000 },
+      },
+    });
+    assert.ok(answer.length <= CALLABLE_RESPONSE_MAX_BYTES - 60_000, `${answer.length} bytes`);
+
+    // A PNG just over the cap (uncompressed noise: the size it looks).
+    const { default: sharp } = await import("sharp");
+    const side = Math.ceil(Math.sqrt((RESULT_MAX_BYTES_IN_A_RESPONSE + 200_000) / 3));
+    const noise = Buffer.alloc(side * side * 3);
+    for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+    const huge = await sharp(noise, { raw: { width: side, height: side, channels: 3 } })
+      .png({ compressionLevel: 0 })
+      .toBuffer();
+    assert.ok(huge.length > RESULT_MAX_BYTES_IN_A_RESPONSE && huge.length < 30_000_000, `${huge.length} bytes: over the answer's cap, under the old 30 MB`);
+
+    await setConfig({ enabledProviders: ["openai", "local"], defaults: { style: { provider: "openai" } }, autoFallback: false });
+    fake().on("POST", "/images/edits", { json: { created: 1767225600, output_format: "png", data: [{ b64_json: huge.toString("base64") }] } });
+    const error = await rejectionOf(callAs((await fns()).createJob, "u-huge", await createJobRequest({ style: "watercolor" })));
+    // The adapter checks its result against the cap and says so: no retry makes it smaller.
+    assert.equal(error.code, "failed-precondition", `${error.code} ${error.message} ${JSON.stringify(error.details)}`);
+    assert.equal((error.details as { reason?: string }).reason, "provider-rejected");
+    assert.match(error.message, /larger than we accept/);
+    const jobs = await getFirestore().collection("jobs").where("uid", "==", "u-huge").get();
+    assert.equal(jobs.size, 1);
+    const job = await assertJobKeepsStatusOnly(jobs.docs[0]!.id);
+    assert.equal(job.status, "failed");
+    assert.equal(job.inputDeleted, true);
+    await assertNothingLeftFor("u-huge");
+  });
 });

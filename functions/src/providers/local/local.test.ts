@@ -182,7 +182,7 @@ test("cutout on a plain background: PNG with transparent corners and an opaque f
 test("a cutout whose PNG could pass the result cap is scaled down to fit: transparent around an opaque subject", async () => {
   const photo = await input(await makeNoisySubjectImage());
   const pixels = photo.width * photo.height;
-  // A cap the worst-case PNG (4.1 bytes a pixel) would pass, as a 22 MP photo passes the real 30 MB.
+  // A cap the worst-case PNG (4.1 bytes a pixel) would pass, as a 22 MP photo passes the real one.
   const maxResultBytes = Math.floor(pixels);
   const small = createLocalProvider({ maxResultBytes });
   const outcome = await small.run({ feature: "cutout", model: "local-cutout-1", image: photo });
@@ -213,7 +213,7 @@ test("a cutout whose PNG could pass the result cap is scaled down to fit: transp
 
 test("cutout's size: kept while even the worst-case PNG fits the cap; else the largest that does, same shape", async () => {
   const { cutoutSize } = await import("./cutoutSize.js");
-  const cap = 30_000_000; // the default result cap (2 x MAX_IMAGE_BYTES)
+  const cap = 30_000_000; // a result cap (today's default is 23.95 MB: config/params.ts maxResultBytes)
   assert.deepEqual(cutoutSize(2000, 3000, cap), { width: 2000, height: 3000 }, "6 MP: 24.6 MB at worst");
   const scaled = cutoutSize(5760, 3840, cap);
   assert.ok(scaled.width * scaled.height * 4.1 <= cap && scaled.width * scaled.height * 4.1 > 0.99 * cap, JSON.stringify(scaled));
