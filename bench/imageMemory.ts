@@ -88,6 +88,7 @@ export async function measureImageMemory(effect = STYLE) {
     generateImages(dir, false, effect === "cutout");
     const warm = path.join(dir, "warm.jpg");
     const results = [];
+    let jpegCharge = 0;
     const mb = (n: number) => (n / 1e6).toFixed(0);
     for (const [file, mime] of [
       ["max.jpg", "image/jpeg"],
@@ -98,6 +99,7 @@ export async function measureImageMemory(effect = STYLE) {
       const r = runImageChild(backends.env, image, mime, warm, effect);
       const growth = peakGrowth(r);
       const raster = r.inputWidth * r.inputHeight * 3;
+      if (mime === "image/jpeg") jpegCharge = r.charge;
       results.push({
         name: `peak RSS while createJob (local, ${effect === "enhance" || effect === "cutout" ? effect : `style ${effect}`}) handles a ${(bytes / 1e6).toFixed(1)} MB ${mime.slice(6).toUpperCase()} of ${((r.inputWidth * r.inputHeight) / 1e6).toFixed(1)} MP (growth over idle vs the admission charge)`,
         detail:
@@ -110,16 +112,17 @@ export async function measureImageMemory(effect = STYLE) {
         budget: "growth ≤ the admission charge, createJobBytes(request) (capacity/admission.ts)",
       });
     }
-    // N max-size JPEGs at once through the admission gate (default budget): within the budget.
-    // Not for cutout: its charge admits 2 at once, and the rest would be refused after 3 s.
-    if (effect === "cutout") return results;
+    // Max-size JPEGs at once through the admission gate (default budget): within the budget. As
+    // many as the declared concurrency, or as the budget admits at once for an effect charged more
+    // (the rest would wait, then be refused).
+    const atOnce = Math.max(1, Math.min(CONCURRENT, Math.floor((ADMISSION_MB * 1e6) / jpegCharge)));
     const image = path.join(dir, "max.jpg");
     const bytes = statSync(image).size;
-    const r = runImageChild(backends.env, image, "image/jpeg", warm, effect, CONCURRENT, true);
+    const r = runImageChild(backends.env, image, "image/jpeg", warm, effect, atOnce, true);
     const growth = peakGrowth(r);
     results.push({
-      name: `peak RSS while ${CONCURRENT} createJob calls at once (admission gate, CREATE_JOB_ADMISSION_MB ${ADMISSION_MB}) handle ${(bytes / 1e6).toFixed(1)} MB JPEGs of ${((r.width * r.height) / 1e6).toFixed(1)} MP (growth over idle vs the budget)`,
-      detail: `idle ${mb(r.idle)} MB, +${mb(r.withRequest - r.idle)} MB with the ${CONCURRENT} requests, peak +${mb(growth)} MB = ${mb(growth / CONCURRENT)} MB a job (charged ${mb(r.charge)} MB a job); ${(r.ms / 1000).toFixed(1)} s for all; instance total ${mb(r.idle + growth)} MB of ${INSTANCE_MB.toFixed(0)}`,
+      name: `peak RSS while ${atOnce} createJob calls at once (admission gate, CREATE_JOB_ADMISSION_MB ${ADMISSION_MB}) handle ${(bytes / 1e6).toFixed(1)} MB JPEGs of ${((r.inputWidth * r.inputHeight) / 1e6).toFixed(1)} MP (growth over idle vs the budget)`,
+      detail: `idle ${mb(r.idle)} MB, +${mb(r.withRequest - r.idle)} MB with the ${atOnce} requests, peak +${mb(growth)} MB = ${mb(growth / atOnce)} MB a job (charged ${mb(r.charge)} MB a job); ${(r.ms / 1000).toFixed(1)} s for all; instance total ${mb(r.idle + growth)} MB of ${INSTANCE_MB.toFixed(0)}`,
       ratio: growth / (ADMISSION_MB * 1e6),
       ok: growth <= ADMISSION_MB * 1e6 && r.idle + growth <= INSTANCE_MB * 1e6,
       budget: `growth ≤ the admission budget and idle + growth ≤ the instance's memory`,

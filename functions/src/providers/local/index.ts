@@ -21,7 +21,7 @@ const CUTOUT_MODEL = "local-cutout-1";
 export interface LocalProviderOptions {
   /** Decoder pixel cap (sharp `limitInputPixels`); also caps enhance's upscale. */
   maxPixels?: number;
-  /** The result cap cutout's format follows (default: MAX_IMAGE_BYTES's, read on each call). */
+  /** The result cap cutout's size follows (default: config/params.ts maxResultBytes, read on each call). */
   maxResultBytes?: number;
 }
 
