@@ -11,7 +11,7 @@ import { errorSummary } from "../logging/redact.js";
 import { transientPaths } from "../storage/paths.js";
 import {
   adoptTransient,
-  deleteTransient,
+  deleteTransientOrLeaveToPurge,
   deleteTransientPrefixes,
   readTransient,
   saveTransient,
@@ -287,9 +287,7 @@ async function endFailed(
     // What a provider wrote into our bucket for this job (Veo's storageUri, the local clip) and any
     // staged input go with it. Only once it has ended here: another end (cancel, expiry, a
     // duplicate poll's success) owns its own objects. A failed delete is left to the purge.
-    await deleteTransientPrefixes(transientPaths.jobPrefixes(job.uid, jobId), jobId).catch((cleanup: unknown) =>
-      logs.transientDeleteFailed(jobId, errorSummary(cleanup).errorCode),
-    );
+    await deleteTransientPrefixes(transientPaths.jobPrefixes(job.uid, jobId), jobId).catch(() => undefined); // logged there
   }
   await releaseVideoSlot(job.provider, jobId); // the provider's task has ended either way
 }
@@ -328,7 +326,7 @@ async function storeResult(
     // Our own (maybe partial) copy goes on every path, even if the job ended elsewhere meanwhile. A
     // failed cleanup (Storage still down) must cost neither the retry nor the ending: the purge
     // is the backstop.
-    await deleteTransient(path).catch((cleanup: unknown) => logs.transientDeleteFailed(task.jobId, errorSummary(cleanup).errorCode));
+    await deleteTransientOrLeaveToPurge(path, task.jobId);
     // Retryable: the provider's copy in our prefix stays for the next poll to store.
     if (failure.kind === "retryable") return nextPoll(task, provider, claimedAt, Date.now());
     return endFailed(task.jobId, job, failure, claimedAt, Date.now());
@@ -342,7 +340,7 @@ async function storeResult(
   logs.jobSucceeded(task.jobId, Date.now() - (job.startedAt?.toMillis() ?? now));
   // Ours is recorded: the provider's object in our prefix goes (if this fails, ack and the purge
   // delete the whole result prefix, this object included).
-  if (providerCopy) await deleteTransient(providerCopy).catch((cleanup: unknown) => logs.transientDeleteFailed(task.jobId, errorSummary(cleanup).errorCode));
+  if (providerCopy) await deleteTransientOrLeaveToPurge(providerCopy, task.jobId);
   // We hold our copy now: the provider's copy of the face need not live on (where the API allows).
   await provider.deleteTask?.(op).catch(() => undefined);
 }

@@ -71,6 +71,11 @@ export async function deleteTransient(path: string): Promise<boolean> {
   }
 }
 
+/** Deletes one object where a failure must not stop the caller: it is logged, and the purge is the backstop. */
+export async function deleteTransientOrLeaveToPurge(path: string, jobId?: string): Promise<void> {
+  await deleteTransient(path).catch((error: unknown) => logs.transientDeleteFailed(jobId, errorSummary(error).errorCode));
+}
+
 /**
  * Deletes every object under the given prefixes and returns how many went. Failures are logged
  * (the purge is the backstop) and rethrown so the caller does not claim the input is gone.

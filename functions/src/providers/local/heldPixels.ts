@@ -12,7 +12,7 @@ import { heldBytesPerPixel, planPasses, type Op } from "./plan.js";
 /**
  * Cutout streams the photo once, like a style, but its result is an RGBA PNG, not a JPEG of about
  * the file's size: up to 4 bytes a pixel, as deflate cannot shrink a detailed photo's noise. The
- * job holds it twice, as bytes and as the response's base64 string (4/3 of it), and the full-size
+ * job holds it twice, as bytes and as the response's base64 string (4/3 of it), and the
  * alpha mask (1) on its way into the final pass: 10.3. Measured (`bench/imageMemory.ts cutout`,
  * docs/CAPACITY.md §2), a 4.7 MP PNG grew +99 to +111 MB against the 114 MB that gives, with a
  * result of only 3.3 bytes a pixel: 12 leaves room for a less compressible photo. Without any, it
